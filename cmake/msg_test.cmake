@@ -1,0 +1,12 @@
+# msg_add_test(<name> SOURCES ... LIBS ... [LABEL pure|pg|redis|amqp|s3])
+# One gtest executable; the label follows the file suffix (STYLE rule 19).
+function(msg_add_test name)
+    cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS" ${ARGN})
+    if(NOT T_LABEL)
+        set(T_LABEL pure)
+    endif()
+    add_executable(${name} ${T_SOURCES})
+    target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS ${T_LABEL} TIMEOUT 300)
+endfunction()

@@ -1,0 +1,194 @@
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "core/base64url.hpp"
+#include "core/http.hpp"
+#include "core/json.hpp"
+#include "core/metrics.hpp"
+
+namespace msg::core {
+namespace {
+
+TEST(Base64Url, RoundTripsEveryLength) {
+    std::string bytes;
+    for (int i = 0; i < 40; ++i) {
+        auto encoded = base64url_encode(bytes);
+        EXPECT_EQ(encoded.find('='), std::string::npos);
+        auto decoded = base64url_decode(encoded);
+        ASSERT_TRUE(decoded) << encoded;
+        EXPECT_EQ(*decoded, bytes);
+        bytes += static_cast<char>(i * 37);
+    }
+}
+
+TEST(Base64Url, KnownVector) {
+    EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+    EXPECT_EQ(base64url_decode("-_8"), std::string("\xfb\xff"));
+}
+
+TEST(Base64Url, RejectsPaddingAndForeignCharacters) {
+    EXPECT_FALSE(base64url_decode("YQ=="));
+    EXPECT_FALSE(base64url_decode("Y+8"));
+    EXPECT_FALSE(base64url_decode("Y/8"));
+    EXPECT_FALSE(base64url_decode("Y"));    // impossible length
+    EXPECT_FALSE(base64url_decode("YR"));   // non-zero trailing bits
+}
+
+TEST(Cursor, RoundTrip) {
+    TimeIdCursor c{1'700'000'000'123'456'789LL, 42};
+    auto decoded = decode_cursor(encode_cursor(c));
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->unix_nanos, c.unix_nanos);
+    EXPECT_EQ(decoded->id, 42);
+}
+
+TEST(Cursor, RejectsMalformed) {
+    EXPECT_FALSE(decode_cursor(""));
+    EXPECT_FALSE(decode_cursor("!!!"));
+    EXPECT_FALSE(decode_cursor(base64url_encode("123")));       // no colon
+    EXPECT_FALSE(decode_cursor(base64url_encode("abc:1")));     // time not a number
+    EXPECT_FALSE(decode_cursor(base64url_encode("1:")));        // empty id
+    EXPECT_FALSE(decode_cursor(base64url_encode("1:0")));       // id out of range
+    EXPECT_FALSE(decode_cursor(base64url_encode("1:2x")));      // trailing junk
+    EXPECT_FALSE(decode_cursor(std::string(200, 'A')));          // oversize
+}
+
+TEST(ParseId, AcceptsNumbersAndDigitStrings) {
+    EXPECT_EQ(parse_id(boost::json::value(7)), 7);
+    EXPECT_EQ(parse_id(boost::json::value("7")), 7);
+    EXPECT_EQ(parse_id(boost::json::value(kMaxId)), kMaxId);
+    EXPECT_EQ(parse_id(std::string_view("9007199254740991")), kMaxId);
+}
+
+TEST(ParseId, RejectsEverythingElse) {
+    EXPECT_FALSE(parse_id(boost::json::value(0)));
+    EXPECT_FALSE(parse_id(boost::json::value(-3)));
+    EXPECT_FALSE(parse_id(boost::json::value(kMaxId + 1)));
+    EXPECT_FALSE(parse_id(boost::json::value(1.5)));
+    EXPECT_FALSE(parse_id(boost::json::value(true)));
+    EXPECT_FALSE(parse_id(boost::json::value("7a")));
+    EXPECT_FALSE(parse_id(boost::json::value(" 7")));
+    EXPECT_FALSE(parse_id(boost::json::value("-7")));
+    EXPECT_FALSE(parse_id(boost::json::value("")));
+    EXPECT_FALSE(parse_id(boost::json::value("99999999999999999999")));
+}
+
+TEST(ParseObject, RejectsNonObjectsAndBadJson) {
+    EXPECT_TRUE(parse_object(R"({"a":1})"));
+    EXPECT_EQ(parse_object("[1]").error().message, "invalid json");
+    EXPECT_EQ(parse_object("{").error().message, "invalid json");
+    EXPECT_EQ(parse_object("").error().message, "invalid json");
+    EXPECT_FALSE(parse_object("{\"a\":\"\xff\"}"));  // invalid UTF-8
+}
+
+TEST(BodyReader, KeepsFirstErrorInFieldOrder) {
+    auto obj = parse_object(R"({"name":"","count":"x","ids":[1,"2"]})").value();
+    BodyReader body(obj);
+    body.string("name", {.required = true});
+    body.integer("count");
+    auto ids = body.ids("ids", {});
+    ASSERT_TRUE(body.error());
+    EXPECT_EQ(body.error()->message, "name is required");
+    EXPECT_EQ(body.error()->code, ErrorCode::invalid_argument);
+    ASSERT_TRUE(ids);
+    EXPECT_EQ(*ids, (std::vector<std::int64_t>{1, 2}));
+}
+
+TEST(BodyReader, TypeAndLengthErrors) {
+    auto obj = parse_object(R"({"s":5,"t":"abcdef","b":"yes","l":[1,2,3]})").value();
+    {
+        BodyReader r(obj);
+        r.string("s", {});
+        EXPECT_EQ(r.error()->message, "s must be a string");
+    }
+    {
+        BodyReader r(obj);
+        r.string("t", {.max_bytes = 5});
+        EXPECT_EQ(r.error()->message, "t is too long");
+    }
+    {
+        BodyReader r(obj);
+        r.boolean("b");
+        EXPECT_EQ(r.error()->message, "b must be a boolean");
+    }
+    {
+        BodyReader r(obj);
+        r.ids("l", {.max_items = 2});
+        EXPECT_EQ(r.error()->message, "l has too many items");
+    }
+    {
+        BodyReader r(obj);
+        EXPECT_FALSE(r.string("missing", {}));
+        EXPECT_FALSE(r.error());
+    }
+}
+
+TEST(BodyReader, TrimsWhenAsked) {
+    auto obj = parse_object(R"({"a":"  x  ","b":"   "})").value();
+    BodyReader r(obj);
+    EXPECT_EQ(r.string("a", {.trim = true}), "x");
+    r.string("b", {.required = true, .trim = true});
+    EXPECT_EQ(r.error()->message, "b is required");
+}
+
+TEST(Utf8Length, CountsCodePoints) {
+    EXPECT_EQ(utf8_length("abc"), 3u);
+    EXPECT_EQ(utf8_length("한국어"), 3u);
+    EXPECT_EQ(utf8_length(""), 0u);
+}
+
+TEST(QueryParam, DecodesAndFindsExactKeys) {
+    HttpRequest r;
+    r.query = "q=%ED%95%9C+b&limit=5&qq=no&flag&bad=%zz";
+    EXPECT_EQ(r.query_param("q"), "한 b");
+    EXPECT_EQ(r.query_param("limit"), "5");
+    EXPECT_EQ(r.query_param("flag"), "");
+    EXPECT_EQ(r.query_param("bad"), "%zz");
+    EXPECT_FALSE(r.query_param("missing"));
+}
+
+TEST(Metrics, RendersHistogramAndCounters) {
+    Metrics m;
+    m.observe_http("/health", "GET", 200, 0.0007);
+    m.observe_http("/health", "GET", 200, 0.2);
+    m.counter("msg_test_total", "test").inc(3);
+    m.add_gauge("msg_pool_in_use", "in use", [] { return 2.0; });
+    auto text = m.render();
+    EXPECT_NE(text.find(R"(msg_http_requests_total{route="/health",method="GET",status="200"} 2)"),
+              std::string::npos);
+    EXPECT_NE(text.find(R"(le="0.001"} 1)"), std::string::npos);
+    EXPECT_NE(text.find(R"(le="0.25"} 2)"), std::string::npos);
+    EXPECT_NE(text.find("msg_test_total 3"), std::string::npos);
+    EXPECT_NE(text.find("msg_pool_in_use 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace msg::core
+
+#include "core/time.hpp"
+
+namespace msg::core {
+namespace {
+
+TEST(Rfc3339, ParsesZonesAndFractions) {
+    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+    EXPECT_EQ(parse_rfc3339("2026-02-15T00:00:00Z"), 1'771'113'600'000'000'000LL);
+    EXPECT_EQ(parse_rfc3339("2026-02-15T09:00:00+09:00"), 1'771'113'600'000'000'000LL);
+    EXPECT_EQ(parse_rfc3339("2026-02-15T00:00:00.123456Z"), 1'771'113'600'123'456'000LL);
+    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.5-00:30"), 1'800'500'000'000LL);
+}
+
+TEST(Rfc3339, RejectsOtherFormats) {
+    EXPECT_FALSE(parse_rfc3339(""));
+    EXPECT_FALSE(parse_rfc3339("2026-02-15"));
+    EXPECT_FALSE(parse_rfc3339("2026-02-15 00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-02-15T00:00:00"));
+    EXPECT_FALSE(parse_rfc3339("2026-13-15T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-02-15T00:00:00.Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-02-15T00:00:00+0900"));
+    EXPECT_FALSE(parse_rfc3339("2026-02-15T00:00:00Zjunk"));
+}
+
+}  // namespace
+}  // namespace msg::core

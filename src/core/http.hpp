@@ -1,0 +1,79 @@
+#pragma once
+
+// The HTTP vocabulary shared by domain route tables and the transport. Plain structs: no Beast.
+
+#include <boost/json/fwd.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/task.hpp"
+
+namespace msg::core {
+
+enum class Method { get, head, post, put, patch, del, options, other };
+std::string_view to_string(Method m);
+
+/// The authenticated caller, from the JWT claims.
+struct Principal {
+    std::int64_t user_id = 0;
+    std::string tenant_id;
+    std::string role;
+
+    bool is_admin_or_manager() const { return role == "admin" || role == "manager"; }
+};
+
+struct HttpRequest {
+    Method method = Method::other;
+    std::string path;
+    std::string query;  // raw, without '?'
+    std::string body;
+    std::string authorization;
+    std::string user_agent;
+    std::string origin;
+    std::string remote_ip;  // peer, or the forwarded client when the peer is a trusted proxy
+    std::string request_id;
+    std::vector<std::pair<std::string, std::string>> path_params;
+    std::optional<Principal> principal;  // set by the auth middleware on protected routes
+
+    /// A path parameter declared as `:name` in the route pattern ("" if absent).
+    std::string_view param(std::string_view name) const;
+    /// A query parameter, percent-decoded ('+' is a space); nullopt if absent.
+    std::optional<std::string> query_param(std::string_view name) const;
+    /// The principal of a protected route (asserted present by the pipeline).
+    const Principal& caller() const { return *principal; }
+};
+
+struct HttpResponse {
+    unsigned status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+HttpResponse json_response(unsigned status, const boost::json::value& body);
+HttpResponse ok_response();                            // 200 {"ok":true}
+HttpResponse id_response(unsigned status, std::int64_t id);  // {"id":N}
+
+/// Who may call a route; the pipeline enforces it before the handler runs, with the seed's
+/// error strings (401 `bearer token is required` / `invalid token`, 403 `insufficient
+/// permissions`).
+enum class Access { open, authenticated, admin_or_manager };
+
+/// Handlers are thin: parse → one service call → response. An expected failure is returned as
+/// an Error and mapped to a status in one place (transport/error_response.cpp).
+using Handler = std::function<Task<Result<HttpResponse>>(HttpRequest&)>;
+
+struct Route {
+    Method method;
+    std::string pattern;  // "/api/v1/users/:id/status"
+    Access access;
+    Handler handler;
+};
+
+}  // namespace msg::core

@@ -1,0 +1,117 @@
+#include "storage/pg/pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/error.hpp"
+
+namespace msg::pg {
+
+namespace asio = boost::asio;
+
+/// A suspended acquire(). The releasing thread fills `conn` (or sets `create` when a broken
+/// connection freed a slot) under the pool mutex and cancels the timer on the waiter's
+/// executor; the waiter reads the outcome under the mutex after it wakes, so nothing is lost
+/// when the deadline and a hand-over race.
+struct Pool::Waiter {
+    explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    Connection* conn = nullptr;
+    bool create = false;
+    bool done = false;
+};
+
+Pool::Pool(asio::io_context& io, PoolOptions options) : io_(io), options_(std::move(options)) {}
+
+Pool::~Pool() {
+    for (Connection* c : idle_) delete c;
+}
+
+std::size_t Pool::size() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+}
+
+std::size_t Pool::in_use() const {
+    std::lock_guard lock(mutex_);
+    return total_ - idle_.size();
+}
+
+Pool::Lease::~Lease() {
+    if (conn_ != nullptr) pool_->release(conn_);
+}
+
+core::Task<Pool::Lease> Pool::acquire() {
+    std::shared_ptr<Waiter> waiter;
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            Connection* c = idle_.back();
+            idle_.pop_back();
+            co_return Lease(this, c);
+        }
+        if (total_ < options_.max_size) {
+            ++total_;
+        } else {
+            waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+            waiters_.push_back(waiter);
+        }
+    }
+
+    if (waiter) {
+        waiter->timer.expires_after(options_.acquire_timeout);
+        co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        std::lock_guard lock(mutex_);
+        if (!waiter->done) {
+            std::erase(waiters_, waiter);
+            throw core::UnavailableException("database pool exhausted");
+        }
+        if (waiter->conn != nullptr) co_return Lease(this, waiter->conn);
+        // waiter->create: a slot was freed for us (total_ already counts it).
+    }
+
+    try {
+        auto conn = co_await Connection::connect(io_, options_.connection);
+        co_return Lease(this, conn.release());
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        --total_;
+        throw;
+    }
+}
+
+void Pool::release(Connection* conn) {
+    if (conn->broken() || conn->in_transaction()) {
+        delete conn;
+        hand_over(nullptr);
+        return;
+    }
+    hand_over(conn);
+}
+
+void Pool::hand_over(Connection* conn) {
+    std::shared_ptr<Waiter> waiter;
+    {
+        std::lock_guard lock(mutex_);
+        if (waiters_.empty()) {
+            if (conn != nullptr) {
+                idle_.push_back(conn);
+            } else {
+                --total_;
+            }
+            return;
+        }
+        waiter = waiters_.front();
+        waiters_.pop_front();
+        waiter->done = true;
+        waiter->conn = conn;
+        waiter->create = conn == nullptr;
+    }
+    asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
+}
+
+}  // namespace msg::pg

@@ -1,0 +1,233 @@
+#include "transport/http_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/logger.h>
+
+#include <atomic>
+
+#include "core/log.hpp"
+#include "transport/pipeline.hpp"
+
+namespace msg::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct HttpServer::Impl {
+    Impl(asio::io_context& io, Pipeline& p, ServerOptions o)
+        : io(io), pipeline(p), options(std::move(o)), acceptor(io), log(core::logger("http")) {}
+
+    asio::io_context& io;
+    Pipeline& pipeline;
+    ServerOptions options;
+    tcp::acceptor acceptor;
+    std::shared_ptr<spdlog::logger> log;
+    std::atomic<bool> draining{false};
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::size_t> connections{0};
+};
+
+namespace {
+
+core::Method to_method(http::verb v) {
+    switch (v) {
+        case http::verb::get: return core::Method::get;
+        case http::verb::head: return core::Method::head;
+        case http::verb::post: return core::Method::post;
+        case http::verb::put: return core::Method::put;
+        case http::verb::patch: return core::Method::patch;
+        case http::verb::delete_: return core::Method::del;
+        case http::verb::options: return core::Method::options;
+        default: return core::Method::other;
+    }
+}
+
+bool is_trusted(const ServerOptions& o, const std::string& ip) {
+    for (const auto& t : o.trusted_proxies) {
+        if (t == ip) return true;
+    }
+    return false;
+}
+
+/// The client address: the peer, unless the peer is a trusted proxy, then the nearest
+/// X-Forwarded-For hop that is not itself a trusted proxy.
+std::string client_ip(const ServerOptions& o, const std::string& peer, std::string_view xff) {
+    if (xff.empty() || !is_trusted(o, peer)) return peer;
+    std::string candidate = peer;
+    while (!xff.empty()) {
+        auto comma = xff.rfind(',');
+        std::string_view hop = comma == std::string_view::npos ? xff : xff.substr(comma + 1);
+        xff = comma == std::string_view::npos ? std::string_view{} : xff.substr(0, comma);
+        while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+        while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+        if (hop.empty()) break;
+        candidate = std::string(hop);
+        if (!is_trusted(o, candidate)) break;
+    }
+    return candidate.size() <= 64 ? candidate : peer;
+}
+
+core::HttpRequest to_request(http::request<http::string_body>&& in, const ServerOptions& o,
+                             const std::string& peer) {
+    core::HttpRequest r;
+    r.method = to_method(in.method());
+    std::string_view target = in.target();
+    auto q = target.find('?');
+    r.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+    r.authorization = std::string(in[http::field::authorization]);
+    r.user_agent = std::string(in[http::field::user_agent].substr(0, 512));
+    r.origin = std::string(in[http::field::origin]);
+    r.request_id = std::string(in["X-Request-Id"]);
+    r.remote_ip = client_ip(o, peer, in["X-Forwarded-For"]);
+    r.body = std::move(in.body());
+    return r;
+}
+
+http::response<http::string_body> to_beast(core::HttpResponse&& in, unsigned version,
+                                           bool keep_alive, bool head) {
+    http::response<http::string_body> out{static_cast<http::status>(in.status), version};
+    out.set(http::field::server, "msg_server");
+    if (!in.body.empty() || in.status != 204) out.set(http::field::content_type, in.content_type);
+    for (auto& [k, v] : in.headers) out.set(k, v);
+    out.body() = std::move(in.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    if (head) out.body().clear();
+    return out;
+}
+
+asio::awaitable<void> write_error(beast::tcp_stream& stream, unsigned status,
+                                  std::string_view message, const ServerOptions& o) {
+    core::HttpResponse res{status, R"({"error":")" + std::string(message) + R"("})",
+                           "application/json", {}};
+    auto out = to_beast(std::move(res), 11, false, false);
+    stream.expires_after(o.write_timeout);
+    co_await http::async_write(stream, out, kTuple);
+}
+
+asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s) {
+    struct ConnectionCount {
+        std::atomic<std::size_t>& n;
+        ~ConnectionCount() { --n; }
+    } count{s->connections};
+
+    boost::system::error_code ec;
+    const auto peer_ep = socket.remote_endpoint(ec);
+    const std::string peer = ec ? std::string("unknown") : peer_ep.address().to_string();
+    socket.set_option(tcp::no_delay(true), ec);
+
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    const ServerOptions& o = s->options;
+
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
+        parser.body_limit(o.body_limit);
+
+        stream.expires_after(o.idle_timeout);
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+        if (hec) {
+            if (hec == http::error::header_limit) {
+                co_await write_error(stream, 431, "request headers too large", o);
+            } else if (hec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+                       hec != http::error::end_of_stream && hec != http::error::partial_message) {
+                co_await write_error(stream, 400, "malformed request", o);
+            }
+            break;
+        }
+        stream.expires_after(o.read_timeout);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+        if (bec) {
+            if (bec == http::error::body_limit) {
+                co_await write_error(stream, 413, "request body too large", o);
+            } else if (bec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+                       bec != http::error::end_of_stream && bec != http::error::partial_message) {
+                co_await write_error(stream, 400, "malformed request", o);
+            }
+            break;
+        }
+
+        auto& message = parser.get();
+        const unsigned version = message.version();
+        const bool head = message.method() == http::verb::head;
+        bool keep_alive = message.keep_alive() && !s->draining.load();
+        core::HttpRequest request = to_request(parser.release(), o, peer);
+
+        ++s->in_flight;
+        core::HttpResponse response = co_await s->pipeline.handle(request);
+        --s->in_flight;
+
+        keep_alive = keep_alive && !s->draining.load();
+        auto out = to_beast(std::move(response), version, keep_alive, head);
+        stream.expires_after(o.write_timeout);
+        auto [wec, wn] = co_await http::async_write(stream, out, kTuple);
+        if (wec || !keep_alive) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
+    for (;;) {
+        tcp::socket socket(asio::make_strand(s->io));
+        auto [ec] = co_await s->acceptor.async_accept(socket, kTuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !s->acceptor.is_open()) co_return;
+            // EMFILE and friends: log and keep going rather than spin.
+            s->log->warn("accept failed error=\"{}\"", ec.message());
+            continue;
+        }
+        if (s->connections.load() >= s->options.max_connections) {
+            s->log->warn("connection refused reason=max_connections limit={}",
+                         s->options.max_connections);
+            continue;  // socket closes here
+        }
+        ++s->connections;
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, serve_connection(std::move(socket), s), asio::detached);
+    }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, Pipeline& pipeline, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, pipeline, std::move(options))) {}
+
+HttpServer::~HttpServer() = default;
+
+unsigned short HttpServer::start() {
+    auto& a = impl_->acceptor;
+    tcp::endpoint ep(asio::ip::make_address(impl_->options.address), impl_->options.port);
+    a.open(ep.protocol());
+    a.set_option(asio::socket_base::reuse_address(true));
+    a.bind(ep);
+    a.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(a.get_executor(), accept_loop(impl_), asio::detached);
+    return a.local_endpoint().port();
+}
+
+void HttpServer::stop_accepting() {
+    impl_->draining = true;
+    asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+        boost::system::error_code ec;
+        impl->acceptor.close(ec);
+    });
+}
+
+std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+std::size_t HttpServer::connections() const { return impl_->connections.load(); }
+
+}  // namespace msg::transport

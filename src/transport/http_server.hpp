@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace msg::transport {
+
+class Pipeline;
+
+struct ServerOptions {
+    std::string address = "0.0.0.0";
+    unsigned short port = 8080;             // 0 = any free port (start() returns it)
+    std::size_t header_limit = 16 * 1024;   // → 431
+    std::size_t body_limit = 1024 * 1024;   // → 413
+    std::chrono::seconds read_timeout{15};  // one request, headers + body
+    std::chrono::seconds idle_timeout{60};  // keep-alive wait between requests
+    std::chrono::seconds write_timeout{15};
+    std::size_t max_connections = 18'000;   // below the sandbox's 20k open-file cap
+    /// Peers whose X-Forwarded-For is believed (exact addresses).
+    std::vector<std::string> trusted_proxies;
+};
+
+/// HTTP/1.1 on Boost.Beast: one coroutine per connection on its own strand, keep-alive,
+/// pipelined requests answered in order, limits and timeouts from ServerOptions.
+class HttpServer {
+public:
+    HttpServer(boost::asio::io_context& io, Pipeline& pipeline, ServerOptions options);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    /// Binds, listens and starts accepting; returns the bound port.
+    unsigned short start();
+    /// Stops accepting; open connections finish their current request and close.
+    void stop_accepting();
+
+    std::size_t in_flight() const;    // requests inside the pipeline now
+    std::size_t connections() const;  // open connections
+
+    struct Impl;  // public so the connection coroutines in the .cpp can share it
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace msg::transport

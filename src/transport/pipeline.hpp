@@ -1,0 +1,56 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/http.hpp"
+#include "core/metrics.hpp"
+#include "core/task.hpp"
+#include "transport/router.hpp"
+
+namespace spdlog {
+class logger;
+}
+namespace msg::auth {
+class JwtCodec;
+}
+
+namespace msg::transport {
+
+struct CorsOptions {
+    /// Exact origins ("https://chat.example.com") or "*". Empty: same origin only.
+    std::vector<std::string> allowed_origins;
+};
+
+/// The middleware list, in order (STYLE rule 7):
+///   request id → access log → metrics → CORS → route match (404/405) → auth (401/403)
+///   → handler, with error mapping (Result errors, then exceptions) around the handler.
+/// Body and header limits are enforced earlier, by the HTTP parser (413/431).
+class Pipeline {
+public:
+    Pipeline(const Router& router, const auth::JwtCodec& jwt, core::Metrics& metrics,
+             CorsOptions cors);
+
+    core::Task<core::HttpResponse> handle(core::HttpRequest& request);
+
+    /// Also used for WebSocket handshakes that carry an Origin header.
+    bool origin_allowed(std::string_view origin) const;
+
+private:
+    std::string next_request_id();
+    core::Task<core::HttpResponse> dispatch(core::HttpRequest& request, std::string_view& route);
+    void add_cors_headers(const core::HttpRequest& request, core::HttpResponse& response) const;
+
+    const Router& router_;
+    const auth::JwtCodec& jwt_;
+    core::Metrics& metrics_;
+    CorsOptions cors_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::string id_prefix_;
+    std::atomic<unsigned long long> id_counter_{0};
+};
+
+}  // namespace msg::transport
