@@ -59,11 +59,12 @@ TEST(Jwt, RejectsTamperedPayload) {
 TEST(Jwt, RejectsAlgNone) {
     core::ManualClock clock;
     JwtCodec codec("secret-1", 60min, clock);
-    const long exp = std::chrono::duration_cast<std::chrono::seconds>(
-                         clock.now().time_since_epoch()).count() + 3600;
+    const long exp =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count() +
+        3600;
     auto header = core::base64url_encode(R"({"alg":"none","typ":"JWT"})");
-    auto payload = core::base64url_encode(R"({"user_id":"42","tenant_id":"acme","role":"admin","exp":)" +
-                                          std::to_string(exp) + "}");
+    auto payload = core::base64url_encode(
+        R"({"user_id":"42","tenant_id":"acme","role":"admin","exp":)" + std::to_string(exp) + "}");
     EXPECT_FALSE(codec.verify(header + "." + payload + "."));
     EXPECT_FALSE(codec.verify(header + "." + payload));
 }

@@ -18,9 +18,8 @@ struct JwtFree {
 using JwtPtr = std::unique_ptr<jwt_t, JwtFree>;
 
 long unix_seconds(const core::Clock& clock) {
-    return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                 clock.now().time_since_epoch())
-                                 .count());
+    return static_cast<long>(
+        std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
 }
 }  // namespace
 

@@ -12,7 +12,7 @@ namespace msg::auth {
 
 /// HS256 JWTs with the seed's claims: user_id, tenant_id, role, iat, exp (seed §8.1).
 class JwtCodec {
-public:
+  public:
     JwtCodec(std::string secret, std::chrono::minutes ttl, const core::Clock& clock);
 
     std::string sign(const core::Principal& who) const;
@@ -22,7 +22,7 @@ public:
 
     std::chrono::minutes ttl() const { return ttl_; }
 
-private:
+  private:
     std::string secret_;
     std::chrono::minutes ttl_;
     const core::Clock& clock_;

@@ -17,8 +17,7 @@ PasswordHasher::PasswordHasher(Cost cost) : cost_(cost) {
 
 std::string PasswordHasher::hash(std::string_view password) const {
     char out[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(out, password.data(), password.size(), cost_.ops, cost_.mem_bytes) !=
-        0) {
+    if (crypto_pwhash_str(out, password.data(), password.size(), cost_.ops, cost_.mem_bytes) != 0) {
         throw std::runtime_error("password hashing ran out of memory");
     }
     return out;
@@ -32,6 +31,22 @@ bool PasswordHasher::verify(std::string_view hash, std::string_view password) co
 
 void PasswordHasher::verify_dummy(std::string_view password) const {
     (void)verify(dummy_hash_, password);
+}
+
+}  // namespace msg::auth
+
+#include <vector>
+
+#include "core/base64url.hpp"
+
+namespace msg::auth {
+
+std::string random_token(std::size_t bytes) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
+    std::vector<unsigned char> buf(bytes);
+    randombytes_buf(buf.data(), buf.size());
+    return core::base64url_encode(
+        std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
 }
 
 }  // namespace msg::auth

@@ -8,7 +8,7 @@ namespace msg::auth {
 /// argon2id password hashing (libsodium). CPU- and memory-heavy by design: call from a
 /// BlockingPool, never on an I/O thread.
 class PasswordHasher {
-public:
+  public:
     struct Cost {
         unsigned long long ops;
         std::size_t mem_bytes;
@@ -23,9 +23,16 @@ public:
     /// Burns the time of one verify, so an unknown user costs what a wrong password costs.
     void verify_dummy(std::string_view password) const;
 
-private:
+  private:
     Cost cost_;
     std::string dummy_hash_;
 };
+
+}  // namespace msg::auth
+
+namespace msg::auth {
+
+/// `bytes` bytes from the CSPRNG, base64url encoded (generated passwords, tokens).
+std::string random_token(std::size_t bytes);
 
 }  // namespace msg::auth

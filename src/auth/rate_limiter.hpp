@@ -14,14 +14,14 @@ namespace msg::auth {
 /// The key table is bounded: when it reaches `max_keys`, keys whose bucket is full again are
 /// dropped, and if none are, the table is cleared (fail open rather than grow without bound).
 class RateLimiter {
-public:
+  public:
     RateLimiter(int limit, std::chrono::seconds window, const core::Clock& clock,
                 std::size_t max_keys = 100'000);
 
     /// 0 when allowed (and a token is taken); otherwise the seconds until one is available.
     int acquire(const std::string& key);
 
-private:
+  private:
     struct Bucket {
         double tokens;
         core::Clock::time_point updated;

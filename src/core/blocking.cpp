@@ -20,7 +20,7 @@ BlockingPool::~BlockingPool() { stop(); }
 
 void BlockingPool::stop() { impl_->pool.join(); }
 
-Task<void> BlockingPool::run(std::function<void()> work) {
+Task<void> BlockingPool::run_erased(std::function<void()> work) {
     std::exception_ptr failure;
     auto initiate = [this, &work, &failure](auto handler) {
         asio::post(impl_->pool, [h = std::move(handler), &work, &failure]() mutable {

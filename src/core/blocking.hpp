@@ -11,20 +11,26 @@ namespace msg::core {
 /// A thread pool for blocking or CPU-heavy work (argon2, image decoding, index builds) so it
 /// never runs on an I/O thread (STYLE rule 11).
 class BlockingPool {
-public:
+  public:
     explicit BlockingPool(std::size_t threads);
     ~BlockingPool();
     BlockingPool(const BlockingPool&) = delete;
     BlockingPool& operator=(const BlockingPool&) = delete;
 
     /// Runs `work` on the pool, then resumes the caller on its own executor. An exception thrown
-    /// by `work` is rethrown in the caller.
-    Task<void> run(std::function<void()> work);
+    /// by `work` is rethrown in the caller. The std::function is made here, in a plain function,
+    /// not as a temporary of the caller's co_await expression (GCC 12 destroys those twice).
+    template <class F>
+    Task<void> run(F&& work) {
+        return run_erased(std::function<void()>(std::forward<F>(work)));
+    }
 
     /// Waits for queued work and joins the threads.
     void stop();
 
-private:
+  private:
+    Task<void> run_erased(std::function<void()> work);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

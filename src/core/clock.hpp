@@ -7,19 +7,19 @@ namespace msg::core {
 
 /// Time source seam: the system clock in production, a manual clock in tests.
 class Clock {
-public:
+  public:
     using time_point = std::chrono::system_clock::time_point;
     virtual ~Clock() = default;
     virtual time_point now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     time_point now() const override { return std::chrono::system_clock::now(); }
 };
 
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(time_point start = time_point{std::chrono::seconds(1'700'000'000)})
         : now_(start.time_since_epoch().count()) {}
     time_point now() const override { return time_point{time_point::duration{now_.load()}}; }
@@ -27,7 +27,7 @@ public:
         now_ += std::chrono::duration_cast<time_point::duration>(d).count();
     }
 
-private:
+  private:
     std::atomic<time_point::rep> now_;
 };
 

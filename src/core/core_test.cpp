@@ -31,8 +31,8 @@ TEST(Base64Url, RejectsPaddingAndForeignCharacters) {
     EXPECT_FALSE(base64url_decode("YQ=="));
     EXPECT_FALSE(base64url_decode("Y+8"));
     EXPECT_FALSE(base64url_decode("Y/8"));
-    EXPECT_FALSE(base64url_decode("Y"));    // impossible length
-    EXPECT_FALSE(base64url_decode("YR"));   // non-zero trailing bits
+    EXPECT_FALSE(base64url_decode("Y"));   // impossible length
+    EXPECT_FALSE(base64url_decode("YR"));  // non-zero trailing bits
 }
 
 TEST(Cursor, RoundTrip) {
@@ -46,12 +46,12 @@ TEST(Cursor, RoundTrip) {
 TEST(Cursor, RejectsMalformed) {
     EXPECT_FALSE(decode_cursor(""));
     EXPECT_FALSE(decode_cursor("!!!"));
-    EXPECT_FALSE(decode_cursor(base64url_encode("123")));       // no colon
-    EXPECT_FALSE(decode_cursor(base64url_encode("abc:1")));     // time not a number
-    EXPECT_FALSE(decode_cursor(base64url_encode("1:")));        // empty id
-    EXPECT_FALSE(decode_cursor(base64url_encode("1:0")));       // id out of range
-    EXPECT_FALSE(decode_cursor(base64url_encode("1:2x")));      // trailing junk
-    EXPECT_FALSE(decode_cursor(std::string(200, 'A')));          // oversize
+    EXPECT_FALSE(decode_cursor(base64url_encode("123")));    // no colon
+    EXPECT_FALSE(decode_cursor(base64url_encode("abc:1")));  // time not a number
+    EXPECT_FALSE(decode_cursor(base64url_encode("1:")));     // empty id
+    EXPECT_FALSE(decode_cursor(base64url_encode("1:0")));    // id out of range
+    EXPECT_FALSE(decode_cursor(base64url_encode("1:2x")));   // trailing junk
+    EXPECT_FALSE(decode_cursor(std::string(200, 'A')));      // oversize
 }
 
 TEST(ParseId, AcceptsNumbersAndDigitStrings) {

@@ -22,7 +22,7 @@ enum class ErrorCode {
 
 /// An expected failure: a code plus the client-visible message (never internal detail).
 struct Error {
-    ErrorCode code;
+    ErrorCode code = ErrorCode::invalid_argument;
     std::string message;
     /// Seconds a client should wait before retrying (only for too_many_requests).
     int retry_after_seconds = 0;
@@ -37,16 +37,15 @@ inline Error unavailable(std::string m) { return {ErrorCode::unavailable, std::m
 
 /// Thrown by Result::value() on an error; handlers normally test the result instead.
 class ErrorException : public std::runtime_error {
-public:
+  public:
     explicit ErrorException(Error e) : std::runtime_error(e.message), error_(std::move(e)) {}
     const Error& error() const { return error_; }
 
-private:
+  private:
     Error error_;
 };
 
-[[noreturn]] inline void throw_exception_from_error(const Error& e,
-                                                    const boost::source_location&) {
+[[noreturn]] inline void throw_exception_from_error(const Error& e, const boost::source_location&) {
     throw ErrorException(e);
 }
 
@@ -60,7 +59,7 @@ namespace msg::core {
 /// Infrastructure failure a client can retry: the database is unreachable, a pool is exhausted
 /// past its wait deadline. Mapped to 503 `service unavailable`; the detail goes to the log only.
 class UnavailableException : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

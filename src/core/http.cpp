@@ -7,14 +7,22 @@ namespace msg::core {
 
 std::string_view to_string(Method m) {
     switch (m) {
-        case Method::get: return "GET";
-        case Method::head: return "HEAD";
-        case Method::post: return "POST";
-        case Method::put: return "PUT";
-        case Method::patch: return "PATCH";
-        case Method::del: return "DELETE";
-        case Method::options: return "OPTIONS";
-        case Method::other: break;
+        case Method::get:
+            return "GET";
+        case Method::head:
+            return "HEAD";
+        case Method::post:
+            return "POST";
+        case Method::put:
+            return "PUT";
+        case Method::patch:
+            return "PATCH";
+        case Method::del:
+            return "DELETE";
+        case Method::options:
+            return "OPTIONS";
+        case Method::other:
+            break;
     }
     return "OTHER";
 }
@@ -40,7 +48,8 @@ std::string percent_decode(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '+') {
             out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
             out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {
@@ -63,6 +72,17 @@ std::optional<std::string> HttpRequest::query_param(std::string_view name) const
         return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
     }
     return std::nullopt;
+}
+
+int HttpRequest::limit_param(std::string_view name, int fallback, int max) const {
+    auto text = query_param(name);
+    if (!text || text->empty() || text->size() > 9) return fallback;
+    int v = 0;
+    for (char c : *text) {
+        if (c < '0' || c > '9') return fallback;
+        v = v * 10 + (c - '0');
+    }
+    return (v <= 0 || v > max) ? fallback : v;
 }
 
 HttpResponse json_response(unsigned status, const boost::json::value& body) {

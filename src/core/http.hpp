@@ -45,6 +45,8 @@ struct HttpRequest {
     std::string_view param(std::string_view name) const;
     /// A query parameter, percent-decoded ('+' is a space); nullopt if absent.
     std::optional<std::string> query_param(std::string_view name) const;
+    /// A page size from `name`: absent, not a number, ≤ 0 or > max → `fallback` (seed rule).
+    int limit_param(std::string_view name, int fallback, int max) const;
     /// The principal of a protected route (asserted present by the pipeline).
     const Principal& caller() const { return *principal; }
 };
@@ -57,7 +59,7 @@ struct HttpResponse {
 };
 
 HttpResponse json_response(unsigned status, const boost::json::value& body);
-HttpResponse ok_response();                            // 200 {"ok":true}
+HttpResponse ok_response();                                  // 200 {"ok":true}
 HttpResponse id_response(unsigned status, std::int64_t id);  // {"id":N}
 
 /// Who may call a route; the pipeline enforces it before the handler runs, with the seed's

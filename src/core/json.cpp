@@ -29,7 +29,8 @@ std::optional<std::int64_t> parse_id(const json::value& v) {
         if (id >= 1 && id <= kMaxId) return id;
     } else if (v.is_uint64()) {
         auto id = v.get_uint64();
-        if (id >= 1 && id <= static_cast<std::uint64_t>(kMaxId)) return static_cast<std::int64_t>(id);
+        if (id >= 1 && id <= static_cast<std::uint64_t>(kMaxId))
+            return static_cast<std::int64_t>(id);
     } else if (v.is_string()) {
         return parse_id(std::string_view(v.get_string()));
     }

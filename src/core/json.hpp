@@ -37,7 +37,7 @@ std::size_t utf8_length(std::string_view s);
 /// Error texts: `<field> is required`, `<field> must be a string` (…an id, a boolean, an
 /// integer, an array of ids), `<field> is too long`.
 class BodyReader {
-public:
+  public:
     struct StringRule {
         bool required = false;
         std::size_t max_bytes = 1024;
@@ -60,7 +60,7 @@ public:
 
     const std::optional<Error>& error() const { return error_; }
 
-private:
+  private:
     const boost::json::value* find(std::string_view key) const;
     void fail(std::string message);
 

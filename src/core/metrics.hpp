@@ -15,17 +15,17 @@ namespace msg::core {
 
 /// A monotonically increasing counter, cheap enough for hot paths.
 class Counter {
-public:
+  public:
     void inc(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
     std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::uint64_t> value_{0};
 };
 
 /// Process metrics rendered as Prometheus text at GET /metrics.
 class Metrics {
-public:
+  public:
     /// One finished HTTP request: route pattern (not the raw path), method, status, latency.
     void observe_http(std::string_view route, std::string_view method, unsigned status,
                       double seconds);
@@ -37,9 +37,9 @@ public:
     std::string render() const;
 
     static constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                          0.1,    0.25,  0.5,    1,     2.5,   5};
+                                          0.1,    0.25,  0.5,    1,     2.5,  5};
 
-private:
+  private:
     struct Series {
         std::uint64_t count = 0;
         double sum = 0;

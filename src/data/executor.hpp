@@ -23,20 +23,29 @@ namespace msg::data {
 /// operations when one is configured). The remote executor (DBMAN_ENDPOINTS) and per-tenant
 /// dedicated pools plug in here, behind the same run<Op>() call.
 class Executor {
-public:
+  public:
     explicit Executor(pg::Pool& primary, pg::Pool* replica = nullptr)
         : primary_(primary), replica_(replica) {}
 
+    /// `co_await db.run<GetUser>(tenant_id, user_id)`: the arguments initialise Op::Request
+    /// (or pass one Request). The request is built here, in a plain function: GCC 12 destroys
+    /// class-type temporaries of a co_await expression twice, so callers pass lvalues and
+    /// scalars only (scripts/lint.sh checks for braced lists and string temporaries).
+    template <class Op, class... Args>
+    core::Task<core::Result<typename Op::Response>> run(Args&&... args) {
+        return execute<Op>(typename Op::Request{std::forward<Args>(args)...});
+    }
+
+    pg::Pool& primary() { return primary_; }
+
+  private:
     template <class Op>
-    core::Task<core::Result<typename Op::Response>> run(typename Op::Request request) {
+    core::Task<core::Result<typename Op::Response>> execute(typename Op::Request request) {
         pg::Pool& pool = (Op::kReadOnly && replica_ != nullptr) ? *replica_ : primary_;
         auto conn = co_await pool.acquire();
         co_return co_await Op::run(*conn, request);
     }
 
-    pg::Pool& primary() { return primary_; }
-
-private:
     pg::Pool& primary_;
     pg::Pool* replica_;
 };

@@ -25,13 +25,14 @@ void run_co(const std::function<core::Task<void>(CoContext&)>& body, int threads
 
 }  // namespace msg::testing
 
-#define CO_TEST(suite, name)                                                   \
+#define CO_TEST(suite, name)                                                            \
     static ::msg::core::Task<void> suite##_##name##_co(::msg::testing::CoContext& ctx); \
-    TEST(suite, name) { ::msg::testing::run_co(&suite##_##name##_co); }        \
-    static ::msg::core::Task<void> suite##_##name##_co([[maybe_unused]] ::msg::testing::CoContext& ctx)
+    TEST(suite, name) { ::msg::testing::run_co(&suite##_##name##_co); }                 \
+    static ::msg::core::Task<void> suite##_##name##_co(                                 \
+        [[maybe_unused]] ::msg::testing::CoContext& ctx)
 
-#define CO_ASSERT(cond)                                   \
-    if (!(cond)) {                                        \
-        ADD_FAILURE() << "CO_ASSERT failed: " #cond;      \
-        co_return;                                        \
+#define CO_ASSERT(cond)                              \
+    if (!(cond)) {                                   \
+        ADD_FAILURE() << "CO_ASSERT failed: " #cond; \
+        co_return;                                   \
     }

@@ -1,10 +1,10 @@
 #include "testing/pg_database.hpp"
 
+#include <libpq-fe.h>
+#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <libpq-fe.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>

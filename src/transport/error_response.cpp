@@ -6,14 +6,22 @@ namespace msg::transport {
 
 unsigned http_status(core::ErrorCode code) {
     switch (code) {
-        case core::ErrorCode::invalid_argument: return 400;
-        case core::ErrorCode::unauthorized: return 401;
-        case core::ErrorCode::forbidden: return 403;
-        case core::ErrorCode::not_found: return 404;
-        case core::ErrorCode::conflict: return 409;
-        case core::ErrorCode::payload_too_large: return 413;
-        case core::ErrorCode::too_many_requests: return 429;
-        case core::ErrorCode::unavailable: return 503;
+        case core::ErrorCode::invalid_argument:
+            return 400;
+        case core::ErrorCode::unauthorized:
+            return 401;
+        case core::ErrorCode::forbidden:
+            return 403;
+        case core::ErrorCode::not_found:
+            return 404;
+        case core::ErrorCode::conflict:
+            return 409;
+        case core::ErrorCode::payload_too_large:
+            return 413;
+        case core::ErrorCode::too_many_requests:
+            return 429;
+        case core::ErrorCode::unavailable:
+            return 503;
     }
     return 500;
 }
@@ -21,18 +29,24 @@ unsigned http_status(core::ErrorCode code) {
 unsigned short ws_close_code(core::ErrorCode code) {
     switch (code) {
         case core::ErrorCode::unauthorized:
-        case core::ErrorCode::forbidden: return 1008;  // policy violation
-        case core::ErrorCode::payload_too_large: return 1009;
+        case core::ErrorCode::forbidden:
+            return 1008;  // policy violation
+        case core::ErrorCode::payload_too_large:
+            return 1009;
         case core::ErrorCode::too_many_requests:
-        case core::ErrorCode::unavailable: return 1013;  // try again later
-        default: return 1008;
+        case core::ErrorCode::unavailable:
+            return 1013;  // try again later
+        default:
+            return 1008;
     }
 }
 
 core::HttpResponse error_response(const core::Error& error) {
-    auto res = core::json_response(http_status(error.code), boost::json::object{{"error", error.message}});
+    auto res =
+        core::json_response(http_status(error.code), boost::json::object{{"error", error.message}});
     if (error.code == core::ErrorCode::too_many_requests) {
-        res.headers.emplace_back("Retry-After", std::to_string(std::max(1, error.retry_after_seconds)));
+        res.headers.emplace_back("Retry-After",
+                                 std::to_string(std::max(1, error.retry_after_seconds)));
     }
     return res;
 }

@@ -1,8 +1,9 @@
 #include "transport/http_server.hpp"
 
+#include <spdlog/logger.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/logger.h>
 
 #include <atomic>
 
@@ -43,14 +43,22 @@ namespace {
 
 core::Method to_method(http::verb v) {
     switch (v) {
-        case http::verb::get: return core::Method::get;
-        case http::verb::head: return core::Method::head;
-        case http::verb::post: return core::Method::post;
-        case http::verb::put: return core::Method::put;
-        case http::verb::patch: return core::Method::patch;
-        case http::verb::delete_: return core::Method::del;
-        case http::verb::options: return core::Method::options;
-        default: return core::Method::other;
+        case http::verb::get:
+            return core::Method::get;
+        case http::verb::head:
+            return core::Method::head;
+        case http::verb::post:
+            return core::Method::post;
+        case http::verb::put:
+            return core::Method::put;
+        case http::verb::patch:
+            return core::Method::patch;
+        case http::verb::delete_:
+            return core::Method::del;
+        case http::verb::options:
+            return core::Method::options;
+        default:
+            return core::Method::other;
     }
 }
 
@@ -111,8 +119,8 @@ http::response<http::string_body> to_beast(core::HttpResponse&& in, unsigned ver
 
 asio::awaitable<void> write_error(beast::tcp_stream& stream, unsigned status,
                                   std::string_view message, const ServerOptions& o) {
-    core::HttpResponse res{status, R"({"error":")" + std::string(message) + R"("})",
-                           "application/json", {}};
+    core::HttpResponse res{
+        status, R"({"error":")" + std::string(message) + R"("})", "application/json", {}};
     auto out = to_beast(std::move(res), 11, false, false);
     stream.expires_after(o.write_timeout);
     co_await http::async_write(stream, out, kTuple);
@@ -143,7 +151,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
         if (hec) {
             if (hec == http::error::header_limit) {
                 co_await write_error(stream, 431, "request headers too large", o);
-            } else if (hec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+            } else if (hec.category() ==
+                           http::make_error_code(http::error::end_of_stream).category() &&
                        hec != http::error::end_of_stream && hec != http::error::partial_message) {
                 co_await write_error(stream, 400, "malformed request", o);
             }
@@ -154,7 +163,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
         if (bec) {
             if (bec == http::error::body_limit) {
                 co_await write_error(stream, 413, "request body too large", o);
-            } else if (bec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+            } else if (bec.category() ==
+                           http::make_error_code(http::error::end_of_stream).category() &&
                        bec != http::error::end_of_stream && bec != http::error::partial_message) {
                 co_await write_error(stream, 400, "malformed request", o);
             }

@@ -22,7 +22,7 @@ struct ServerOptions {
     std::chrono::seconds read_timeout{15};  // one request, headers + body
     std::chrono::seconds idle_timeout{60};  // keep-alive wait between requests
     std::chrono::seconds write_timeout{15};
-    std::size_t max_connections = 18'000;   // below the sandbox's 20k open-file cap
+    std::size_t max_connections = 18'000;  // below the sandbox's 20k open-file cap
     /// Peers whose X-Forwarded-For is believed (exact addresses).
     std::vector<std::string> trusted_proxies;
 };
@@ -30,7 +30,7 @@ struct ServerOptions {
 /// HTTP/1.1 on Boost.Beast: one coroutine per connection on its own strand, keep-alive,
 /// pipelined requests answered in order, limits and timeouts from ServerOptions.
 class HttpServer {
-public:
+  public:
     HttpServer(boost::asio::io_context& io, Pipeline& pipeline, ServerOptions options);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -46,7 +46,7 @@ public:
 
     struct Impl;  // public so the connection coroutines in the .cpp can share it
 
-private:
+  private:
     std::shared_ptr<Impl> impl_;
 };
 

@@ -1,7 +1,7 @@
 #include "transport/pipeline.hpp"
 
-#include <boost/json/object.hpp>
 #include <spdlog/logger.h>
+#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <random>
@@ -41,7 +41,10 @@ bool is_probe(std::string_view route) {
 
 Pipeline::Pipeline(const Router& router, const auth::JwtCodec& jwt, core::Metrics& metrics,
                    CorsOptions cors)
-    : router_(router), jwt_(jwt), metrics_(metrics), cors_(std::move(cors)),
+    : router_(router),
+      jwt_(jwt),
+      metrics_(metrics),
+      cors_(std::move(cors)),
       log_(core::logger("http")) {
     std::random_device rd;
     char buf[16];
@@ -83,8 +86,8 @@ core::Task<core::HttpResponse> Pipeline::handle(core::HttpRequest& request) {
     metrics_.observe_http(route, core::to_string(request.method), response.status, seconds);
     log_->log(is_probe(route) ? spdlog::level::debug : spdlog::level::info,
               "req={} method={} path={} route={} status={} ms={:.2f} ip={}", request.request_id,
-              core::to_string(request.method), request.path, route, response.status,
-              seconds * 1000, request.remote_ip);
+              core::to_string(request.method), request.path, route, response.status, seconds * 1000,
+              request.remote_ip);
     co_return response;
 }
 
@@ -116,9 +119,11 @@ core::Task<core::HttpResponse> Pipeline::dispatch(core::HttpRequest& request,
         if (!request.authorization.starts_with(kBearer)) {
             co_return plain_error(401, "bearer token is required");
         }
-        request.principal = jwt_.verify(std::string_view(request.authorization).substr(kBearer.size()));
+        request.principal =
+            jwt_.verify(std::string_view(request.authorization).substr(kBearer.size()));
         if (!request.principal) co_return plain_error(401, "invalid token");
-        if (r.access == core::Access::admin_or_manager && !request.principal->is_admin_or_manager()) {
+        if (r.access == core::Access::admin_or_manager &&
+            !request.principal->is_admin_or_manager()) {
             co_return plain_error(403, "insufficient permissions");
         }
     }

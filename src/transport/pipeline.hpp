@@ -30,7 +30,7 @@ struct CorsOptions {
 ///   → handler, with error mapping (Result errors, then exceptions) around the handler.
 /// Body and header limits are enforced earlier, by the HTTP parser (413/431).
 class Pipeline {
-public:
+  public:
     Pipeline(const Router& router, const auth::JwtCodec& jwt, core::Metrics& metrics,
              CorsOptions cors);
 
@@ -39,7 +39,7 @@ public:
     /// Also used for WebSocket handshakes that carry an Origin header.
     bool origin_allowed(std::string_view origin) const;
 
-private:
+  private:
     std::string next_request_id();
     core::Task<core::HttpResponse> dispatch(core::HttpRequest& request, std::string_view& route);
     void add_cors_headers(const core::HttpRequest& request, core::HttpResponse& response) const;

@@ -11,7 +11,7 @@ namespace msg::transport {
 
 /// Matches a method + path against the route tables of the mounted modules. Pure: no I/O.
 class Router {
-public:
+  public:
     void add(core::Route route);
     void add(std::vector<core::Route> routes);
 
@@ -27,7 +27,7 @@ public:
 
     const std::vector<core::Route>& routes() const { return routes_; }
 
-private:
+  private:
     struct Compiled {
         std::vector<std::string> segments;
         int literals = 0;

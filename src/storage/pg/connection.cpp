@@ -129,9 +129,7 @@ Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
 
 bool Connection::broken() const { return impl_->failed || PQstatus(impl_->conn) != CONNECTION_OK; }
-bool Connection::in_transaction() const {
-    return PQtransactionStatus(impl_->conn) != PQTRANS_IDLE;
-}
+bool Connection::in_transaction() const { return PQtransactionStatus(impl_->conn) != PQTRANS_IDLE; }
 
 namespace {
 /// Returns the failure text ("" on success) instead of throwing: awaitable operator|| waits
@@ -219,7 +217,8 @@ core::Task<Rows> Connection::finish(bool expect_rows) {
         const char* state = PQresultErrorField(error, PG_DIAG_SQLSTATE);
         const char* constraint = PQresultErrorField(error, PG_DIAG_CONSTRAINT_NAME);
         if (PQstatus(c.conn) != CONNECTION_OK) c.fail("database connection lost");
-        throw SqlError(state ? state : "", PQresultErrorMessage(error), constraint ? constraint : "");
+        throw SqlError(state ? state : "", PQresultErrorMessage(error),
+                       constraint ? constraint : "");
     }
     if (PQstatus(c.conn) != CONNECTION_OK) c.fail("database connection lost");
     (void)expect_rows;

@@ -23,16 +23,17 @@ namespace msg::pg {
 /// A statement failed on the server (constraint, syntax, serialization…). `sqlstate` is the
 /// five-character code (23505 unique violation, 23503 foreign key violation…).
 class SqlError : public std::runtime_error {
-public:
+  public:
     SqlError(std::string sqlstate, const std::string& message, std::string constraint)
-        : std::runtime_error(message), sqlstate_(std::move(sqlstate)),
+        : std::runtime_error(message),
+          sqlstate_(std::move(sqlstate)),
           constraint_(std::move(constraint)) {}
     const std::string& sqlstate() const { return sqlstate_; }
     const std::string& constraint() const { return constraint_; }
     bool unique_violation() const { return sqlstate_ == "23505"; }
     bool foreign_key_violation() const { return sqlstate_ == "23503"; }
 
-private:
+  private:
     std::string sqlstate_;
     std::string constraint_;
 };
@@ -55,7 +56,7 @@ Param param(const std::optional<T>& v) {
 
 /// Rows of one statement, text format. Column access by index, in SELECT order.
 class Rows {
-public:
+  public:
     Rows() = default;
     explicit Rows(PGresult* r) : result_(r) {}
 
@@ -76,7 +77,7 @@ public:
     /// A timestamptz column as Unix nanoseconds (for keyset cursors).
     std::int64_t unix_nanos(int row, int col) const;
 
-private:
+  private:
     struct Clear {
         void operator()(PGresult* r) const { PQclear(r); }
     };
@@ -87,7 +88,7 @@ private:
 /// suspends the coroutine, never the thread. Not thread-safe: one user at a time (the Pool
 /// hands it out exclusively). Statements sent with query() are prepared once per connection.
 class Connection {
-public:
+  public:
     struct Options {
         std::string dsn;
         std::chrono::milliseconds connect_timeout{5000};
@@ -117,7 +118,7 @@ public:
     bool in_transaction() const;
     bool broken() const;
 
-private:
+  private:
     struct Impl;
     explicit Connection(std::unique_ptr<Impl> impl);
     core::Task<Rows> finish(bool expect_rows);

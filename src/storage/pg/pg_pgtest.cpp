@@ -1,9 +1,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "core/error.hpp"
 #include "storage/pg/migrate.hpp"
@@ -46,7 +46,8 @@ CO_TEST(PgConnection, TimesAreUtcRfc3339) {
     Pool pool(ctx.io, options(1));
     auto conn = co_await pool.acquire();
     auto rows = co_await conn->query(
-        "SELECT '2026-02-15 09:00:00.123456+09'::timestamptz, '2026-02-15 00:00:00+00'::timestamptz");
+        "SELECT '2026-02-15 09:00:00.123456+09'::timestamptz, '2026-02-15 "
+        "00:00:00+00'::timestamptz");
     EXPECT_EQ(rows.time(0, 0), "2026-02-15T00:00:00.123456Z");
     EXPECT_EQ(rows.time(0, 1), "2026-02-15T00:00:00Z");
     EXPECT_EQ(rows.unix_nanos(0, 0), 1'771'113'600'123'456'000LL);

@@ -27,9 +27,9 @@ struct PoolOptions {
 /// are in use. A connection that comes back broken or inside a transaction (an exception
 /// escaped mid-transaction) is closed instead of reused.
 class Pool {
-public:
+  public:
     class Lease {
-    public:
+      public:
         Lease(Pool* pool, Connection* conn) : pool_(pool), conn_(conn) {}
         Lease(Lease&& o) noexcept : pool_(o.pool_), conn_(o.conn_) { o.conn_ = nullptr; }
         Lease& operator=(Lease&&) = delete;
@@ -37,7 +37,7 @@ public:
         Connection& operator*() const { return *conn_; }
         Connection* operator->() const { return conn_; }
 
-    private:
+      private:
         Pool* pool_;
         Connection* conn_;
     };
@@ -54,7 +54,7 @@ public:
     std::size_t in_use() const;  // leased now
     std::size_t max_size() const { return options_.max_size; }
 
-private:
+  private:
     struct Waiter;
     void release(Connection* conn);
     void hand_over(Connection* conn);  // to a waiter, or back to idle

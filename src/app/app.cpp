@@ -1,0 +1,272 @@
+#include "app/app.hpp"
+
+#include <spdlog/logger.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "core/blocking.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "data/executor.hpp"
+#include "org/routes.hpp"
+#include "org/service.hpp"
+#include "storage/pg/migrate.hpp"
+#include "storage/pg/pool.hpp"
+#include "tenant/routes.hpp"
+#include "tenant/service.hpp"
+#include "transport/http_server.hpp"
+#include "transport/pipeline.hpp"
+
+namespace msg::app {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+pg::PoolOptions pool_options(const Config& c, const std::string& dsn) {
+    pg::PoolOptions o;
+    o.connection.dsn = dsn;
+    o.connection.connect_timeout = std::chrono::milliseconds(c.pg_connect_timeout_ms);
+    o.connection.statement_timeout = std::chrono::milliseconds(c.pg_statement_timeout_ms);
+    o.max_size = static_cast<std::size_t>(c.pg_pool_size);
+    o.acquire_timeout = std::chrono::milliseconds(c.pg_acquire_timeout_ms);
+    return o;
+}
+
+/// Readiness: the database answers a trivial query within a second.
+core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool) {
+    std::string failure;
+    try {
+        auto conn = co_await pool->acquire();
+        co_await conn->query("SELECT 1");
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (!failure.empty()) {
+        core::logger("app")->warn("readiness failed error=\"{}\"", failure);
+        co_return core::json_response(
+            503, boost::json::object{{"status", "not_ready"}, {"error", "database unavailable"}});
+    }
+    co_return core::json_response(200, boost::json::object{{"status", "ready"}});
+}
+
+core::Task<core::Result<core::HttpResponse>> constant(core::HttpResponse response) {
+    co_return response;
+}
+
+core::Task<core::Result<core::HttpResponse>> metrics_text(core::Metrics* metrics) {
+    co_return core::HttpResponse{200, metrics->render(), "text/plain; version=0.0.4", {}};
+}
+
+/// /health, /health/live, /health/ready, /metrics: every role serves them.
+std::vector<core::Route> ops_routes(pg::Pool& pool, core::Metrics& metrics) {
+    using core::Access;
+    using core::Method;
+    auto ok = core::json_response(200, boost::json::object{{"status", "ok"}});
+    return {
+        {Method::get, "/health", Access::open, [ok](core::HttpRequest&) { return constant(ok); }},
+        {Method::get, "/health/live", Access::open,
+         [ok](core::HttpRequest&) { return constant(ok); }},
+        {Method::get, "/health/ready", Access::open,
+         [p = &pool](core::HttpRequest&) { return ready(p); }},
+        {Method::get, "/metrics", Access::open,
+         [m = &metrics](core::HttpRequest&) { return metrics_text(m); }},
+    };
+}
+
+asio::awaitable<void> drain(asio::io_context& io, transport::HttpServer& server,
+                            std::chrono::seconds deadline) {
+    server.stop_accepting();
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    asio::steady_timer timer(io);
+    while (server.in_flight() > 0 && std::chrono::steady_clock::now() < until) {
+        timer.expires_after(20ms);
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
+/// Runs a one-shot coroutine on a private io_context and returns its value.
+template <class T>
+T run_once(asio::io_context& io, asio::awaitable<T> task) {
+    auto future = asio::co_spawn(io, std::move(task), asio::use_future);
+    io.run();
+    return future.get();
+}
+
+asio::awaitable<std::vector<std::string>> migrate_with(asio::io_context* io, Config config) {
+    pg::Connection::Options o;
+    o.dsn = config.postgres_dsn;
+    o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
+    o.statement_timeout = std::chrono::minutes(10);
+    auto conn = co_await pg::Connection::connect(*io, o);
+    co_return co_await pg::migrate(*conn, pg::embedded_migrations());
+}
+
+bool require_dsn(const Config& c) {
+    if (c.postgres_dsn.empty()) {
+        std::fprintf(stderr, "POSTGRES_DSN must be set (scripts/run.sh starts a local cluster)\n");
+        return false;
+    }
+    return true;
+}
+
+auth::PasswordHasher make_hasher(const Config& c) {
+    return auth::PasswordHasher(
+        {static_cast<unsigned long long>(c.password_hash_ops), c.password_hash_memory_kib * 1024});
+}
+
+}  // namespace
+
+int run_migrate(const Config& config) {
+    if (!require_dsn(config)) return 2;
+    asio::io_context io;
+    auto applied = run_once(io, migrate_with(&io, config));
+    auto log = core::logger("app");
+    for (const auto& name : applied) log->info("migration applied name={}", name);
+    log->info("migrations done applied={}", applied.size());
+    return 0;
+}
+
+namespace {
+asio::awaitable<org::OrgService::SeedAdminOutput> seed_with(org::OrgService* service,
+                                                            org::OrgService::SeedAdminInput in) {
+    co_return co_await service->seed_admin(std::move(in));
+}
+}  // namespace
+
+int run_seed_admin(const Config& config) {
+    if (!require_dsn(config)) return 2;
+    asio::io_context io;
+    pg::Pool pool(io, pool_options(config, config.postgres_dsn));
+    data::Executor db(pool);
+    core::SystemClock clock;
+    auth::JwtCodec jwt(config.jwt_secret, std::chrono::minutes(config.jwt_ttl_minutes), clock);
+    auto hasher = make_hasher(config);
+    core::BlockingPool blocking(1);
+    org::OrgService service(db, jwt, hasher, blocking, clock, {});
+    org::OrgService::SeedAdminInput in{config.admin_tenant_id, config.admin_email,
+                                       config.admin_name, config.admin_title,
+                                       config.admin_password};
+    auto out = run_once(io, seed_with(&service, std::move(in)));
+    auto log = core::logger("app");
+    log->info("admin ready tenant={} email={} user_id={} created={}", config.admin_tenant_id,
+              config.admin_email, out.user_id, out.created);
+    if (out.generated_password) {
+        // Printed once, to the terminal only (not the log), so it never lands in log storage.
+        std::printf(
+            "\n  Admin login: tenant_id=%s email=%s password=%s\n"
+            "  (generated once; set ADMIN_PASSWORD and run seed-admin again to change it)\n\n",
+            config.admin_tenant_id.c_str(), config.admin_email.c_str(),
+            out.generated_password->c_str());
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+int run_server(const Config& config, const Role& role) {
+    auto log = core::logger("app");
+    if (!require_dsn(config)) return 2;
+    if (config.dev() && config.jwt_secret == kDefaultJwtSecret) {
+        log->warn(
+            "JWT_SECRET is the public default: fine for APP_ENV=dev on a laptop, never "
+            "anywhere else");
+    }
+    if (role.migrate_on_start) {
+        asio::io_context once;
+        auto applied = run_once(once, migrate_with(&once, config));
+        log->info("migrations checked applied_now={}", applied.size());
+    }
+
+    const int threads = config.io_threads > 0
+                            ? config.io_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    asio::io_context io(threads);
+    core::SystemClock clock;
+    core::Metrics metrics;
+    core::BlockingPool blocking(static_cast<std::size_t>(config.blocking_threads));
+
+    pg::Pool primary(io, pool_options(config, config.postgres_dsn));
+    std::unique_ptr<pg::Pool> replica;
+    if (!config.postgres_read_dsn.empty()) {
+        replica = std::make_unique<pg::Pool>(io, pool_options(config, config.postgres_read_dsn));
+    }
+    data::Executor db(primary, replica.get());
+    metrics.add_gauge("msg_pg_pool_connections", "Open PostgreSQL connections (primary).",
+                      [&] { return static_cast<double>(primary.size()); });
+    metrics.add_gauge("msg_pg_pool_in_use", "PostgreSQL connections leased now (primary).",
+                      [&] { return static_cast<double>(primary.in_use()); });
+    metrics.add_gauge("msg_pg_pool_max", "PostgreSQL pool bound (primary).",
+                      [&] { return static_cast<double>(primary.max_size()); });
+
+    auth::JwtCodec jwt(config.jwt_secret, std::chrono::minutes(config.jwt_ttl_minutes), clock);
+    auto hasher = make_hasher(config);
+    org::OrgService org_service(
+        db, jwt, hasher, blocking, clock,
+        {config.login_per_email_per_minute, config.login_per_ip_per_minute});
+    tenant::TenantService tenant_service(db, config.platform_tenant_id);
+
+    transport::Router router;
+    router.add(ops_routes(primary, metrics));
+    for (auto group : role.groups) {
+        switch (group) {
+            case RouteGroup::org:
+                router.add(org::routes(org_service));
+                break;
+            case RouteGroup::tenant:
+                router.add(tenant::routes(tenant_service));
+                break;
+        }
+    }
+    transport::Pipeline pipeline(router, jwt, metrics, {config.cors_allowed_origins});
+
+    transport::ServerOptions server_options;
+    server_options.address = config.bind_address;
+    server_options.port =
+        role.port == PortSetting::session_port ? config.session_port : config.port;
+    server_options.header_limit = config.http_header_limit;
+    server_options.body_limit = config.http_body_limit;
+    server_options.read_timeout = std::chrono::seconds(config.http_read_timeout_s);
+    server_options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_s);
+    server_options.max_connections = static_cast<std::size_t>(config.max_connections);
+    server_options.trusted_proxies = config.trusted_proxies;
+    transport::HttpServer server(io, pipeline, server_options);
+    metrics.add_gauge("msg_http_connections", "Open HTTP connections.",
+                      [&] { return static_cast<double>(server.connections()); });
+
+    const unsigned short port = server.start();
+    log->info("listening role={} address={} port={} io_threads={}", role.name, config.bind_address,
+              port, threads);
+    std::fflush(stdout);
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        log->info("shutdown signal={} in_flight={}", signal, server.in_flight());
+        asio::co_spawn(io, drain(io, server, std::chrono::seconds(config.shutdown_timeout_s)),
+                       [&](std::exception_ptr) { io.stop(); });
+    });
+
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : workers) t.join();
+    blocking.stop();
+    log->info("stopped");
+    return 0;
+}
+
+}  // namespace msg::app

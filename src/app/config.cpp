@@ -1,0 +1,146 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <string_view>
+
+namespace msg::app {
+
+namespace {
+
+/// Reads one variable at a time and keeps the first error.
+class Reader {
+  public:
+    explicit Reader(const Getenv& getenv) : getenv_(getenv) {}
+
+    /// Unset or empty → nullopt.
+    std::optional<std::string> raw(const char* name) const {
+        const char* v = getenv_(name);
+        if (v == nullptr || *v == '\0') return std::nullopt;
+        return std::string(v);
+    }
+
+    void string(const char* name, std::string& out) {
+        if (auto v = raw(name)) out = *v;
+    }
+
+    template <class Int>
+    void integer(const char* name, Int& out, long long min, long long max) {
+        auto v = raw(name);
+        if (!v) return;
+        long long parsed = 0;
+        auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), parsed);
+        if (ec != std::errc{} || end != v->data() + v->size() || parsed < min || parsed > max) {
+            fail(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                 std::to_string(max) + " (got \"" + *v + "\")");
+            return;
+        }
+        out = static_cast<Int>(parsed);
+    }
+
+    void one_of(const char* name, std::string& out,
+                std::initializer_list<std::string_view> allowed) {
+        auto v = raw(name);
+        if (!v) return;
+        for (auto a : allowed) {
+            if (*v == a) {
+                out = *v;
+                return;
+            }
+        }
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail(std::string(name) + " must be one of " + list + " (got \"" + *v + "\")");
+    }
+
+    void csv(const char* name, std::vector<std::string>& out) {
+        auto v = raw(name);
+        if (!v) return;
+        out.clear();
+        std::string_view rest = *v;
+        while (!rest.empty()) {
+            auto comma = rest.find(',');
+            auto item = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            if (item.empty()) continue;
+            bool seen = false;
+            for (const auto& o : out) seen = seen || o == item;
+            if (!seen) out.emplace_back(item);
+        }
+    }
+
+    void fail(std::string message) {
+        if (!error_) error_ = core::invalid(std::move(message));
+    }
+    const std::optional<core::Error>& error() const { return error_; }
+
+  private:
+    const Getenv& getenv_;
+    std::optional<core::Error> error_;
+};
+
+}  // namespace
+
+core::Result<Config> load_config(const Getenv& getenv) {
+    Config c;
+    Reader r(getenv);
+    r.one_of("APP_ENV", c.app_env, {"dev", "test", "staging", "prod"});
+    r.string("BIND_ADDRESS", c.bind_address);
+    r.integer("PORT", c.port, 0, 65535);
+    r.integer("SESSIOND_PORT", c.session_port, 0, 65535);
+    r.integer("SESSION_PORT", c.session_port, 0, 65535);
+    r.string("JWT_SECRET", c.jwt_secret);
+    r.integer("JWT_TTL_MINUTES", c.jwt_ttl_minutes, 1, 60 * 24 * 30);
+    r.string("POSTGRES_DSN", c.postgres_dsn);
+    r.string("POSTGRES_READ_DSN", c.postgres_read_dsn);
+    r.integer("PG_POOL_SIZE", c.pg_pool_size, 1, 1000);
+    r.integer("PG_ACQUIRE_TIMEOUT_MS", c.pg_acquire_timeout_ms, 1, 600'000);
+    r.integer("PG_CONNECT_TIMEOUT_MS", c.pg_connect_timeout_ms, 1, 600'000);
+    r.integer("PG_STATEMENT_TIMEOUT_MS", c.pg_statement_timeout_ms, 1, 3'600'000);
+    r.string("DATA_DIR", c.data_dir);
+    r.string("INTERNAL_API_TOKEN", c.internal_api_token);
+    r.string("PLATFORM_TENANT_ID", c.platform_tenant_id);
+    r.csv("TRUSTED_PROXIES", c.trusted_proxies);
+    r.one_of("LOG_FORMAT", c.log_format, {"text", "json"});
+    r.one_of("LOG_LEVEL", c.log_level,
+             {"trace", "debug", "info", "warn", "error", "critical", "off"});
+    r.integer("IO_THREADS", c.io_threads, 0, 256);
+    r.integer("BLOCKING_THREADS", c.blocking_threads, 1, 256);
+    r.integer("HTTP_BODY_LIMIT_BYTES", c.http_body_limit, 1024, 64LL * 1024 * 1024);
+    r.integer("HTTP_HEADER_LIMIT_BYTES", c.http_header_limit, 1024, 1024 * 1024);
+    r.integer("HTTP_READ_TIMEOUT_SECONDS", c.http_read_timeout_s, 1, 3600);
+    r.integer("HTTP_IDLE_TIMEOUT_SECONDS", c.http_idle_timeout_s, 1, 3600);
+    r.integer("MAX_CONNECTIONS", c.max_connections, 1, 1'000'000);
+    r.integer("SHUTDOWN_TIMEOUT_SECONDS", c.shutdown_timeout_s, 1, 600);
+    r.integer("LOGIN_RATE_PER_EMAIL", c.login_per_email_per_minute, 1, 1'000'000);
+    r.integer("LOGIN_RATE_PER_IP", c.login_per_ip_per_minute, 1, 1'000'000);
+    r.integer("PASSWORD_HASH_MEMORY_KIB", c.password_hash_memory_kib, 8, 4 * 1024 * 1024);
+    r.integer("PASSWORD_HASH_OPS", c.password_hash_ops, 1, 100);
+    r.string("TENANT_ID", c.admin_tenant_id);
+    r.string("ADMIN_EMAIL", c.admin_email);
+    if (auto v = r.raw("ADMIN_PASSWORD")) c.admin_password = *v;
+    r.string("ADMIN_NAME", c.admin_name);
+    r.string("ADMIN_TITLE", c.admin_title);
+
+    if (c.dev()) c.cors_allowed_origins = {"*"};
+    r.csv("CORS_ALLOWED_ORIGINS", c.cors_allowed_origins);
+
+    if (c.jwt_secret.empty()) {
+        if (c.dev()) {
+            c.jwt_secret = kDefaultJwtSecret;
+        } else {
+            r.fail("JWT_SECRET must be set (at least 32 bytes) unless APP_ENV=dev");
+        }
+    } else if (!c.dev() && (c.jwt_secret == kDefaultJwtSecret || c.jwt_secret.size() < 32)) {
+        r.fail(
+            "JWT_SECRET must not be the default and must be at least 32 bytes unless APP_ENV=dev");
+    }
+    if (c.admin_password && (c.admin_password->size() < 8 || c.admin_password->size() > 128)) {
+        r.fail("ADMIN_PASSWORD must be 8 to 128 bytes");
+    }
+    if (r.error()) return *r.error();
+    return c;
+}
+
+}  // namespace msg::app

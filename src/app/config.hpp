@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace msg::app {
+
+/// Every setting of the process, read once from the environment (seed names where the seed had
+/// one) and validated. Subsystems receive only their part, through constructors.
+struct Config {
+    std::string app_env = "prod";  // APP_ENV: dev relaxes the JWT secret rule and CORS default
+    std::string bind_address = "0.0.0.0";  // BIND_ADDRESS
+    unsigned short port = 8080;            // PORT (0 = any free port)
+    unsigned short session_port = 8090;    // SESSION_PORT (legacy SESSIOND_PORT)
+
+    std::string jwt_secret;      // JWT_SECRET
+    int jwt_ttl_minutes = 1440;  // JWT_TTL_MINUTES
+
+    std::string postgres_dsn;             // POSTGRES_DSN (required by roles that use the database)
+    std::string postgres_read_dsn;        // POSTGRES_READ_DSN (optional replica for read-only ops)
+    int pg_pool_size = 16;                // PG_POOL_SIZE
+    int pg_acquire_timeout_ms = 5000;     // PG_ACQUIRE_TIMEOUT_MS
+    int pg_connect_timeout_ms = 5000;     // PG_CONNECT_TIMEOUT_MS
+    int pg_statement_timeout_ms = 30000;  // PG_STATEMENT_TIMEOUT_MS
+
+    std::string data_dir = "./var/data";  // DATA_DIR
+    std::string internal_api_token;       // INTERNAL_API_TOKEN (internal routes; later roles)
+    std::string platform_tenant_id = "default";     // PLATFORM_TENANT_ID
+    std::vector<std::string> trusted_proxies;       // TRUSTED_PROXIES (CSV of addresses)
+    std::vector<std::string> cors_allowed_origins;  // CORS_ALLOWED_ORIGINS (CSV; dev → *)
+
+    std::string log_format = "text";  // LOG_FORMAT: text | json
+    std::string log_level = "info";   // LOG_LEVEL
+
+    int io_threads = 0;                         // IO_THREADS (0 = one per core)
+    int blocking_threads = 2;                   // BLOCKING_THREADS (argon2, images)
+    std::size_t http_body_limit = 1024 * 1024;  // HTTP_BODY_LIMIT_BYTES
+    std::size_t http_header_limit = 16 * 1024;  // HTTP_HEADER_LIMIT_BYTES
+    int http_read_timeout_s = 15;               // HTTP_READ_TIMEOUT_SECONDS
+    int http_idle_timeout_s = 60;               // HTTP_IDLE_TIMEOUT_SECONDS
+    int max_connections = 18000;                // MAX_CONNECTIONS
+    int shutdown_timeout_s = 10;                // SHUTDOWN_TIMEOUT_SECONDS
+
+    int login_per_email_per_minute = 10;           // LOGIN_RATE_PER_EMAIL
+    int login_per_ip_per_minute = 100;             // LOGIN_RATE_PER_IP
+    std::size_t password_hash_memory_kib = 65536;  // PASSWORD_HASH_MEMORY_KIB (argon2id)
+    int password_hash_ops = 2;                     // PASSWORD_HASH_OPS
+
+    // seed-admin
+    std::string admin_tenant_id = "default";        // TENANT_ID
+    std::string admin_email = "admin@example.com";  // ADMIN_EMAIL
+    std::optional<std::string> admin_password;      // ADMIN_PASSWORD (unset: generated)
+    std::string admin_name = "Admin";               // ADMIN_NAME
+    std::string admin_title = "Administrator";      // ADMIN_TITLE
+
+    bool dev() const { return app_env == "dev"; }
+};
+
+inline constexpr const char* kDefaultJwtSecret = "change-me-in-production";
+
+using Getenv = std::function<const char*(const char*)>;
+
+/// Reads and validates. A bad value is an error naming the variable, e.g.
+/// "PORT must be an integer from 0 to 65535 (got \"80a\")".
+core::Result<Config> load_config(const Getenv& getenv);
+
+}  // namespace msg::app

@@ -1,0 +1,98 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "app/config.hpp"
+#include "app/roles.hpp"
+
+namespace msg::app {
+namespace {
+
+core::Result<Config> load(const std::map<std::string, std::string>& env) {
+    return load_config([&env](const char* name) -> const char* {
+        auto it = env.find(name);
+        return it == env.end() ? nullptr : it->second.c_str();
+    });
+}
+
+const std::string kSecret(40, 's');
+
+TEST(Config, DevDefaults) {
+    auto c = load({{"APP_ENV", "dev"}});
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->port, 8080);
+    EXPECT_EQ(c->session_port, 8090);
+    EXPECT_EQ(c->jwt_secret, kDefaultJwtSecret);
+    EXPECT_EQ(c->jwt_ttl_minutes, 1440);
+    EXPECT_EQ(c->platform_tenant_id, "default");
+    EXPECT_EQ(c->cors_allowed_origins, std::vector<std::string>{"*"});
+    EXPECT_FALSE(c->admin_password);
+}
+
+TEST(Config, ProductionNeedsARealJwtSecret) {
+    EXPECT_EQ(load({}).error().message,
+              "JWT_SECRET must be set (at least 32 bytes) unless APP_ENV=dev");
+    EXPECT_FALSE(load({{"JWT_SECRET", kDefaultJwtSecret}}));
+    EXPECT_FALSE(load({{"JWT_SECRET", "short"}}));
+    auto c = load({{"JWT_SECRET", kSecret}});
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(c->cors_allowed_origins.empty());  // same origin only outside dev
+}
+
+TEST(Config, BadValuesNameTheVariable) {
+    auto bad_port = load({{"APP_ENV", "dev"}, {"PORT", "80a"}});
+    ASSERT_FALSE(bad_port);
+    EXPECT_EQ(bad_port.error().message, "PORT must be an integer from 0 to 65535 (got \"80a\")");
+    EXPECT_NE(load({{"APP_ENV", "dev"}, {"PORT", "70000"}}).error().message.find("PORT"),
+              std::string::npos);
+    EXPECT_NE(load({{"APP_ENV", "dev"}, {"JWT_TTL_MINUTES", "0"}})
+                  .error()
+                  .message.find("JWT_TTL_MINUTES"),
+              std::string::npos);
+    EXPECT_NE(load({{"APP_ENV", "dev"}, {"LOG_FORMAT", "xml"}}).error().message.find("LOG_FORMAT"),
+              std::string::npos);
+    EXPECT_NE(load({{"APP_ENV", "nope"}}).error().message.find("APP_ENV"), std::string::npos);
+    EXPECT_NE(load({{"APP_ENV", "dev"}, {"ADMIN_PASSWORD", "short"}})
+                  .error()
+                  .message.find("ADMIN_PASSWORD"),
+              std::string::npos);
+}
+
+TEST(Config, SeedNamesAndCsvLists) {
+    auto c = load({{"APP_ENV", "dev"},
+                   {"SESSIOND_PORT", "9000"},
+                   {"PORT", "0"},
+                   {"TRUSTED_PROXIES", " 10.0.0.1, ,10.0.0.2,10.0.0.1 "},
+                   {"CORS_ALLOWED_ORIGINS", "https://a.example,https://b.example"},
+                   {"ADMIN_PASSWORD", "correct horse"}});
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->session_port, 9000);  // legacy name still read
+    EXPECT_EQ(c->port, 0);
+    EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+    EXPECT_EQ(c->cors_allowed_origins.size(), 2u);
+    EXPECT_EQ(c->admin_password, "correct horse");
+    auto both = load({{"APP_ENV", "dev"}, {"SESSIOND_PORT", "9000"}, {"SESSION_PORT", "9100"}});
+    EXPECT_EQ(both->session_port, 9100);  // the current name wins
+}
+
+TEST(Config, EmptyMeansUnset) {
+    auto c = load({{"APP_ENV", "dev"}, {"PORT", ""}, {"LOG_LEVEL", ""}});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->port, 8080);
+    EXPECT_EQ(c->log_level, "info");
+}
+
+TEST(Roles, TableKnowsServingAndCommandRoles) {
+    ASSERT_TRUE(find_role("all"));
+    EXPECT_TRUE(find_role("all")->migrate_on_start);
+    ASSERT_TRUE(find_role("session"));
+    EXPECT_EQ(find_role("session")->port, PortSetting::session_port);
+    EXPECT_FALSE(find_role("migrate"));  // a command, not a serving role
+    EXPECT_FALSE(find_role("bogus"));
+    auto names = role_names();
+    EXPECT_NE(std::find(names.begin(), names.end(), "seed-admin"), names.end());
+}
+
+}  // namespace
+}  // namespace msg::app

@@ -1,0 +1,31 @@
+#include "app/roles.hpp"
+
+namespace msg::app {
+
+namespace {
+// The role table (ARCHITECTURE §2). `all` is the single-node deployment.
+const std::vector<Role>& roles() {
+    static const std::vector<Role> kRoles = {
+        {"all", {RouteGroup::org, RouteGroup::tenant}, PortSetting::main_port, true},
+        {"session", {RouteGroup::org, RouteGroup::tenant}, PortSetting::session_port, false},
+    };
+    return kRoles;
+}
+}  // namespace
+
+std::optional<Role> find_role(std::string_view name) {
+    for (const auto& r : roles()) {
+        if (r.name == name) return r;
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string_view> role_names() {
+    std::vector<std::string_view> names;
+    for (const auto& r : roles()) names.push_back(r.name);
+    names.push_back("migrate");
+    names.push_back("seed-admin");
+    return names;
+}
+
+}  // namespace msg::app

@@ -1,0 +1,51 @@
+// msg_server <role>: parse the role and the config, then hand over to app/.
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string_view>
+
+#include "app/app.hpp"
+#include "app/config.hpp"
+#include "app/roles.hpp"
+#include "core/log.hpp"
+
+namespace {
+void usage() {
+    std::fprintf(stderr, "usage: msg_server [role]   (default: all)\nroles:");
+    for (auto name : msg::app::role_names()) {
+        std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
+    }
+    std::fprintf(stderr, "\nconfiguration: environment variables, see .env.example\n");
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string_view role_name = argc > 1 ? argv[1] : "all";
+    if (argc > 2 || role_name == "-h" || role_name == "--help" || role_name == "help") {
+        usage();
+        return argc > 2 ? 2 : 0;
+    }
+    auto config = msg::app::load_config([](const char* name) { return std::getenv(name); });
+    if (!config) {
+        std::fprintf(stderr, "msg_server: invalid configuration: %s\n",
+                     config.error().message.c_str());
+        return 2;
+    }
+    msg::core::init_logging({config->log_format, config->log_level});
+    try {
+        if (role_name == "migrate") return msg::app::run_migrate(*config);
+        if (role_name == "seed-admin") return msg::app::run_seed_admin(*config);
+        auto role = msg::app::find_role(role_name);
+        if (!role) {
+            std::fprintf(stderr, "msg_server: unknown role \"%.*s\"\n",
+                         static_cast<int>(role_name.size()), role_name.data());
+            usage();
+            return 2;
+        }
+        return msg::app::run_server(*config, *role);
+    } catch (const std::exception& e) {
+        msg::core::logger("app")->critical("fatal error=\"{}\"", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,246 @@
+#include "org/operations.hpp"
+
+#include "data/executor.hpp"
+
+namespace msg::org {
+
+namespace {
+
+constexpr std::string_view kUserColumns =
+    "tenant_id, id, org_id, email, name, title, role, status, status_note, created_at, "
+    "updated_at";
+
+User user_from(const pg::Rows& rows, int i) {
+    return User{rows.string(i, 0), rows.int64(i, 1),  rows.int64(i, 2),  rows.string(i, 3),
+                rows.string(i, 4), rows.string(i, 5), rows.string(i, 6), rows.string(i, 7),
+                rows.string(i, 8), rows.time(i, 9),   rows.time(i, 10)};
+}
+
+constexpr std::string_view kInsertOrgUnit =
+    "INSERT INTO org_units (tenant_id, parent_id, name) VALUES ($1, $2, $3) RETURNING id";
+
+constexpr std::string_view kListOrgUnits =
+    "SELECT tenant_id, id, parent_id, name, created_at FROM org_units"
+    " WHERE tenant_id = $1 ORDER BY id LIMIT $2";
+
+constexpr std::string_view kInsertUser =
+    "INSERT INTO users (tenant_id, org_id, email, name, title, role, status, status_note,"
+    " password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+
+constexpr std::string_view kFindLoginUser =
+    "SELECT u.id, u.role, u.password_hash FROM users u"
+    " JOIN tenants t ON t.tenant_id = u.tenant_id AND t.is_active"
+    " WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)";
+
+constexpr std::string_view kGetUser =
+    "SELECT tenant_id, id, org_id, email, name, title, role, status, status_note, created_at,"
+    " updated_at FROM users WHERE tenant_id = $1 AND id = $2";
+
+constexpr std::string_view kUpdateStatus =
+    "UPDATE users SET status = $3, status_note = $4, updated_at = now()"
+    " WHERE tenant_id = $1 AND id = $2";
+
+// Substring match on name/email/title (trigram index) or an alias; `$2` is LIKE-escaped.
+constexpr std::string_view kSearchUsers =
+    "SELECT tenant_id, id, org_id, email, name, title, role, status, status_note, created_at,"
+    " updated_at FROM users u WHERE u.tenant_id = $1 AND ("
+    "   lower(u.name || ' ' || u.email || ' ' || u.title) LIKE $2"
+    "   OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.tenant_id = u.tenant_id"
+    "              AND a.user_id = u.id AND a.alias LIKE $2))"
+    " ORDER BY u.updated_at DESC, u.id DESC LIMIT $3";
+
+constexpr std::string_view kListAliases =
+    "SELECT alias FROM user_aliases WHERE tenant_id = $1 AND user_id = $2 ORDER BY alias";
+
+constexpr std::string_view kAliasState =
+    "SELECT count(*), count(*) FILTER (WHERE alias = $3) FROM user_aliases"
+    " WHERE tenant_id = $1 AND user_id = $2";
+
+constexpr std::string_view kAddAlias =
+    "WITH added AS ("
+    "  INSERT INTO user_aliases (tenant_id, user_id, alias) VALUES ($1, $2, $3)"
+    "  ON CONFLICT DO NOTHING RETURNING alias)"
+    " INSERT INTO alias_audit (tenant_id, user_id, alias, action, acted_by, ip, user_agent)"
+    " SELECT $1, $2, alias, 'add', $2, $4, $5 FROM added";
+
+constexpr std::string_view kDeleteAlias =
+    "WITH removed AS ("
+    "  DELETE FROM user_aliases WHERE tenant_id = $1 AND user_id = $2 AND alias = $3"
+    "  RETURNING alias)"
+    " INSERT INTO alias_audit (tenant_id, user_id, alias, action, acted_by, ip, user_agent)"
+    " SELECT $1, $2, alias, 'delete', $2, $4, $5 FROM removed";
+
+// Optional filters are NULL-tolerant parameters, so one prepared statement serves every mix.
+// Times travel as Unix microseconds (exact; PostgreSQL keeps microseconds).
+constexpr std::string_view kListAudit =
+    "SELECT tenant_id, id, user_id, alias, action, acted_by, ip, user_agent, created_at"
+    " FROM alias_audit WHERE tenant_id = $1 AND user_id = $2"
+    " AND ($3::bigint IS NULL OR created_at >= 'epoch'::timestamptz + $3::bigint * interval '1 "
+    "microsecond')"
+    " AND ($4::bigint IS NULL OR created_at <= 'epoch'::timestamptz + $4::bigint * interval '1 "
+    "microsecond')"
+    " AND ($5 = '' OR action = $5)"
+    " AND ($6::bigint IS NULL OR (created_at, id) <"
+    "      ('epoch'::timestamptz + $6::bigint * interval '1 microsecond', $7::bigint))"
+    " ORDER BY created_at DESC, id DESC LIMIT $8";
+
+constexpr std::string_view kSeedTenant =
+    "INSERT INTO tenants (tenant_id, name, deployment_mode) VALUES ($1, $1, 'shared')"
+    " ON CONFLICT DO NOTHING";
+constexpr std::string_view kRootOrgUnit =
+    "SELECT id FROM org_units WHERE tenant_id = $1 AND parent_id IS NULL ORDER BY id LIMIT 1";
+constexpr std::string_view kInsertRootOrgUnit =
+    "INSERT INTO org_units (tenant_id, name) VALUES ($1, 'Headquarters') RETURNING id";
+constexpr std::string_view kFindUserByEmail =
+    "SELECT id FROM users WHERE tenant_id = $1 AND lower(email) = lower($2) FOR UPDATE";
+constexpr std::string_view kPromoteAdmin =
+    "UPDATE users SET role = 'admin', name = $3, title = $4,"
+    " password_hash = CASE WHEN $6 THEN $5 ELSE password_hash END, updated_at = now()"
+    " WHERE tenant_id = $1 AND id = $2";
+constexpr std::string_view kInsertAdmin =
+    "INSERT INTO users (tenant_id, org_id, email, name, title, role, password_hash)"
+    " VALUES ($1, $2, $3, $4, $5, 'admin', $6) RETURNING id";
+
+std::optional<std::int64_t> micros(const std::optional<std::int64_t>& nanos) {
+    if (!nanos) return std::nullopt;
+    return *nanos / 1000;
+}
+
+}  // namespace
+
+core::Task<core::Result<IdResponse>> CreateOrgUnit::run(pg::Connection& c, const Request& r) {
+    try {
+        auto rows = co_await c.query(kInsertOrgUnit, r.tenant_id, r.parent_id, r.name);
+        co_return IdResponse{rows.int64(0, 0)};
+    } catch (const pg::SqlError& e) {
+        if (!e.foreign_key_violation()) throw;
+    }
+    co_return core::invalid("parent_id is invalid");
+}
+
+core::Task<core::Result<ListOrgUnits::Response>> ListOrgUnits::run(pg::Connection& c,
+                                                                   const Request& r) {
+    auto rows = co_await c.query(kListOrgUnits, r.tenant_id, kMaxItems);
+    Response out;
+    out.items.reserve(rows.size());
+    for (int i = 0; i < rows.size(); ++i) {
+        out.items.push_back(OrgUnit{rows.string(i, 0), rows.int64(i, 1), rows.opt_int64(i, 2),
+                                    rows.string(i, 3), rows.time(i, 4)});
+    }
+    co_return out;
+}
+
+core::Task<core::Result<IdResponse>> CreateUser::run(pg::Connection& c, const Request& r) {
+    std::string failure;
+    try {
+        auto rows = co_await c.query(kInsertUser, r.tenant_id, r.org_id, r.email, r.name, r.title,
+                                     r.role, r.status, r.status_note, r.password_hash);
+        co_return IdResponse{rows.int64(0, 0)};
+    } catch (const pg::SqlError& e) {
+        if (e.unique_violation()) {
+            failure = "email";
+        } else if (e.foreign_key_violation()) {
+            failure = "org";
+        } else {
+            throw;
+        }
+    }
+    if (failure == "email") co_return core::conflict("email already exists");
+    co_return core::invalid("org_id is invalid");
+}
+
+core::Task<core::Result<FindLoginUser::Response>> FindLoginUser::run(pg::Connection& c,
+                                                                     const Request& r) {
+    auto rows = co_await c.query(kFindLoginUser, r.tenant_id, r.email);
+    if (rows.empty()) co_return Response{};
+    co_return Response{true, rows.int64(0, 0), rows.string(0, 1), rows.string(0, 2)};
+}
+
+core::Task<core::Result<User>> GetUser::run(pg::Connection& c, const Request& r) {
+    auto rows = co_await c.query(kGetUser, r.tenant_id, r.user_id);
+    if (rows.empty()) co_return core::not_found("user not found");
+    co_return user_from(rows, 0);
+}
+
+core::Task<core::Result<Empty>> UpdateUserStatus::run(pg::Connection& c, const Request& r) {
+    auto rows = co_await c.query(kUpdateStatus, r.tenant_id, r.user_id, r.status, r.note);
+    if (rows.affected() == 0) co_return core::not_found("user not found");
+    co_return Empty{};
+}
+
+core::Task<core::Result<SearchUsers::Response>> SearchUsers::run(pg::Connection& c,
+                                                                 const Request& r) {
+    // lower() on the pattern too, so the match is case-insensitive for ASCII and exact for
+    // scripts without case (Hangul).
+    std::string pattern = "%" + like_escape(r.query) + "%";
+    for (char& ch : pattern) {
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    auto rows = co_await c.query(kSearchUsers, r.tenant_id, pattern, r.limit);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) out.items.push_back(user_from(rows, i));
+    co_return out;
+}
+
+core::Task<core::Result<ListAliases::Response>> ListAliases::run(pg::Connection& c,
+                                                                 const Request& r) {
+    auto rows = co_await c.query(kListAliases, r.tenant_id, r.user_id);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) out.aliases.push_back(rows.string(i, 0));
+    co_return out;
+}
+
+core::Task<core::Result<Empty>> AddAlias::run(pg::Connection& c, const Request& r) {
+    auto state = co_await c.query(kAliasState, r.tenant_id, r.user_id, r.alias);
+    if (state.int64(0, 1) > 0) co_return Empty{};  // already there: no-op, no audit row
+    if (state.int64(0, 0) >= static_cast<std::int64_t>(kMaxAliasesPerUser)) {
+        co_return core::invalid("too many aliases");
+    }
+    co_await c.query(kAddAlias, r.tenant_id, r.user_id, r.alias, r.ip, r.user_agent);
+    co_return Empty{};
+}
+
+core::Task<core::Result<Empty>> DeleteAlias::run(pg::Connection& c, const Request& r) {
+    co_await c.query(kDeleteAlias, r.tenant_id, r.user_id, r.alias, r.ip, r.user_agent);
+    co_return Empty{};
+}
+
+core::Task<core::Result<ListAliasAudit::Response>> ListAliasAudit::run(pg::Connection& c,
+                                                                       const Request& r) {
+    auto rows = co_await c.query(kListAudit, r.tenant_id, r.user_id, micros(r.from_unix_nanos),
+                                 micros(r.to_unix_nanos), r.action, micros(r.cursor_unix_nanos),
+                                 r.cursor_id, r.limit);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.items.push_back(AliasAudit{rows.string(i, 0), rows.int64(i, 1), rows.int64(i, 2),
+                                       rows.string(i, 3), rows.string(i, 4), rows.int64(i, 5),
+                                       rows.string(i, 6), rows.string(i, 7), rows.time(i, 8),
+                                       rows.unix_nanos(i, 8)});
+    }
+    co_return out;
+}
+
+core::Task<core::Result<SeedAdmin::Response>> SeedAdmin::run(pg::Connection& c, const Request& r) {
+    co_await data::begin(c);
+    co_await c.query(kSeedTenant, r.tenant_id);
+    auto root = co_await c.query(kRootOrgUnit, r.tenant_id);
+    std::int64_t org_id = root.empty()
+                              ? (co_await c.query(kInsertRootOrgUnit, r.tenant_id)).int64(0, 0)
+                              : root.int64(0, 0);
+    Response out;
+    auto existing = co_await c.query(kFindUserByEmail, r.tenant_id, r.email);
+    if (!existing.empty()) {
+        out.user_id = existing.int64(0, 0);
+        co_await c.query(kPromoteAdmin, r.tenant_id, out.user_id, r.name, r.title, r.password_hash,
+                         r.replace_password);
+    } else {
+        auto rows = co_await c.query(kInsertAdmin, r.tenant_id, org_id, r.email, r.name, r.title,
+                                     r.password_hash);
+        out.user_id = rows.int64(0, 0);
+        out.created = true;
+    }
+    co_await data::commit(c);
+    co_return out;
+}
+
+}  // namespace msg::org

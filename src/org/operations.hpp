@@ -1,0 +1,234 @@
+#pragma once
+
+// Data operations of the org module (ARCHITECTURE §5): one request struct, one response struct
+// and one function each. SQL lives next to them in operations.cpp; every statement filters by
+// tenant_id.
+
+#include <boost/describe/class.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/task.hpp"
+#include "org/model.hpp"
+#include "storage/pg/connection.hpp"
+
+namespace msg::org {
+
+struct Empty {};
+BOOST_DESCRIBE_STRUCT(Empty, (), ())
+
+struct IdResponse {
+    std::int64_t id = 0;
+};
+BOOST_DESCRIBE_STRUCT(IdResponse, (), (id))
+
+struct CreateOrgUnit {
+    static constexpr std::string_view kName = "org-units/create";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::optional<std::int64_t> parent_id;
+        std::string name;
+    };
+    using Response = IdResponse;
+    /// 400 `parent_id is invalid` when the parent is not an org unit of the tenant.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(CreateOrgUnit::Request, (), (tenant_id, parent_id, name))
+
+struct ListOrgUnits {
+    static constexpr std::string_view kName = "org-units/list";
+    static constexpr bool kReadOnly = true;
+    static constexpr int kMaxItems = 10'000;
+    struct Request {
+        std::string tenant_id;
+    };
+    struct Response {
+        std::vector<OrgUnit> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListOrgUnits::Request, (), (tenant_id))
+BOOST_DESCRIBE_STRUCT(ListOrgUnits::Response, (), (items))
+
+struct CreateUser {
+    static constexpr std::string_view kName = "users/create";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t org_id = 0;
+        std::string email;
+        std::string name;
+        std::string title;
+        std::string role;
+        std::string status;
+        std::string status_note;
+        std::string password_hash;
+    };
+    using Response = IdResponse;
+    /// 409 `email already exists`; 400 `org_id is invalid`.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(CreateUser::Request, (),
+                      (tenant_id, org_id, email, name, title, role, status, status_note,
+                       password_hash))
+
+/// The credentials of a login attempt's user, if the tenant is active and the user exists.
+struct FindLoginUser {
+    static constexpr std::string_view kName = "users/find-login";
+    static constexpr bool kReadOnly = false;  // read-your-writes: a just-created user logs in
+    struct Request {
+        std::string tenant_id;
+        std::string email;
+    };
+    struct Response {
+        bool found = false;
+        std::int64_t user_id = 0;
+        std::string role;
+        std::string password_hash;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(FindLoginUser::Request, (), (tenant_id, email))
+BOOST_DESCRIBE_STRUCT(FindLoginUser::Response, (), (found, user_id, role, password_hash))
+
+struct GetUser {
+    static constexpr std::string_view kName = "users/get";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+    };
+    using Response = User;
+    /// 404 `user not found`.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(GetUser::Request, (), (tenant_id, user_id))
+
+struct UpdateUserStatus {
+    static constexpr std::string_view kName = "users/status";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::string status;
+        std::string note;
+    };
+    using Response = Empty;
+    /// 404 `user not found`.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(UpdateUserStatus::Request, (), (tenant_id, user_id, status, note))
+
+struct SearchUsers {
+    static constexpr std::string_view kName = "users/search";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::string query;  // matched literally as a case-insensitive substring
+        int limit = 20;
+    };
+    struct Response {
+        std::vector<User> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(SearchUsers::Request, (), (tenant_id, query, limit))
+BOOST_DESCRIBE_STRUCT(SearchUsers::Response, (), (items))
+
+struct ListAliases {
+    static constexpr std::string_view kName = "users/aliases/list";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+    };
+    struct Response {
+        std::vector<std::string> aliases;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListAliases::Request, (), (tenant_id, user_id))
+BOOST_DESCRIBE_STRUCT(ListAliases::Response, (), (aliases))
+
+/// Who changed an alias, for the audit row.
+struct AliasChange {
+    std::string tenant_id;
+    std::int64_t user_id = 0;
+    std::string alias;  // normalised
+    std::string ip;
+    std::string user_agent;
+};
+BOOST_DESCRIBE_STRUCT(AliasChange, (), (tenant_id, user_id, alias, ip, user_agent))
+
+struct AddAlias {
+    static constexpr std::string_view kName = "users/aliases/add";
+    static constexpr bool kReadOnly = false;
+    using Request = AliasChange;
+    using Response = Empty;
+    /// A duplicate is a silent success without an audit row (seed); 400 `too many aliases`.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+
+struct DeleteAlias {
+    static constexpr std::string_view kName = "users/aliases/delete";
+    static constexpr bool kReadOnly = false;
+    using Request = AliasChange;
+    using Response = Empty;
+    /// Deleting an absent alias is a silent success without an audit row (seed).
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+
+struct ListAliasAudit {
+    static constexpr std::string_view kName = "users/aliases/audit";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        int limit = 50;  // rows to return (the service asks for one more to detect a next page)
+        std::optional<std::int64_t> from_unix_nanos;
+        std::optional<std::int64_t> to_unix_nanos;
+        std::string action;  // "" | add | delete
+        std::optional<std::int64_t> cursor_unix_nanos;
+        std::optional<std::int64_t> cursor_id;
+    };
+    struct Response {
+        std::vector<AliasAudit> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListAliasAudit::Request, (),
+                      (tenant_id, user_id, limit, from_unix_nanos, to_unix_nanos, action,
+                       cursor_unix_nanos, cursor_id))
+BOOST_DESCRIBE_STRUCT(ListAliasAudit::Response, (), (items))
+
+/// Creates the tenant row if missing, a root org unit if the tenant has none, and creates or
+/// updates the admin user (an existing user's password changes only with replace_password).
+/// For the `seed-admin` role.
+struct SeedAdmin {
+    static constexpr std::string_view kName = "admin/seed";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::string email;
+        std::string name;
+        std::string title;
+        std::string password_hash;
+        bool replace_password = false;
+    };
+    struct Response {
+        std::int64_t user_id = 0;
+        bool created = false;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(SeedAdmin::Request, (),
+                      (tenant_id, email, name, title, password_hash, replace_password))
+BOOST_DESCRIBE_STRUCT(SeedAdmin::Response, (), (user_id, created))
+
+}  // namespace msg::org

@@ -1,0 +1,255 @@
+#include <boost/asio/io_context.hpp>
+
+#include "data/executor.hpp"
+#include "org/operations.hpp"
+#include "storage/pg/pool.hpp"
+#include "testing/co_test.hpp"
+#include "testing/pg_database.hpp"
+
+namespace msg::org {
+namespace {
+
+struct Fixture {
+    explicit Fixture(boost::asio::io_context& io)
+        : pool(io,
+               [] {
+                   pg::PoolOptions o;
+                   o.connection.dsn = testing::test_database_dsn();
+                   o.max_size = 4;
+                   return o;
+               }()),
+          db(pool) {}
+
+    /// A new tenant with one org unit; returns the org unit id.
+    core::Task<std::int64_t> tenant(std::string id) {
+        auto c = co_await pool.acquire();
+        co_await c->query("INSERT INTO tenants (tenant_id, name) VALUES ($1, $1)", id);
+        auto r = co_await db.run<CreateOrgUnit>(id, std::nullopt, "HQ");
+        co_return r.value().id;
+    }
+
+    // string_view parameters: a literal argument must not become a std::string temporary
+    // inside the caller's co_await expression (GCC 12).
+    core::Task<std::int64_t> user(std::string_view tenant, std::int64_t org, std::string_view email,
+                                  std::string_view name = "User", std::string_view title = "") {
+        CreateUser::Request req{std::string(tenant),
+                                org,
+                                std::string(email),
+                                std::string(name),
+                                std::string(title),
+                                "user",
+                                "offline",
+                                "",
+                                "hash"};
+        auto r = co_await db.run<CreateUser>(std::move(req));
+        co_return r.value().id;
+    }
+
+    pg::Pool pool;
+    data::Executor db;
+};
+
+CO_TEST(OrgOps, OrgUnitsAreTenantScoped) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant(), b = testing::unique_tenant();
+    auto root_a = co_await f.tenant(a);
+    auto root_b = co_await f.tenant(b);
+    auto child = co_await f.db.run<CreateOrgUnit>(a, root_a, "Dev");
+    CO_ASSERT(child.has_value());
+    // A parent from another tenant is refused, as is one that does not exist.
+    auto cross = co_await f.db.run<CreateOrgUnit>(a, root_b, "Sneaky");
+    CO_ASSERT(!cross.has_value());
+    EXPECT_EQ(cross.error().message, "parent_id is invalid");
+    auto missing = co_await f.db.run<CreateOrgUnit>(a, 999'999'999, "Ghost");
+    EXPECT_FALSE(missing.has_value());
+
+    auto list = co_await f.db.run<ListOrgUnits>(a);
+    CO_ASSERT(list && list->items.size() == 2);
+    EXPECT_EQ(list->items[0].id, root_a);
+    EXPECT_FALSE(list->items[0].parent_id);
+    EXPECT_EQ(list->items[1].parent_id, root_a);
+    EXPECT_EQ(list->items[1].name, "Dev");
+    EXPECT_EQ(list->items[1].tenant_id, a);
+}
+
+CO_TEST(OrgOps, UsersHaveCaseInsensitiveUniqueEmailPerTenant) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant(), b = testing::unique_tenant();
+    auto org_a = co_await f.tenant(a);
+    auto org_b = co_await f.tenant(b);
+    co_await f.user(a, org_a, "Kim@Example.com");
+    auto dup = co_await f.db.run<CreateUser>(a, org_a, "kim@example.COM", "Kim", "", "user",
+                                             "offline", "", "h");
+    CO_ASSERT(!dup.has_value());
+    EXPECT_EQ(dup.error().code, core::ErrorCode::conflict);
+    EXPECT_EQ(dup.error().message, "email already exists");
+    // Same email in another tenant is fine; an org unit of another tenant is not.
+    auto other = co_await f.db.run<CreateUser>(b, org_b, "kim@example.com", "Kim", "", "user",
+                                               "offline", "", "h");
+    EXPECT_TRUE(other.has_value());
+    auto cross_org = co_await f.db.run<CreateUser>(a, org_b, "lee@example.com", "Lee", "", "user",
+                                                   "offline", "", "h");
+    CO_ASSERT(!cross_org.has_value());
+    EXPECT_EQ(cross_org.error().message, "org_id is invalid");
+}
+
+CO_TEST(OrgOps, LoginLookupIgnoresCaseAndInactiveTenants) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    auto id = co_await f.user(a, org, "Park@Example.com");
+    auto found = co_await f.db.run<FindLoginUser>(a, "park@example.com");
+    CO_ASSERT(found && found->found);
+    EXPECT_EQ(found->user_id, id);
+    EXPECT_EQ(found->password_hash, "hash");
+    auto wrong_tenant = co_await f.db.run<FindLoginUser>("default", "park@example.com");
+    EXPECT_FALSE(wrong_tenant->found);
+    {
+        auto c = co_await f.pool.acquire();
+        co_await c->query("UPDATE tenants SET is_active = false WHERE tenant_id = $1", a);
+    }
+    auto inactive = co_await f.db.run<FindLoginUser>(a, "park@example.com");
+    EXPECT_FALSE(inactive->found);
+}
+
+CO_TEST(OrgOps, GetAndUpdateStatus) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant(), b = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    co_await f.tenant(b);
+    auto id = co_await f.user(a, org, "choi@example.com", "최민수", "Engineer");
+    auto updated = co_await f.db.run<UpdateUserStatus>(a, id, "busy", "in a meeting");
+    EXPECT_TRUE(updated.has_value());
+    auto user = co_await f.db.run<GetUser>(a, id);
+    CO_ASSERT(user.has_value());
+    EXPECT_EQ(user->status, "busy");
+    EXPECT_EQ(user->status_note, "in a meeting");
+    EXPECT_EQ(user->name, "최민수");
+    EXPECT_TRUE(user->created_at.ends_with("Z"));
+    // Another tenant cannot see or touch the user.
+    auto hidden = co_await f.db.run<GetUser>(b, id);
+    EXPECT_EQ(hidden.error().code, core::ErrorCode::not_found);
+    auto foreign = co_await f.db.run<UpdateUserStatus>(b, id, "away", "");
+    EXPECT_EQ(foreign.error().message, "user not found");
+}
+
+CO_TEST(OrgOps, SearchMatchesSubstringsLiterallyAndAliases) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant(), b = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    auto org_b = co_await f.tenant(b);
+    auto kim = co_await f.user(a, org, "kim@example.com", "김철수", "Backend Lead");
+    auto lee = co_await f.user(a, org, "lee@example.com", "이영희", "100% Designer");
+    co_await f.user(b, org_b, "kim2@example.com", "김철수", "");
+    co_await f.db.run<AddAlias>(a, lee, "디자인팀장", "", "");
+
+    auto by_korean = co_await f.db.run<SearchUsers>(a, "철수", 20);
+    CO_ASSERT(by_korean && by_korean->items.size() == 1);  // other tenant's 김철수 not seen
+    EXPECT_EQ(by_korean->items[0].id, kim);
+    auto by_title = co_await f.db.run<SearchUsers>(a, "backend", 20);
+    EXPECT_EQ(by_title->items.size(), 1u);
+    auto by_alias = co_await f.db.run<SearchUsers>(a, "팀장", 20);
+    CO_ASSERT(by_alias->items.size() == 1);
+    EXPECT_EQ(by_alias->items[0].id, lee);
+    // Wildcards are literals: "%" matches only the title that contains a percent sign.
+    auto percent = co_await f.db.run<SearchUsers>(a, "%", 20);
+    CO_ASSERT(percent->items.size() == 1);
+    EXPECT_EQ(percent->items[0].id, lee);
+    auto underscore = co_await f.db.run<SearchUsers>(a, "_", 20);
+    EXPECT_TRUE(underscore->items.empty());
+    auto limited = co_await f.db.run<SearchUsers>(a, "example", 1);
+    EXPECT_EQ(limited->items.size(), 1u);
+}
+
+CO_TEST(OrgOps, AliasesAreAuditedOnlyWhenTheyChange) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    auto id = co_await f.user(a, org, "jung@example.com");
+    co_await f.db.run<AddAlias>(a, id, "lead", "10.0.0.1", "curl/8");
+    co_await f.db.run<AddAlias>(a, id, "lead", "10.0.0.1", "curl/8");  // duplicate: no-op
+    co_await f.db.run<AddAlias>(a, id, "개발", "10.0.0.1", "curl/8");
+    co_await f.db.run<DeleteAlias>(a, id, "missing", "10.0.0.2", "ua");  // absent: no-op
+    co_await f.db.run<DeleteAlias>(a, id, "lead", "10.0.0.2", "ua");
+
+    auto aliases = co_await f.db.run<ListAliases>(a, id);
+    CO_ASSERT(aliases.has_value());
+    EXPECT_EQ(aliases->aliases, std::vector<std::string>{"개발"});
+
+    ListAliasAudit::Request q;
+    q.tenant_id = a;
+    q.user_id = id;
+    q.limit = 10;
+    auto audit = co_await f.db.run<ListAliasAudit>(q);
+    CO_ASSERT(audit && audit->items.size() == 3);
+    EXPECT_EQ(audit->items[0].action, "delete");  // newest first
+    EXPECT_EQ(audit->items[0].alias, "lead");
+    EXPECT_EQ(audit->items[0].ip, "10.0.0.2");
+    EXPECT_EQ(audit->items[0].acted_by, id);
+    EXPECT_EQ(audit->items[2].alias, "lead");
+    EXPECT_EQ(audit->items[2].action, "add");
+    EXPECT_EQ(audit->items[2].user_agent, "curl/8");
+
+    q.action = "add";
+    auto adds = co_await f.db.run<ListAliasAudit>(q);
+    EXPECT_EQ(adds->items.size(), 2u);
+
+    // Keyset paging: the cursor of item 0 yields items 1 and 2.
+    q.action = "";
+    q.cursor_unix_nanos = audit->items[0].created_unix_nanos;
+    q.cursor_id = audit->items[0].id;
+    auto page2 = co_await f.db.run<ListAliasAudit>(q);
+    CO_ASSERT(page2->items.size() == 2);
+    EXPECT_EQ(page2->items[0].id, audit->items[1].id);
+
+    // Time window: everything is before "to = first row's time" only for that first row.
+    q.cursor_unix_nanos.reset();
+    q.cursor_id.reset();
+    q.to_unix_nanos = audit->items[2].created_unix_nanos;
+    auto early = co_await f.db.run<ListAliasAudit>(q);
+    CO_ASSERT(!early->items.empty());
+    EXPECT_EQ(early->items.back().id, audit->items[2].id);
+    q.to_unix_nanos.reset();
+    q.from_unix_nanos = audit->items[0].created_unix_nanos + 1000;
+    auto late = co_await f.db.run<ListAliasAudit>(q);
+    EXPECT_TRUE(late->items.empty());
+}
+
+CO_TEST(OrgOps, AliasCountIsBounded) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    auto id = co_await f.user(a, org, "many@example.com");
+    for (std::size_t i = 0; i < kMaxAliasesPerUser; ++i) {
+        const std::string alias = "a" + std::to_string(i);
+        auto r = co_await f.db.run<AddAlias>(a, id, alias, "", "");
+        CO_ASSERT(r.has_value());
+    }
+    auto over = co_await f.db.run<AddAlias>(a, id, "one_more", "", "");
+    CO_ASSERT(!over.has_value());
+    EXPECT_EQ(over.error().message, "too many aliases");
+    auto again = co_await f.db.run<AddAlias>(a, id, "a0", "", "");  // existing: still fine
+    EXPECT_TRUE(again.has_value());
+}
+
+CO_TEST(OrgOps, SeedAdminCreatesThenKeepsPassword) {
+    Fixture f(ctx.io);
+    auto t = testing::unique_tenant("seed");
+    auto first = co_await f.db.run<SeedAdmin>(t, "admin@example.com", "Admin", "Boss", "h1", false);
+    CO_ASSERT(first && first->created);
+    auto second =
+        co_await f.db.run<SeedAdmin>(t, "ADMIN@example.com", "Admin", "Boss", "h2", false);
+    CO_ASSERT(second && !second->created);
+    EXPECT_EQ(second->user_id, first->user_id);
+    auto login = co_await f.db.run<FindLoginUser>(t, "admin@example.com");
+    EXPECT_EQ(login->password_hash, "h1");
+    EXPECT_EQ(login->role, "admin");
+    co_await f.db.run<SeedAdmin>(t, "admin@example.com", "Admin", "Boss", "h3", true);
+    auto after = co_await f.db.run<FindLoginUser>(t, "admin@example.com");
+    EXPECT_EQ(after->password_hash, "h3");
+    auto units = co_await f.db.run<ListOrgUnits>(t);
+    EXPECT_EQ(units->items.size(), 1u);  // the root unit is created once
+}
+
+}  // namespace
+}  // namespace msg::org

@@ -1,0 +1,37 @@
+#include "org/routes.hpp"
+
+#include "org/handlers.hpp"
+
+namespace msg::org {
+
+std::vector<core::Route> routes(OrgService& service) {
+    using core::Access;
+    using core::Method;
+    auto h = std::make_shared<Handlers>(service);
+    auto bind =
+        [h](core::Task<core::Result<core::HttpResponse>> (Handlers::*fn)(core::HttpRequest&)) {
+            return [h, fn](core::HttpRequest& r) { return ((*h).*fn)(r); };
+        };
+    return {
+        {Method::post, "/api/v1/auth/login", Access::open, bind(&Handlers::login)},
+        {Method::post, "/api/v1/org-units", Access::admin_or_manager,
+         bind(&Handlers::create_org_unit)},
+        {Method::get, "/api/v1/org-units", Access::admin_or_manager,
+         bind(&Handlers::list_org_units)},
+        {Method::post, "/api/v1/users", Access::admin_or_manager, bind(&Handlers::create_user)},
+        {Method::get, "/api/v1/users/me", Access::authenticated, bind(&Handlers::me)},
+        {Method::patch, "/api/v1/users/:id/status", Access::authenticated,
+         bind(&Handlers::update_status)},
+        {Method::get, "/api/v1/users/search", Access::authenticated, bind(&Handlers::search_users)},
+        {Method::get, "/api/v1/users/me/aliases", Access::authenticated,
+         bind(&Handlers::list_aliases)},
+        {Method::post, "/api/v1/users/me/aliases", Access::authenticated,
+         bind(&Handlers::add_alias)},
+        {Method::del, "/api/v1/users/me/aliases", Access::authenticated,
+         bind(&Handlers::delete_alias)},
+        {Method::get, "/api/v1/users/me/aliases/audit", Access::authenticated,
+         bind(&Handlers::alias_audit)},
+    };
+}
+
+}  // namespace msg::org

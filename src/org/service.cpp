@@ -1,0 +1,219 @@
+#include "org/service.hpp"
+
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "core/base64url.hpp"
+#include "core/blocking.hpp"
+#include "core/time.hpp"
+#include "data/executor.hpp"
+#include "org/operations.hpp"
+
+namespace msg::org {
+
+using core::Result;
+using core::Task;
+
+OrgService::OrgService(data::Executor& db, const auth::JwtCodec& jwt,
+                       const auth::PasswordHasher& hasher, core::BlockingPool& blocking,
+                       const core::Clock& clock, LoginLimits limits)
+    : db_(db),
+      jwt_(jwt),
+      hasher_(hasher),
+      blocking_(blocking),
+      login_by_email_(limits.per_email_per_minute, std::chrono::seconds(60), clock),
+      login_by_ip_(limits.per_ip_per_minute, std::chrono::seconds(60), clock) {}
+
+Task<std::string> OrgService::hash_password(std::string password) {
+    std::string hash;
+    co_await blocking_.run([&] { hash = hasher_.hash(password); });
+    co_return hash;
+}
+
+namespace {
+core::Error throttled(int seconds) {
+    return core::Error{core::ErrorCode::too_many_requests, "too many requests", seconds};
+}
+
+std::string lower_ascii(std::string s) {
+    for (char& c : s) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return s;
+}
+}  // namespace
+
+Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
+    if (int wait = login_by_ip_.acquire(in.ip)) co_return throttled(wait);
+    if (int wait = login_by_email_.acquire(in.tenant_id + "\n" + lower_ascii(in.email))) {
+        co_return throttled(wait);
+    }
+    auto found = co_await db_.run<FindLoginUser>(in.tenant_id, in.email);
+    if (!found) co_return found.error();
+
+    bool ok = false;
+    const auto& user = *found;
+    co_await blocking_.run([&] {
+        if (user.found) {
+            ok = hasher_.verify(user.password_hash, in.password);
+        } else {
+            hasher_.verify_dummy(in.password);  // same cost as a wrong password
+        }
+    });
+    if (!ok) co_return core::unauthorized("invalid credentials");
+
+    core::Principal who{user.user_id, in.tenant_id, user.role};
+    co_return Token{jwt_.sign(who), user.user_id, in.tenant_id, user.role};
+}
+
+Task<Result<std::int64_t>> OrgService::create_org_unit(const core::Principal& caller,
+                                                       std::optional<std::int64_t> parent_id,
+                                                       std::string name) {
+    auto r = co_await db_.run<CreateOrgUnit>(caller.tenant_id, parent_id, std::move(name));
+    if (!r) co_return r.error();
+    co_return r->id;
+}
+
+Task<Result<std::vector<OrgUnit>>> OrgService::list_org_units(const core::Principal& caller) {
+    auto r = co_await db_.run<ListOrgUnits>(caller.tenant_id);
+    if (!r) co_return r.error();
+    co_return std::move(r->items);
+}
+
+Task<Result<std::int64_t>> OrgService::create_user(const core::Principal& caller, NewUser in) {
+    if (in.role.empty()) in.role = "user";
+    if (in.status.empty()) in.status = "offline";
+    if (!valid_role(in.role)) co_return core::invalid("role must be admin, manager or user");
+    if (in.role == "admin" && caller.role != "admin") {
+        co_return core::forbidden("insufficient permissions");
+    }
+    if (!valid_status(in.status)) {
+        co_return core::invalid("status must be one of online, offline, busy, away, meeting");
+    }
+    if (!valid_email(in.email)) co_return core::invalid("email is invalid");
+    if (in.password.size() < kMinPasswordBytes || in.password.size() > kMaxPasswordBytes) {
+        co_return core::invalid("password must be 8 to 128 bytes");
+    }
+    std::string hash = co_await hash_password(in.password);
+    CreateUser::Request req{caller.tenant_id, in.org_id, in.email,       in.name,        in.title,
+                            in.role,          in.status, in.status_note, std::move(hash)};
+    auto r = co_await db_.run<CreateUser>(std::move(req));
+    if (!r) co_return r.error();
+    co_return r->id;
+}
+
+Task<Result<void>> OrgService::update_status(const core::Principal& caller, std::int64_t user_id,
+                                             std::string status, std::string note) {
+    if (caller.user_id != user_id && !caller.is_admin_or_manager()) {
+        co_return core::forbidden("cannot update another user's status");
+    }
+    if (!valid_status(status)) {
+        co_return core::invalid("status must be one of online, offline, busy, away, meeting");
+    }
+    auto r = co_await db_.run<UpdateUserStatus>(caller.tenant_id, user_id, std::move(status),
+                                                std::move(note));
+    if (!r) co_return r.error();
+    co_return Result<void>{};
+}
+
+Task<Result<std::vector<User>>> OrgService::search_users(const core::Principal& caller,
+                                                         std::string query, int limit) {
+    if (query.empty()) co_return core::invalid("q is required");
+    auto r = co_await db_.run<SearchUsers>(caller.tenant_id, std::move(query), limit);
+    if (!r) co_return r.error();
+    co_return std::move(r->items);
+}
+
+Task<Result<User>> OrgService::me(const core::Principal& caller) {
+    co_return co_await db_.run<GetUser>(caller.tenant_id, caller.user_id);
+}
+
+Task<Result<std::vector<std::string>>> OrgService::aliases(const core::Principal& caller) {
+    auto r = co_await db_.run<ListAliases>(caller.tenant_id, caller.user_id);
+    if (!r) co_return r.error();
+    co_return std::move(r->aliases);
+}
+
+Task<Result<void>> OrgService::add_alias(const core::Principal& caller, AliasInput in) {
+    auto alias = normalize_alias_for_add(in.alias);
+    if (!alias) co_return alias.error();
+    auto r = co_await db_.run<AddAlias>(caller.tenant_id, caller.user_id, std::move(*alias), in.ip,
+                                        in.user_agent);
+    if (!r) co_return r.error();
+    co_return Result<void>{};
+}
+
+Task<Result<void>> OrgService::delete_alias(const core::Principal& caller, AliasInput in) {
+    auto alias = normalize_alias_for_delete(in.alias);
+    if (!alias) co_return alias.error();
+    auto r = co_await db_.run<DeleteAlias>(caller.tenant_id, caller.user_id, std::move(*alias),
+                                           in.ip, in.user_agent);
+    if (!r) co_return r.error();
+    co_return Result<void>{};
+}
+
+Task<Result<OrgService::AuditPage>> OrgService::alias_audit(const core::Principal& caller,
+                                                            AuditQuery q) {
+    ListAliasAudit::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = caller.user_id;
+    if (q.from) {
+        req.from_unix_nanos = core::parse_rfc3339(*q.from);
+        if (!req.from_unix_nanos) co_return core::invalid("from must use RFC3339 format");
+    }
+    if (q.to) {
+        req.to_unix_nanos = core::parse_rfc3339(*q.to);
+        if (!req.to_unix_nanos) co_return core::invalid("to must use RFC3339 format");
+    }
+    if (q.action) {
+        req.action = lower_ascii(*q.action);
+        auto b = req.action.find_first_not_of(" \t");
+        req.action = b == std::string::npos
+                         ? ""
+                         : req.action.substr(b, req.action.find_last_not_of(" \t") - b + 1);
+        if (!req.action.empty() && req.action != "add" && req.action != "delete") {
+            co_return core::invalid("action must be add or delete");
+        }
+    }
+    if (req.from_unix_nanos && req.to_unix_nanos && *req.from_unix_nanos > *req.to_unix_nanos) {
+        co_return core::invalid("from must be before to");
+    }
+    if (q.cursor) {
+        auto c = core::decode_cursor(*q.cursor);
+        if (!c) co_return core::invalid("cursor is invalid");
+        req.cursor_unix_nanos = c->unix_nanos;
+        req.cursor_id = c->id;
+    }
+    req.limit = q.limit + 1;  // one more tells whether a next page exists
+    auto r = co_await db_.run<ListAliasAudit>(std::move(req));
+    if (!r) co_return r.error();
+    AuditPage page;
+    page.items = std::move(r->items);
+    if (page.items.size() > static_cast<std::size_t>(q.limit)) {
+        page.items.resize(static_cast<std::size_t>(q.limit));
+        const auto& last = page.items.back();
+        page.next_cursor = core::encode_cursor({last.created_unix_nanos, last.id});
+    }
+    co_return page;
+}
+
+Task<OrgService::SeedAdminOutput> OrgService::seed_admin(SeedAdminInput in) {
+    SeedAdminOutput out;
+    std::string password;
+    if (in.password) {
+        password = *in.password;
+    } else {
+        password = auth::random_token(15);
+    }
+    // Awaited in its own statement: GCC 12 double-destroys the members an initializer has
+    // already built when a co_await sits inside it.
+    std::string hash = co_await hash_password(password);
+    SeedAdmin::Request req{in.tenant_id, in.email,        in.name,
+                           in.title,     std::move(hash), in.password.has_value()};
+    auto r = co_await db_.run<SeedAdmin>(std::move(req));
+    out.user_id = r.value().user_id;
+    out.created = r->created;
+    if (out.created && !in.password) out.generated_password = password;
+    co_return out;
+}
+
+}  // namespace msg::org
