@@ -179,6 +179,11 @@ TEST(Rfc3339, ParsesZonesAndFractions) {
     EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.5-00:30"), 1'800'500'000'000LL);
 }
 
+TEST(Rfc3339, ClampsInsteadOfOverflowing) {
+    EXPECT_EQ(parse_rfc3339("2999-01-01T00:00:00Z"), 9'000'000'000'000'000'000LL);
+    EXPECT_EQ(parse_rfc3339("0001-01-01T00:00:00Z"), -9'000'000'000'000'000'000LL);
+}
+
 TEST(Rfc3339, RejectsOtherFormats) {
     EXPECT_FALSE(parse_rfc3339(""));
     EXPECT_FALSE(parse_rfc3339("2026-02-15"));

@@ -65,7 +65,11 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
     tm.tm_hour = hour;
     tm.tm_min = min;
     tm.tm_sec = sec;
-    const std::int64_t seconds = static_cast<std::int64_t>(timegm(&tm)) - offset_minutes * 60;
+    std::int64_t seconds = static_cast<std::int64_t>(timegm(&tm)) - offset_minutes * 60;
+    // Nanoseconds in int64 span 1677..2262: clamp beyond that ("from=2999-…" means "never").
+    constexpr std::int64_t kLimit = 9'000'000'000;
+    if (seconds > kLimit) return kLimit * 1'000'000'000;
+    if (seconds < -kLimit) return -kLimit * 1'000'000'000;
     return seconds * 1'000'000'000 + frac;
 }
 

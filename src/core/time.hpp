@@ -7,7 +7,8 @@
 namespace msg::core {
 
 /// Parses RFC 3339 ("2026-02-15T09:00:00Z", "…T09:00:00.5+09:00") to Unix nanoseconds.
-/// nullopt for anything else (no lowercase 't'/'z' leniency beyond what RFC 3339 allows).
+/// nullopt for anything else. Instants beyond int64 nanoseconds (after 2255 or before 1684)
+/// are clamped to ±9e18.
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 
 }  // namespace msg::core

@@ -151,6 +151,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
         if (hec) {
             if (hec == http::error::header_limit) {
                 co_await write_error(stream, 431, "request headers too large", o);
+            } else if (hec == http::error::body_limit) {  // Content-Length over the limit
+                co_await write_error(stream, 413, "request body too large", o);
             } else if (hec.category() ==
                            http::make_error_code(http::error::end_of_stream).category() &&
                        hec != http::error::end_of_stream && hec != http::error::partial_message) {

@@ -1,0 +1,30 @@
+# The two commands of README.md, plus helpers. Builds live outside the source tree
+# (../build-<folder>/<preset>).
+.PHONY: run test build release format lint deps pg-stop clean
+
+run:            ## install deps, build release, start local PostgreSQL, migrate, seed admin, serve :8080
+	scripts/run.sh
+
+test:           ## install deps, build debug (ASan+UBSan), start services, run every test
+	scripts/test.sh
+
+deps:
+	scripts/install-deps.sh
+
+build:
+	cmake --preset debug && cmake --build --preset debug
+
+release:
+	cmake --preset release && cmake --build --preset release
+
+format:
+	find src tools -name '*.cpp' -o -name '*.hpp' 2>/dev/null | xargs clang-format -i
+
+lint:
+	python3 scripts/lint.py
+
+pg-stop:
+	scripts/pg-local.sh stop
+
+clean:
+	rm -rf ../build-$(notdir $(CURDIR))

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: installs packages, checks format and lint, builds the debug
+# preset (ASan + UBSan, -Werror), starts a private PostgreSQL for the tests, runs ctest (unit,
+# PostgreSQL and black-box tests), stops what it started. The last line is the summary.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+scripts/install-deps.sh
+
+echo "== format and lint"
+unformatted=$(find src tools -name '*.cpp' -o -name '*.hpp' 2>/dev/null |
+    xargs clang-format --dry-run --Werror 2>&1 | grep -c 'error:' || true)
+if [ "$unformatted" != "0" ]; then
+    find src -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror 2>&1 | head -20
+    echo "format: clang-format reports differences (run: make format)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+python3 scripts/lint.py
+
+echo "== build (debug: ASan + UBSan)"
+cmake --preset debug -DMSG_WERROR=ON >/dev/null
+cmake --build --preset debug
+
+test_var=$repo/var/test
+pg_dir=$test_var/pg
+cleanup() { scripts/pg-local.sh stop "$pg_dir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+echo "== services"
+rm -rf "$pg_dir"
+PG_FAST=1 scripts/pg-local.sh start "$pg_dir" >/dev/null
+dsn=$(scripts/pg-local.sh dsn "$pg_dir")
+export MSG_TEST_POSTGRES_DSN="${dsn/dbname=msg/dbname=postgres}"
+echo "postgres: $MSG_TEST_POSTGRES_DSN"
+
+echo "== ctest"
+build_dir=$(dirname "$repo")/build-$(basename "$repo")/debug
+log=$test_var/ctest.log
+set +e
+ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 600 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+if [ -n "$summary" ]; then
+    failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/')
+    total=$(echo "$summary" | sed -E 's/.* failed out of ([0-9]+).*/\1/')
+    echo "$((total - failed)) passed, $failed failed"
+else
+    echo "0 passed, 1 failed"
+    status=1
+fi
+exit "$status"
