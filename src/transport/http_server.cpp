@@ -12,6 +12,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 
 #include "core/log.hpp"
@@ -117,13 +118,28 @@ http::response<http::string_body> to_beast(core::HttpResponse&& in, unsigned ver
     return out;
 }
 
+/// Answers a request the parser refused, then closes gracefully: shut down our side and
+/// drain (a bounded amount of) what the client is still sending, so it reads the answer
+/// instead of a connection reset ("lingering close", as nginx does).
 asio::awaitable<void> write_error(beast::tcp_stream& stream, unsigned status,
                                   std::string_view message, const ServerOptions& o) {
     core::HttpResponse res{
         status, R"({"error":")" + std::string(message) + R"("})", "application/json", {}};
     auto out = to_beast(std::move(res), 11, false, false);
     stream.expires_after(o.write_timeout);
-    co_await http::async_write(stream, out, kTuple);
+    auto [wec, wn] = co_await http::async_write(stream, out, kTuple);
+    if (wec) co_return;
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    constexpr std::size_t kDrainLimit = 8 * 1024 * 1024;
+    std::array<char, 16 * 1024> sink;
+    std::size_t drained = 0;
+    stream.expires_after(std::chrono::seconds(2));
+    while (drained < kDrainLimit) {
+        auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+        if (rec) break;
+        drained += n;
+    }
 }
 
 asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s) {
