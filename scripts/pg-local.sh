@@ -27,6 +27,9 @@ fi
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# Every path below is absolute; run from / so `runuser -u postgres` never starts in a directory
+# the postgres user cannot enter.
+cd /
 
 # The postgres user must be able to reach the cluster directory; under a private home (e.g.
 # /root) it cannot, so the cluster then lives under /var/tmp with a link from DIR.

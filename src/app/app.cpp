@@ -2,6 +2,7 @@
 
 #include <spdlog/logger.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -194,7 +195,17 @@ int run_server(const Config& config, const Role& role) {
     const int threads = config.io_threads > 0
                             ? config.io_threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    asio::io_context io(threads);
+    // One io_context per I/O thread (see transport::HttpServer); the first also runs the
+    // acceptor, signals and the database pool's sockets.
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    std::vector<asio::io_context*> context_ptrs;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+    for (int i = 0; i < threads; ++i) {
+        contexts.push_back(std::make_unique<asio::io_context>(1));
+        context_ptrs.push_back(contexts.back().get());
+        keep_running.push_back(asio::make_work_guard(*contexts.back()));
+    }
+    asio::io_context& io = *contexts.front();
     core::SystemClock clock;
     core::Metrics metrics;
     core::BlockingPool blocking(static_cast<std::size_t>(config.blocking_threads));
@@ -243,7 +254,7 @@ int run_server(const Config& config, const Role& role) {
     server_options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_s);
     server_options.max_connections = static_cast<std::size_t>(config.max_connections);
     server_options.trusted_proxies = config.trusted_proxies;
-    transport::HttpServer server(io, pipeline, server_options);
+    transport::HttpServer server(context_ptrs, pipeline, server_options);
     metrics.add_gauge("msg_http_connections", "Open HTTP connections.",
                       [&] { return static_cast<double>(server.connections()); });
 
@@ -257,11 +268,15 @@ int run_server(const Config& config, const Role& role) {
         if (ec) return;
         log->info("shutdown signal={} in_flight={}", signal, server.in_flight());
         asio::co_spawn(io, drain(io, server, std::chrono::seconds(config.shutdown_timeout_s)),
-                       [&](std::exception_ptr) { io.stop(); });
+                       [&](std::exception_ptr) {
+                           for (auto* c : context_ptrs) c->stop();
+                       });
     });
 
     std::vector<std::thread> workers;
-    for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+    for (int i = 1; i < threads; ++i) {
+        workers.emplace_back([c = context_ptrs[static_cast<std::size_t>(i)]] { c->run(); });
+    }
     io.run();
     for (auto& t : workers) t.join();
     blocking.stop();

@@ -27,11 +27,16 @@ struct ServerOptions {
     std::vector<std::string> trusted_proxies;
 };
 
-/// HTTP/1.1 on Boost.Beast: one coroutine per connection on its own strand, keep-alive,
-/// pipelined requests answered in order, limits and timeouts from ServerOptions.
+/// HTTP/1.1 on Boost.Beast: one coroutine per connection, keep-alive, pipelined requests
+/// answered in order, limits and timeouts from ServerOptions.
+///
+/// Threading: one io_context per I/O thread. The acceptor runs on the first; each accepted
+/// connection is pinned round-robin to one context and lives there, so its coroutine, socket
+/// and timers are only ever touched by one thread: no strand, no locks on the hot path.
 class HttpServer {
   public:
-    HttpServer(boost::asio::io_context& io, Pipeline& pipeline, ServerOptions options);
+    HttpServer(std::vector<boost::asio::io_context*> contexts, Pipeline& pipeline,
+               ServerOptions options);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

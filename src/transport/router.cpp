@@ -41,6 +41,8 @@ void Router::add(std::vector<core::Route> routes) {
 }
 
 Router::Match Router::match(core::Method method, std::string_view path) const {
+    // HEAD is GET without a body (the server drops the body when it writes the response).
+    if (method == core::Method::head) method = core::Method::get;
     const auto segments = split_path(path);
     Match best;
     int best_literals = -1;

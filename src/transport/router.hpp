@@ -22,7 +22,8 @@ class Router {
         std::vector<std::pair<std::string, std::string>> params;
     };
     /// Literal segments win over `:param` segments, so `/rooms/unread-counts` beats
-    /// `/rooms/:id`. A path matched only under another method → method_not_allowed.
+    /// `/rooms/:id`. A path matched only under another method → method_not_allowed. HEAD
+    /// matches GET routes.
     Match match(core::Method method, std::string_view path) const;
 
     const std::vector<core::Route>& routes() const { return routes_; }

@@ -58,6 +58,15 @@ TEST(Router, SelectsByMethod) {
     EXPECT_EQ(r.match(Method::post, "/api/v1/rooms/1/read").route->method, Method::post);
 }
 
+TEST(Router, HeadMatchesGetRoutes) {
+    auto r = make_router();
+    auto m = r.match(Method::head, "/health");
+    ASSERT_EQ(m.outcome, Router::Outcome::found);
+    EXPECT_EQ(m.route->method, Method::get);
+    EXPECT_EQ(r.match(Method::head, "/api/v1/users/1/status").outcome,
+              Router::Outcome::method_not_allowed);
+}
+
 TEST(Router, NotFoundAndMethodNotAllowed) {
     auto r = make_router();
     EXPECT_EQ(r.match(Method::get, "/nope").outcome, Router::Outcome::not_found);

@@ -59,6 +59,26 @@ class HttpBehaviourTest(ServerTestCase):
         for i, (head, _) in enumerate(responses):
             self.assertIn(f"X-Request-Id: r{i}", head)
 
+    def test_connection_semantics(self):
+        def exchange(request):
+            with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as sock:
+                sock.sendall(request)
+                data = b""
+                while True:  # the server must close the connection itself
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        return data
+                    data += chunk
+
+        old = exchange(b"GET /health HTTP/1.0\r\n\r\n")
+        self.assertTrue(old.startswith(b"HTTP/1.0 200 OK\r\n"), old)
+        self.assertTrue(old.endswith(b'{"status":"ok"}'), old)
+        close = exchange(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        self.assertIn(b"Connection: close\r\n", close)
+        head = exchange(b"HEAD /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        self.assertIn(b"Content-Length: 15\r\n", head)
+        self.assertTrue(head.endswith(b"\r\n\r\n"), head)  # headers only
+
     def test_request_id_generated_and_bounded(self):
         r = self.server.get("/health")
         self.assertRegex(r.headers["x-request-id"], r"^[0-9a-f]{8}-\d+$")

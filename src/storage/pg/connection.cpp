@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace msg::pg {
 
@@ -154,6 +155,13 @@ asio::awaitable<std::string> poll_connect(PGconn* conn, asio::posix::stream_desc
     }
 }
 
+/// Server NOTICEs ("relation … already exists, skipping") go to the debug log, not stderr.
+void log_notice(void*, const char* message) {
+    std::string_view text(message);
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    core::logger("pg")->debug("notice message=\"{}\"", text);
+}
+
 asio::awaitable<void> sleep_for(asio::io_context& io, std::chrono::milliseconds d) {
     asio::steady_timer timer(io, d);
     co_await timer.async_wait(asio::use_awaitable);
@@ -179,6 +187,7 @@ core::Task<std::unique_ptr<Connection>> Connection::connect(asio::io_context& io
         throw core::UnavailableException("database connect failed: " + error);
     }
     if (PQsetnonblocking(raw, 1) != 0) impl->fail("database setnonblocking failed");
+    PQsetNoticeProcessor(raw, &log_notice, nullptr);
     co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
 }
 
