@@ -193,3 +193,44 @@ class LifecycleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TimeoutsAndJsonLogTest(ServerTestCase):
+    server_env = {"HTTP_IDLE_TIMEOUT_SECONDS": "1", "HTTP_READ_TIMEOUT_SECONDS": "1",
+                  "LOG_FORMAT": "json"}
+
+    def closed_within(self, sock, seconds):
+        """True when the server closes the socket (recv returns b"") within `seconds`."""
+        sock.settimeout(seconds)
+        started = time.monotonic()
+        try:
+            while sock.recv(4096):
+                pass
+        except socket.timeout:
+            return False
+        return time.monotonic() - started < seconds
+
+    def test_idle_keep_alive_connection_is_closed(self):
+        with socket.create_connection(("127.0.0.1", self.server.port)) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertTrue(read_responses(sock, 1))
+            self.assertTrue(self.closed_within(sock, 5))
+
+    def test_stalled_headers_and_body_are_cut_off(self):
+        with socket.create_connection(("127.0.0.1", self.server.port)) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n")  # never finishes the headers
+            self.assertTrue(self.closed_within(sock, 5))
+        with socket.create_connection(("127.0.0.1", self.server.port)) as sock:
+            sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n"
+                         b"\r\n{\"tenant")  # body stalls
+            self.assertTrue(self.closed_within(sock, 5))
+        self.assertEqual(self.server.get("/health").status, 200)
+
+    def test_log_lines_are_json(self):
+        self.server.get("/api/v1/users/me")
+        lines = [l for l in self.server.log().splitlines() if l.strip()]
+        self.assertTrue(lines)
+        import json
+        parsed = [json.loads(l) for l in lines]
+        self.assertTrue(all({"timestamp", "level", "module", "message"} <= set(p) for p in parsed))
+        self.assertTrue(any("route=/api/v1/users/me status=401" in p["message"] for p in parsed))
