@@ -4,7 +4,8 @@
 GCC 12 destroys class-type temporaries created inside a co_await expression twice (a bad free
 at run time; seen with ASan here). So a statement containing `co_await` must not build a
 braced-init-list, a std::string or a std::function argument in place, and an aggregate
-initializer must not contain a co_await: name the value in a statement of its own first. This scans every statement that contains co_await for those shapes.
+initializer or a conditional operator (?:) must not contain a co_await: name the value in a
+statement of its own first. This scans every statement that contains co_await for those shapes.
 Exit 1 with file:line for each finding.
 """
 import pathlib
@@ -16,6 +17,7 @@ PATTERNS = [
     (re.compile(r"[(,]\s*\{"), "braced-init-list argument"),
     (re.compile(r"std::(string|to_string|function)\s*[({]"), "std::string/function temporary"),
     (re.compile(r"\{[^{};]*co_await"), "co_await inside an initializer"),
+    (re.compile(r"\?[^;]*co_await|co_await[^;]*\?"), "co_await inside a conditional operator"),
     (re.compile(r"\[[^\]]+\]\s*\([^)]*\)\s*(mutable\s*)?->\s*(core::Task|boost::asio::awaitable|asio::awaitable|Task)"),
      "capturing coroutine lambda"),
 ]
@@ -64,6 +66,7 @@ def strip_comments_and_strings(text):
     text = re.sub(r"//[^\n]*", lambda m: " " * len(m.group()), text)
     text = re.sub(r'R"(\w*)\(.*?\)\1"', lambda m: re.sub(r"[^\n]", " ", m.group()), text, flags=re.S)
     text = re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
+    text = re.sub(r"'(\\.|[^'\\\n])'", "' '", text)
     return text
 
 
@@ -81,7 +84,9 @@ def main():
                     continue
                 if "co_await" not in stmt:
                     continue
-                after = stmt if what == "co_await inside an initializer" else stmt[stmt.index("co_await"):]
+                whole = what in ("co_await inside an initializer",
+                                 "co_await inside a conditional operator")
+                after = stmt if whole else stmt[stmt.index("co_await"):]
                 if pattern.search(after):
                     findings.append(f"{path.relative_to(ROOT)}:{line}: {what} inside co_await")
     for f in findings:

@@ -17,6 +17,9 @@
 
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "bus/inproc_bus.hpp"
+#include "chat/routes.hpp"
+#include "chat/service.hpp"
 #include "core/blocking.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -229,6 +232,8 @@ int run_server(const Config& config, const Role& role) {
         db, jwt, hasher, blocking, clock,
         {config.login_per_email_per_minute, config.login_per_ip_per_minute});
     tenant::TenantService tenant_service(db, config.platform_tenant_id);
+    bus::InprocBus bus;
+    chat::ChatService chat_service(db, bus, clock, metrics, {config.sends_per_user_per_second});
 
     transport::Router router;
     router.add(ops_routes(primary, metrics));
@@ -239,6 +244,9 @@ int run_server(const Config& config, const Role& role) {
                 break;
             case RouteGroup::tenant:
                 router.add(tenant::routes(tenant_service));
+                break;
+            case RouteGroup::chat:
+                router.add(chat::routes(chat_service));
                 break;
         }
     }

@@ -115,6 +115,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("SHUTDOWN_TIMEOUT_SECONDS", c.shutdown_timeout_s, 1, 600);
     r.integer("LOGIN_RATE_PER_EMAIL", c.login_per_email_per_minute, 1, 1'000'000);
     r.integer("LOGIN_RATE_PER_IP", c.login_per_ip_per_minute, 1, 1'000'000);
+    r.integer("MESSAGE_RATE_PER_USER", c.sends_per_user_per_second, 1, 1'000'000);
     r.integer("PASSWORD_HASH_MEMORY_KIB", c.password_hash_memory_kib, 8, 4 * 1024 * 1024);
     r.integer("PASSWORD_HASH_OPS", c.password_hash_ops, 1, 100);
     r.string("TENANT_ID", c.admin_tenant_id);

@@ -48,6 +48,7 @@ struct Config {
 
     int login_per_email_per_minute = 10;           // LOGIN_RATE_PER_EMAIL
     int login_per_ip_per_minute = 100;             // LOGIN_RATE_PER_IP
+    int sends_per_user_per_second = 50;            // MESSAGE_RATE_PER_USER
     std::size_t password_hash_memory_kib = 65536;  // PASSWORD_HASH_MEMORY_KIB (argon2id)
     int password_hash_ops = 2;                     // PASSWORD_HASH_OPS
 

@@ -6,7 +6,11 @@ namespace {
 // The role table (ARCHITECTURE §2). `all` is the single-node deployment.
 const std::vector<Role>& roles() {
     static const std::vector<Role> kRoles = {
-        {"all", {RouteGroup::org, RouteGroup::tenant}, PortSetting::main_port, true},
+        {"all",
+         {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat},
+         PortSetting::main_port,
+         true},
+        {"chat", {RouteGroup::chat}, PortSetting::main_port, false},
         {"session", {RouteGroup::org, RouteGroup::tenant}, PortSetting::session_port, false},
     };
     return kRoles;

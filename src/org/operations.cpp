@@ -224,9 +224,13 @@ core::Task<core::Result<SeedAdmin::Response>> SeedAdmin::run(pg::Connection& c, 
     co_await data::begin(c);
     co_await c.query(kSeedTenant, r.tenant_id);
     auto root = co_await c.query(kRootOrgUnit, r.tenant_id);
-    std::int64_t org_id = root.empty()
-                              ? (co_await c.query(kInsertRootOrgUnit, r.tenant_id)).int64(0, 0)
-                              : root.int64(0, 0);
+    std::int64_t org_id = 0;
+    if (root.empty()) {
+        auto created = co_await c.query(kInsertRootOrgUnit, r.tenant_id);
+        org_id = created.int64(0, 0);
+    } else {
+        org_id = root.int64(0, 0);
+    }
     Response out;
     auto existing = co_await c.query(kFindUserByEmail, r.tenant_id, r.email);
     if (!existing.empty()) {

@@ -1,0 +1,334 @@
+#include "chat/operations.hpp"
+
+#include <algorithm>
+
+#include "data/executor.hpp"
+
+namespace msg::chat {
+
+namespace {
+
+#define MSG_MESSAGE_COLUMNS \
+    "tenant_id, id, room_id, seq, sender_id, body, meta_json::text, client_msg_id, created_at"
+
+Message message_from(const pg::Rows& r, int i, int base = 0) {
+    Message m;
+    m.tenant_id = r.string(i, base + 0);
+    m.id = r.int64(i, base + 1);
+    m.room_id = r.int64(i, base + 2);
+    m.seq = r.int64(i, base + 3);
+    m.sender_id = r.int64(i, base + 4);
+    m.body = r.string(i, base + 5);
+    m.meta_json = r.string(i, base + 6);
+    if (!r.is_null(i, base + 7)) m.client_msg_id = r.string(i, base + 7);
+    m.created_at = r.time(i, base + 8);
+    m.created_unix_nanos = r.unix_nanos(i, base + 8);
+    return m;
+}
+
+std::string pg_array(const std::vector<std::int64_t>& ids) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(ids[i]);
+    }
+    return out + "}";
+}
+
+constexpr std::string_view kCountTenantUsers =
+    "SELECT count(*) FROM users WHERE tenant_id = $1 AND id = ANY($2::bigint[])";
+constexpr std::string_view kFindDirect =
+    "SELECT id FROM chat_rooms WHERE tenant_id = $1 AND direct_key = $2";
+constexpr std::string_view kInsertRoom =
+    "INSERT INTO chat_rooms (tenant_id, name, room_type, created_by, direct_key)"
+    " VALUES ($1, $2, $3, $4, $5) RETURNING id";
+constexpr std::string_view kInsertMembers =
+    "INSERT INTO room_members (tenant_id, room_id, user_id)"
+    " SELECT $1, $2, unnest($3::bigint[]) ON CONFLICT DO NOTHING";
+
+constexpr std::string_view kMembership =
+    "SELECT r.room_type, EXISTS (SELECT 1 FROM room_members m WHERE m.tenant_id = r.tenant_id"
+    "   AND m.room_id = r.id AND m.user_id = $3)"
+    " FROM chat_rooms r WHERE r.tenant_id = $1 AND r.id = $2";
+constexpr std::string_view kAddMember =
+    "INSERT INTO room_members (tenant_id, room_id, user_id) VALUES ($1, $2, $3)"
+    " ON CONFLICT DO NOTHING";
+
+constexpr std::string_view kFindByClientId =
+    "SELECT " MSG_MESSAGE_COLUMNS
+    " FROM messages"
+    " WHERE tenant_id = $1 AND room_id = $2 AND sender_id = $3 AND client_msg_id = $4";
+
+// One statement, so one implicit transaction: a failure anywhere (a concurrent duplicate
+// client_msg_id included) rolls the seq increment back too, so seq stays gap-free.
+constexpr std::string_view kSend =
+    "WITH room AS ("
+    "  UPDATE chat_rooms r SET last_seq = r.last_seq + 1, last_activity_at = now()"
+    "  WHERE r.tenant_id = $1 AND r.id = $2 AND EXISTS (SELECT 1 FROM room_members m"
+    "    WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $3)"
+    "  RETURNING r.last_seq),"
+    " msg AS ("
+    "  INSERT INTO messages (tenant_id, room_id, seq, sender_id, body, meta_json, client_msg_id)"
+    "  SELECT $1, $2, room.last_seq, $3, $4, $5::jsonb, $6 FROM room"
+    "  RETURNING " MSG_MESSAGE_COLUMNS
+    "),"
+    " watermark AS ("
+    "  UPDATE room_members m SET last_read_seq = msg.seq, last_read_at = msg.created_at FROM msg"
+    "  WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $3 AND m.last_read_seq < msg.seq),"
+    " event AS ("
+    "  INSERT INTO outbox (tenant_id, topic, payload)"
+    "  SELECT $1, 'message.created', jsonb_build_object('id', msg.id, 'room_id', msg.room_id,"
+    "    'seq', msg.seq, 'sender_id', msg.sender_id, 'body', msg.body) FROM msg)"
+    " SELECT * FROM msg";
+
+constexpr std::string_view kListBefore =
+    "SELECT " MSG_MESSAGE_COLUMNS
+    " FROM messages WHERE tenant_id = $1 AND room_id = $2"
+    " AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4";
+constexpr std::string_view kListAfter = "SELECT " MSG_MESSAGE_COLUMNS
+                                        " FROM messages WHERE tenant_id = $1 AND room_id = $2"
+                                        " AND seq > $3 ORDER BY seq ASC LIMIT $4";
+
+constexpr std::string_view kMessageSeq =
+    "SELECT seq FROM messages WHERE tenant_id = $1 AND room_id = $2 AND id = $3";
+constexpr std::string_view kMoveWatermark =
+    "UPDATE room_members SET last_read_seq = $4, last_read_at = now()"
+    " WHERE tenant_id = $1 AND room_id = $2 AND user_id = $3 AND last_read_seq < $4";
+constexpr std::string_view kLastRead =
+    "SELECT m.id FROM room_members rm LEFT JOIN messages m ON m.tenant_id = rm.tenant_id"
+    " AND m.room_id = rm.room_id AND m.seq = rm.last_read_seq"
+    " WHERE rm.tenant_id = $1 AND rm.room_id = $2 AND rm.user_id = $3";
+constexpr std::string_view kReaders =
+    "SELECT user_id, last_read_at FROM room_members"
+    " WHERE tenant_id = $1 AND room_id = $2 AND last_read_seq >= $3"
+    " ORDER BY last_read_at, user_id LIMIT 10000";
+constexpr std::string_view kUnreadCount =
+    "SELECT count(*) FROM room_members rm JOIN messages m ON m.tenant_id = rm.tenant_id"
+    " AND m.room_id = rm.room_id AND m.seq > rm.last_read_seq AND m.sender_id <> rm.user_id"
+    " WHERE rm.tenant_id = $1 AND rm.room_id = $2 AND rm.user_id = $3";
+constexpr std::string_view kUnreadCounts =
+    "SELECT rm.room_id, (SELECT count(*) FROM messages m WHERE m.tenant_id = rm.tenant_id"
+    "   AND m.room_id = rm.room_id AND m.seq > rm.last_read_seq AND m.sender_id <> rm.user_id)"
+    " FROM room_members rm WHERE rm.tenant_id = $1 AND rm.user_id = $2 ORDER BY rm.room_id"
+    " LIMIT 10000";
+
+constexpr std::string_view kCaller =
+    "SELECT name, email FROM users WHERE tenant_id = $1 AND id = $2";
+constexpr std::string_view kCallerAliases =
+    "SELECT alias FROM user_aliases WHERE tenant_id = $1 AND user_id = $2";
+constexpr std::string_view kListRooms =
+    "SELECT r.id, r.name, r.room_type, r.created_by, r.created_at, r.last_activity_at,"
+    "  p.id, p.name, p.status, p.status_note,"
+    "  (SELECT count(*) FROM messages x WHERE x.tenant_id = r.tenant_id AND x.room_id = r.id"
+    "     AND x.seq > me.last_read_seq AND x.sender_id <> me.user_id),"
+    "  m.tenant_id, m.id, m.room_id, m.seq, m.sender_id, m.body, m.meta_json::text,"
+    "  m.client_msg_id, m.created_at"
+    " FROM room_members me"
+    " JOIN chat_rooms r ON r.tenant_id = me.tenant_id AND r.id = me.room_id"
+    " LEFT JOIN messages m ON m.tenant_id = r.tenant_id AND m.room_id = r.id AND m.seq = r.last_seq"
+    " LEFT JOIN LATERAL (SELECT u.id, u.name, u.status, u.status_note FROM room_members o"
+    "   JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.user_id"
+    "   WHERE r.room_type = 'direct' AND o.tenant_id = r.tenant_id AND o.room_id = r.id"
+    "     AND o.user_id <> me.user_id ORDER BY o.joined_at, o.user_id LIMIT 1) p ON true"
+    " WHERE me.tenant_id = $1 AND me.user_id = $2"
+    "   AND ($3::bigint IS NULL OR (r.last_activity_at, r.id) <"
+    "        ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::bigint))"
+    " ORDER BY r.last_activity_at DESC, r.id DESC LIMIT $5";
+
+#undef MSG_MESSAGE_COLUMNS
+
+std::string lower_ascii(std::string s) {
+    for (char& c : s) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return s;
+}
+
+}  // namespace
+
+core::Task<core::Result<CreateRoom::Response>> CreateRoom::run(pg::Connection& c,
+                                                               const Request& r) {
+    std::vector<std::int64_t> everyone = r.member_ids;
+    everyone.push_back(r.creator);
+    std::sort(everyone.begin(), everyone.end());
+    everyone.erase(std::unique(everyone.begin(), everyone.end()), everyone.end());
+    const std::string ids = pg_array(everyone);
+
+    auto known = co_await c.query(kCountTenantUsers, r.tenant_id, ids);
+    if (known.int64(0, 0) != static_cast<std::int64_t>(everyone.size())) {
+        co_return core::invalid("unknown member");
+    }
+    std::optional<std::string> direct_key;
+    if (r.room_type == "direct") {
+        direct_key = std::to_string(everyone.front()) + ":" + std::to_string(everyone.back());
+        auto existing = co_await c.query(kFindDirect, r.tenant_id, direct_key);
+        if (!existing.empty()) co_return Response{existing.int64(0, 0), false};
+    }
+    std::optional<std::int64_t> id;
+    co_await data::begin(c);
+    try {
+        auto room =
+            co_await c.query(kInsertRoom, r.tenant_id, r.name, r.room_type, r.creator, direct_key);
+        id = room.int64(0, 0);
+        co_await c.query(kInsertMembers, r.tenant_id, *id, ids);
+        co_await data::commit(c);
+    } catch (const pg::SqlError& e) {
+        // A concurrent create of the same direct pair won the unique index: use its room.
+        if (!e.unique_violation() || !direct_key) throw;
+        id.reset();
+    }
+    if (!id) {
+        co_await data::rollback(c);
+        auto existing = co_await c.query(kFindDirect, r.tenant_id, direct_key);
+        co_return Response{existing.int64(0, 0), false};
+    }
+    co_return Response{*id, true};
+}
+
+core::Task<core::Result<Membership::Response>> Membership::run(pg::Connection& c,
+                                                               const Request& r) {
+    auto rows = co_await c.query(kMembership, r.tenant_id, r.room_id, r.user_id);
+    if (rows.empty()) co_return Response{};
+    co_return Response{rows.boolean(0, 1), rows.string(0, 0)};
+}
+
+core::Task<core::Result<AddMember::Response>> AddMember::run(pg::Connection& c, const Request& r) {
+    bool unknown = false;
+    try {
+        auto rows = co_await c.query(kAddMember, r.tenant_id, r.room_id, r.user_id);
+        co_return Response{rows.affected() == 1};
+    } catch (const pg::SqlError& e) {
+        if (!e.foreign_key_violation()) throw;
+        unknown = true;
+    }
+    (void)unknown;
+    co_return core::invalid("unknown member");
+}
+
+core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection& c,
+                                                                 const Request& r) {
+    if (r.client_msg_id) {
+        auto existing =
+            co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
+        if (!existing.empty()) co_return Response{message_from(existing, 0), true};
+    }
+    bool raced = false;
+    try {
+        auto rows = co_await c.query(kSend, r.tenant_id, r.room_id, r.sender_id, r.body,
+                                     r.meta_json, r.client_msg_id);
+        if (rows.empty()) co_return core::forbidden("room access denied");
+        co_return Response{message_from(rows, 0), false};
+    } catch (const pg::SqlError& e) {
+        if (!e.unique_violation() || e.constraint() != "messages_client_msg_id") throw;
+        raced = true;  // a concurrent send with the same client_msg_id committed first
+    }
+    (void)raced;
+    auto existing =
+        co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
+    co_return Response{message_from(existing, 0), true};
+}
+
+core::Task<core::Result<ListMessages::Response>> ListMessages::run(pg::Connection& c,
+                                                                   const Request& r) {
+    // if/else, not ?: — GCC 12 double-destroys a co_await result inside a conditional operator.
+    pg::Rows rows;
+    if (r.after_seq) {
+        rows = co_await c.query(kListAfter, r.tenant_id, r.room_id, r.after_seq, r.limit);
+    } else {
+        rows = co_await c.query(kListBefore, r.tenant_id, r.room_id, r.before_seq, r.limit);
+    }
+    Response out;
+    out.items.reserve(static_cast<std::size_t>(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) out.items.push_back(message_from(rows, i));
+    co_return out;
+}
+
+core::Task<core::Result<MarkRead::Response>> MarkRead::run(pg::Connection& c, const Request& r) {
+    auto target = co_await c.query(kMessageSeq, r.tenant_id, r.room_id, r.message_id);
+    if (target.empty()) co_return core::not_found("message not found");
+    const std::int64_t seq = target.int64(0, 0);
+    auto moved = co_await c.query(kMoveWatermark, r.tenant_id, r.room_id, r.user_id, seq);
+    co_return Response{seq, moved.affected() > 0};
+}
+
+core::Task<core::Result<LastRead::Response>> LastRead::run(pg::Connection& c, const Request& r) {
+    auto rows = co_await c.query(kLastRead, r.tenant_id, r.room_id, r.user_id);
+    if (rows.empty()) co_return Response{};
+    co_return Response{rows.opt_int64(0, 0)};
+}
+
+core::Task<core::Result<ListReaders::Response>> ListReaders::run(pg::Connection& c,
+                                                                 const Request& r) {
+    auto target = co_await c.query(kMessageSeq, r.tenant_id, r.room_id, r.message_id);
+    if (target.empty()) co_return core::not_found("message not found");
+    auto rows = co_await c.query(kReaders, r.tenant_id, r.room_id, target.int64(0, 0));
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.items.push_back(Reader{r.room_id, r.message_id, rows.int64(i, 0),
+                                   rows.is_null(i, 1) ? "" : rows.time(i, 1)});
+    }
+    co_return out;
+}
+
+core::Task<core::Result<UnreadCount::Response>> UnreadCount::run(pg::Connection& c,
+                                                                 const Request& r) {
+    auto rows = co_await c.query(kUnreadCount, r.tenant_id, r.room_id, r.user_id);
+    co_return Response{rows.int64(0, 0)};
+}
+
+core::Task<core::Result<UnreadCounts::Response>> UnreadCounts::run(pg::Connection& c,
+                                                                   const Request& r) {
+    auto rows = co_await c.query(kUnreadCounts, r.tenant_id, r.user_id);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.items.push_back(RoomUnread{rows.int64(i, 0), rows.int64(i, 1)});
+    }
+    co_return out;
+}
+
+core::Task<core::Result<ListRooms::Response>> ListRooms::run(pg::Connection& c, const Request& r) {
+    // Who counts as mentioned: the caller's name, email local part and aliases, lowercased.
+    std::vector<std::string> me;
+    auto caller = co_await c.query(kCaller, r.tenant_id, r.user_id);
+    if (!caller.empty()) {
+        me.push_back(lower_ascii(caller.string(0, 0)));
+        auto email = caller.string(0, 1);
+        me.push_back(lower_ascii(email.substr(0, email.find('@'))));
+    }
+    auto aliases = co_await c.query(kCallerAliases, r.tenant_id, r.user_id);
+    for (int i = 0; i < aliases.size(); ++i) me.push_back(lower_ascii(aliases.string(i, 0)));
+
+    std::optional<std::int64_t> cursor_micros;
+    if (r.cursor_unix_nanos) cursor_micros = *r.cursor_unix_nanos / 1000;
+    auto rows = co_await c.query(kListRooms, r.tenant_id, r.user_id, cursor_micros,
+                                 r.cursor_room_id, r.limit);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        RoomSummary s;
+        s.room_id = rows.int64(i, 0);
+        s.name = rows.string(i, 1);
+        s.room_type = rows.string(i, 2);
+        s.created_by = rows.int64(i, 3);
+        s.created_at = rows.time(i, 4);
+        s.activity_unix_nanos = rows.unix_nanos(i, 5);
+        if (!rows.is_null(i, 6)) {
+            s.peer_user_id = rows.int64(i, 6);
+            s.peer_name = rows.string(i, 7);
+            s.peer_status = rows.string(i, 8);
+            s.peer_status_note = rows.string(i, 9);
+        }
+        s.unread_count = rows.int64(i, 10);
+        if (!rows.is_null(i, 12)) {
+            s.latest = message_from(rows, i, 11);
+            s.mention_tokens = mention_tokens(s.latest->body);
+            for (const auto& token : s.mention_tokens) {
+                auto t = lower_ascii(token);
+                s.is_mentioned = s.is_mentioned || std::find(me.begin(), me.end(), t) != me.end();
+            }
+        }
+        out.items.push_back(std::move(s));
+    }
+    co_return out;
+}
+
+}  // namespace msg::chat

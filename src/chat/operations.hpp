@@ -1,0 +1,213 @@
+#pragma once
+
+// Data operations of the chat module. Every statement filters by tenant_id; room-scoped
+// operations assume the service already checked membership (IsMember), except SendMessage,
+// which checks it again inside its own statement.
+
+#include <boost/describe/class.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/model.hpp"
+#include "core/error.hpp"
+#include "core/task.hpp"
+#include "storage/pg/connection.hpp"
+
+namespace msg::chat {
+
+struct CreateRoom {
+    static constexpr std::string_view kName = "rooms/create";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t creator = 0;
+        std::string name;
+        std::string room_type;                 // group | direct (validated by the service)
+        std::vector<std::int64_t> member_ids;  // without the creator, de-duplicated
+    };
+    struct Response {
+        std::int64_t id = 0;
+        bool created = false;  // false: the existing direct room of the pair
+    };
+    /// 400 `unknown member` when a member is not a user of the tenant.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(CreateRoom::Request, (), (tenant_id, creator, name, room_type, member_ids))
+BOOST_DESCRIBE_STRUCT(CreateRoom::Response, (), (id, created))
+
+struct Membership {
+    static constexpr std::string_view kName = "rooms/members/check";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t user_id = 0;
+    };
+    struct Response {
+        bool member = false;
+        std::string room_type;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(Membership::Request, (), (tenant_id, room_id, user_id))
+BOOST_DESCRIBE_STRUCT(Membership::Response, (), (member, room_type))
+
+struct AddMember {
+    static constexpr std::string_view kName = "rooms/members/add";
+    static constexpr bool kReadOnly = false;
+    using Request = Membership::Request;
+    struct Response {
+        bool added = false;  // false: already a member
+    };
+    /// 400 `unknown member` when the user is not a user of the tenant.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(AddMember::Response, (), (added))
+
+struct SendMessage {
+    static constexpr std::string_view kName = "messages/send";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t sender_id = 0;
+        std::string body;
+        std::string meta_json;
+        std::optional<std::string> client_msg_id;
+    };
+    struct Response {
+        Message message;
+        bool duplicate = false;  // an earlier send with the same client_msg_id
+    };
+    /// One statement: next seq under the room row lock, the message, the sender's watermark,
+    /// the `message.created` outbox row. 403 `room access denied` for a non-member.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(SendMessage::Request, (),
+                      (tenant_id, room_id, sender_id, body, meta_json, client_msg_id))
+BOOST_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
+
+struct ListMessages {
+    static constexpr std::string_view kName = "messages/list";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        int limit = 50;
+        std::optional<std::int64_t> before_seq;  // newest first, below this seq
+        std::optional<std::int64_t> after_seq;   // oldest first, above this seq (gap fill)
+    };
+    struct Response {
+        std::vector<Message> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListMessages::Request, (), (tenant_id, room_id, limit, before_seq, after_seq))
+BOOST_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
+
+struct MarkRead {
+    static constexpr std::string_view kName = "messages/read";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t user_id = 0;
+        std::int64_t message_id = 0;
+    };
+    struct Response {
+        std::int64_t seq = 0;  // the message's seq
+        bool moved = false;    // false: the watermark was already at or past it
+    };
+    /// 404 `message not found` when the message is not in the room.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(MarkRead::Request, (), (tenant_id, room_id, user_id, message_id))
+BOOST_DESCRIBE_STRUCT(MarkRead::Response, (), (seq, moved))
+
+struct LastRead {
+    static constexpr std::string_view kName = "messages/last-read";
+    static constexpr bool kReadOnly = false;
+    using Request = Membership::Request;
+    struct Response {
+        std::optional<std::int64_t> message_id;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(LastRead::Response, (), (message_id))
+
+struct ListReaders {
+    static constexpr std::string_view kName = "messages/readers";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t message_id = 0;
+    };
+    struct Response {
+        std::vector<Reader> items;
+    };
+    /// 404 `message not found`.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListReaders::Request, (), (tenant_id, room_id, message_id))
+BOOST_DESCRIBE_STRUCT(ListReaders::Response, (), (items))
+
+struct UnreadCount {
+    static constexpr std::string_view kName = "messages/unread-count";
+    static constexpr bool kReadOnly = false;
+    using Request = Membership::Request;
+    struct Response {
+        std::int64_t count = 0;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(UnreadCount::Response, (), (count))
+
+struct RoomUnread {
+    std::int64_t room_id = 0;
+    std::int64_t unread_count = 0;
+};
+BOOST_DESCRIBE_STRUCT(RoomUnread, (), (room_id, unread_count))
+
+struct UnreadCounts {
+    static constexpr std::string_view kName = "messages/unread-counts";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+    };
+    struct Response {
+        std::vector<RoomUnread> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(UnreadCounts::Request, (), (tenant_id, user_id))
+BOOST_DESCRIBE_STRUCT(UnreadCounts::Response, (), (items))
+
+struct ListRooms {
+    static constexpr std::string_view kName = "rooms/list";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        int limit = 50;
+        std::optional<std::int64_t> cursor_unix_nanos;
+        std::optional<std::int64_t> cursor_room_id;
+    };
+    struct Response {
+        std::vector<RoomSummary> items;
+    };
+    /// The caller's rooms by last activity (newest first) with the newest message, the peer of
+    /// a direct room, mention tokens matched against the caller's name, email local part and
+    /// aliases, and the unread count.
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListRooms::Request, (),
+                      (tenant_id, user_id, limit, cursor_unix_nanos, cursor_room_id))
+BOOST_DESCRIBE_STRUCT(ListRooms::Response, (), (items))
+
+}  // namespace msg::chat

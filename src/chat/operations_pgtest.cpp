@@ -1,0 +1,287 @@
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "chat/operations.hpp"
+#include "data/executor.hpp"
+#include "org/operations.hpp"
+#include "storage/pg/pool.hpp"
+#include "testing/co_test.hpp"
+#include "testing/pg_database.hpp"
+
+namespace msg::chat {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+struct Fixture {
+    explicit Fixture(asio::io_context& io)
+        : pool(io,
+               [] {
+                   pg::PoolOptions o;
+                   o.connection.dsn = testing::test_database_dsn();
+                   o.max_size = 8;
+                   return o;
+               }()),
+          db(pool) {}
+
+    /// A tenant with `n` users; fills `users`.
+    core::Task<void> setup(int n) {
+        tenant = testing::unique_tenant("chat");
+        {
+            auto c = co_await pool.acquire();
+            co_await c->query("INSERT INTO tenants (tenant_id, name) VALUES ($1, $1)", tenant);
+        }
+        auto org = co_await db.run<org::CreateOrgUnit>(tenant, std::nullopt, "HQ");
+        for (int i = 0; i < n; ++i) {
+            const std::string email = "u" + std::to_string(i) + "@example.com";
+            const std::string name = i == 1 ? "김철수" : "user" + std::to_string(i);
+            org::CreateUser::Request req{tenant, org->id,   email, name, "",
+                                         "user", "offline", "",    "h"};
+            auto u = co_await db.run<org::CreateUser>(std::move(req));
+            users.push_back(u->id);
+        }
+    }
+
+    /// room(a, b, c): a group room created by `a`. The vector is built here, in a plain
+    /// function, never as a temporary in the caller's co_await expression (GCC 12).
+    template <class... Ids>
+    core::Task<std::int64_t> room(std::int64_t creator, Ids... others) {
+        return make_room(creator, std::vector<std::int64_t>{others...}, "group");
+    }
+    core::Task<std::int64_t> direct(std::int64_t creator, std::int64_t peer) {
+        return make_room(creator, std::vector<std::int64_t>{peer}, "direct");
+    }
+
+    core::Task<std::int64_t> make_room(std::int64_t creator, std::vector<std::int64_t> others,
+                                       std::string type) {
+        auto r = co_await db.run<CreateRoom>(tenant, creator, "room", std::move(type),
+                                             std::move(others));
+        co_return r.value().id;
+    }
+
+    core::Task<Message> send(std::int64_t room_id, std::int64_t sender, std::string_view body) {
+        std::string text(body);
+        auto r = co_await db.run<SendMessage>(tenant, room_id, sender, std::move(text),
+                                              R"({"emojis":null})", std::nullopt);
+        co_return r.value().message;
+    }
+
+    pg::Pool pool;
+    data::Executor db;
+    std::string tenant;
+    std::vector<std::int64_t> users;
+};
+
+CO_TEST(ChatOps, RoomsCheckMembersAndDeduplicateDirectPairs) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    auto group = co_await f.room(f.users[0], f.users[1], f.users[2]);
+    auto m = co_await f.db.run<Membership>(f.tenant, group, f.users[2]);
+    EXPECT_TRUE(m->member);
+    EXPECT_EQ(m->room_type, "group");
+
+    const std::vector<std::int64_t> to_1{f.users[1]}, to_0{f.users[0]};
+    auto d1 = co_await f.db.run<CreateRoom>(f.tenant, f.users[0], "dm", "direct", to_1);
+    auto d2 = co_await f.db.run<CreateRoom>(f.tenant, f.users[1], "dm", "direct", to_0);
+    CO_ASSERT(d1 && d2);
+    EXPECT_TRUE(d1->created);
+    EXPECT_FALSE(d2->created);
+    EXPECT_EQ(d1->id, d2->id);
+
+    // Users of another tenant (or nobody) cannot be members.
+    Fixture other(ctx.io);
+    co_await other.setup(1);
+    const std::vector<std::int64_t> foreigners{other.users[0]};
+    auto bad = co_await f.db.run<CreateRoom>(f.tenant, f.users[0], "x", "group", foreigners);
+    EXPECT_EQ(bad.error().message, "unknown member");
+    auto bad_add = co_await f.db.run<AddMember>(f.tenant, group, other.users[0]);
+    EXPECT_EQ(bad_add.error().message, "unknown member");
+    auto outsider = co_await f.db.run<Membership>(other.tenant, group, other.users[0]);
+    EXPECT_FALSE(outsider->member);
+}
+
+CO_TEST(ChatOps, SendAssignsSeqAndRefusesNonMembers) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    auto room = co_await f.room(f.users[0], f.users[1]);
+    auto a = co_await f.send(room, f.users[0], "one");
+    auto b = co_await f.send(room, f.users[1], "two");
+    EXPECT_EQ(a.seq, 1);
+    EXPECT_EQ(b.seq, 2);
+    EXPECT_EQ(b.tenant_id, f.tenant);
+    auto denied =
+        co_await f.db.run<SendMessage>(f.tenant, room, f.users[2], "x", "{}", std::nullopt);
+    EXPECT_EQ(denied.error().message, "room access denied");
+    auto c = co_await f.send(room, f.users[0], "three");
+    EXPECT_EQ(c.seq, 3);  // the refused send left no gap
+    auto outbox_rows = co_await (co_await f.pool.acquire())
+                           ->query("SELECT count(*) FROM outbox WHERE tenant_id = $1", f.tenant);
+    EXPECT_EQ(outbox_rows.int64(0, 0), 3);
+}
+
+CO_TEST(ChatOps, ClientMsgIdMakesSendsIdempotent) {
+    Fixture f(ctx.io);
+    co_await f.setup(2);
+    auto room = co_await f.room(f.users[0], f.users[1]);
+    const std::optional<std::string> c1 = "c-1";
+    auto first = co_await f.db.run<SendMessage>(f.tenant, room, f.users[0], "hi", "{}", c1);
+    auto again = co_await f.db.run<SendMessage>(f.tenant, room, f.users[0], "hi", "{}", c1);
+    CO_ASSERT(first && again);
+    EXPECT_FALSE(first->duplicate);
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->message.id, first->message.id);
+    // Another sender may use the same client id.
+    auto other = co_await f.db.run<SendMessage>(f.tenant, room, f.users[1], "hi", "{}", c1);
+    EXPECT_FALSE(other->duplicate);
+    EXPECT_EQ(other->message.seq, 2);
+}
+
+struct Join {
+    explicit Join(asio::io_context& io, int n) : pending(n), done(io) {}
+    int pending;
+    asio::steady_timer done;
+};
+
+core::Task<void> sender(Fixture* f, Join* join, std::int64_t room, std::int64_t user, int count,
+                        int duplicate_every) {
+    for (int i = 0; i < count; ++i) {
+        std::optional<std::string> client_id;
+        if (duplicate_every > 0) client_id = "k" + std::to_string(i / duplicate_every);
+        const std::string body = "m" + std::to_string(i);
+        co_await f->db.run<SendMessage>(f->tenant, room, user, body, R"({"emojis":null})",
+                                        client_id);
+    }
+    if (--join->pending == 0) join->done.cancel();
+}
+
+CO_TEST(ChatOps, ConcurrentSendersGetGapFreeUniqueSeqs) {
+    Fixture f(ctx.io);
+    co_await f.setup(4);
+    auto room = co_await f.room(f.users[0], f.users[1], f.users[2], f.users[3]);
+    Join join(ctx.io, 8);
+    join.done.expires_after(120s);
+    for (int s = 0; s < 8; ++s) {
+        // Senders 0-3 send 25 distinct messages; 4-7 repeat each client id twice (dupes).
+        asio::co_spawn(ctx.io, sender(&f, &join, room, f.users[s % 4], 25, s < 4 ? 0 : 2),
+                       asio::detached);
+    }
+    co_await join.done.async_wait(asio::as_tuple(asio::use_awaitable));
+    CO_ASSERT(join.pending == 0);
+    ListMessages::Request q{f.tenant, room, 1000, std::nullopt, std::int64_t{0}};
+    auto all = co_await f.db.run<ListMessages>(q);
+    // 4 × 25 distinct + senders 4-7 (users 0-3 again): 13 distinct client ids each.
+    const std::size_t expected = 4 * 25 + 4 * 13;
+    CO_ASSERT(all->items.size() == expected);
+    for (std::size_t i = 0; i < all->items.size(); ++i) {
+        EXPECT_EQ(all->items[i].seq, static_cast<std::int64_t>(i + 1));
+    }
+}
+
+CO_TEST(ChatOps, ListingByCursorAndAfterSeq) {
+    Fixture f(ctx.io);
+    co_await f.setup(2);
+    auto room = co_await f.room(f.users[0], f.users[1]);
+    for (int i = 1; i <= 5; ++i) {
+        const std::string body = "m" + std::to_string(i);
+        co_await f.send(room, f.users[0], body);
+    }
+    ListMessages::Request newest{f.tenant, room, 2, std::nullopt, std::nullopt};
+    auto page1 = co_await f.db.run<ListMessages>(newest);
+    CO_ASSERT(page1->items.size() == 2);
+    EXPECT_EQ(page1->items[0].seq, 5);
+    EXPECT_EQ(page1->items[1].seq, 4);
+    newest.before_seq = 4;
+    auto page2 = co_await f.db.run<ListMessages>(newest);
+    EXPECT_EQ(page2->items[0].seq, 3);
+    ListMessages::Request gap{f.tenant, room, 10, std::nullopt, std::int64_t{2}};
+    auto missed = co_await f.db.run<ListMessages>(gap);
+    CO_ASSERT(missed->items.size() == 3);
+    EXPECT_EQ(missed->items[0].seq, 3);  // oldest first
+    EXPECT_EQ(missed->items[2].seq, 5);
+}
+
+CO_TEST(ChatOps, WatermarkUnreadAndReaders) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    const auto alice = f.users[0], bob = f.users[1], carol = f.users[2];
+    auto room = co_await f.room(alice, bob, carol);
+    auto m1 = co_await f.send(room, alice, "1");
+    auto m2 = co_await f.send(room, alice, "2");
+    auto m3 = co_await f.send(room, bob, "3");
+
+    EXPECT_EQ((co_await f.db.run<UnreadCount>(f.tenant, room, carol))->count, 3);
+    EXPECT_EQ((co_await f.db.run<UnreadCount>(f.tenant, room, alice))->count, 1);  // bob's
+    EXPECT_EQ((co_await f.db.run<UnreadCount>(f.tenant, room, bob))->count, 0);    // sent last
+    auto none = co_await f.db.run<LastRead>(f.tenant, room, carol);
+    EXPECT_FALSE(none->message_id);
+
+    auto read = co_await f.db.run<MarkRead>(f.tenant, room, carol, m2.id);
+    EXPECT_TRUE(read->moved);
+    EXPECT_EQ((co_await f.db.run<UnreadCount>(f.tenant, room, carol))->count, 1);
+    auto back = co_await f.db.run<MarkRead>(f.tenant, room, carol, m1.id);  // never backwards
+    EXPECT_FALSE(back->moved);
+    EXPECT_EQ((co_await f.db.run<LastRead>(f.tenant, room, carol))->message_id, m2.id);
+
+    auto readers1 = co_await f.db.run<ListReaders>(f.tenant, room, m1.id);
+    std::set<std::int64_t> who;
+    for (const auto& r : readers1->items) who.insert(r.user_id);
+    EXPECT_EQ(who, (std::set<std::int64_t>{alice, bob, carol}));
+    auto readers3 = co_await f.db.run<ListReaders>(f.tenant, room, m3.id);
+    EXPECT_EQ(readers3->items.size(), 1u);  // only bob, the sender
+
+    auto counts = co_await f.db.run<UnreadCounts>(f.tenant, carol);
+    CO_ASSERT(counts->items.size() == 1);
+    EXPECT_EQ(counts->items[0].room_id, room);
+    EXPECT_EQ(counts->items[0].unread_count, 1);
+
+    auto missing = co_await f.db.run<MarkRead>(f.tenant, room, carol, 999'999'999);
+    EXPECT_EQ(missing.error().message, "message not found");
+    auto other_room = co_await f.room(alice, bob);
+    auto foreign = co_await f.db.run<MarkRead>(f.tenant, other_room, alice, m1.id);
+    EXPECT_EQ(foreign.error().code, core::ErrorCode::not_found);
+}
+
+CO_TEST(ChatOps, RoomListShowsLatestPeerMentionsAndUnread) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    const auto alice = f.users[0], kim = f.users[1];
+    auto dm = co_await f.direct(alice, kim);
+    auto group = co_await f.room(alice, kim, f.users[2]);
+    co_await f.send(group, alice, "older");
+    co_await f.send(dm, alice, "안녕 @김철수 and @bob");
+
+    ListRooms::Request q{f.tenant, kim, 10, std::nullopt, std::nullopt};
+    auto rooms = co_await f.db.run<ListRooms>(q);
+    CO_ASSERT(rooms->items.size() == 2);
+    const auto& first = rooms->items[0];
+    EXPECT_EQ(first.room_id, dm);  // the most recent activity first
+    EXPECT_EQ(first.peer_user_id, alice);
+    CO_ASSERT(first.latest.has_value());
+    EXPECT_EQ(first.latest->body, "안녕 @김철수 and @bob");
+    EXPECT_EQ(first.mention_tokens, (std::vector<std::string>{"김철수", "bob"}));
+    EXPECT_TRUE(first.is_mentioned);  // kim's name is 김철수
+    EXPECT_EQ(first.unread_count, 1);
+    EXPECT_FALSE(rooms->items[1].peer_user_id);  // group rooms have no peer
+
+    q.limit = 1;
+    q.cursor_unix_nanos = first.activity_unix_nanos;
+    q.cursor_room_id = first.room_id;
+    auto next = co_await f.db.run<ListRooms>(q);
+    CO_ASSERT(next->items.size() == 1);
+    EXPECT_EQ(next->items[0].room_id, group);
+
+    ListRooms::Request as_alice{f.tenant, alice, 10, std::nullopt, std::nullopt};
+    auto alice_rooms = co_await f.db.run<ListRooms>(as_alice);
+    EXPECT_FALSE(alice_rooms->items[0].is_mentioned);
+}
+
+}  // namespace
+}  // namespace msg::chat

@@ -1,0 +1,30 @@
+#include "chat/routes.hpp"
+
+#include "chat/handlers.hpp"
+
+namespace msg::chat {
+
+std::vector<core::Route> routes(ChatService& service) {
+    using core::Access;
+    using core::Method;
+    auto h = std::make_shared<Handlers>(service);
+    auto bind = [h](Handlers::Reply (Handlers::*fn)(core::HttpRequest&)) {
+        return [h, fn](core::HttpRequest& r) { return ((*h).*fn)(r); };
+    };
+    constexpr auto any = Access::authenticated;
+    return {
+        {Method::post, "/api/v1/rooms", any, bind(&Handlers::create_room)},
+        {Method::get, "/api/v1/rooms", any, bind(&Handlers::list_rooms)},
+        {Method::get, "/api/v1/rooms/unread-counts", any, bind(&Handlers::unread_counts)},
+        {Method::post, "/api/v1/rooms/:id/members", any, bind(&Handlers::add_member)},
+        {Method::post, "/api/v1/rooms/:id/messages", any, bind(&Handlers::send_message)},
+        {Method::get, "/api/v1/rooms/:id/messages", any, bind(&Handlers::list_messages)},
+        {Method::get, "/api/v1/rooms/:id/unread-count", any, bind(&Handlers::unread_count)},
+        {Method::post, "/api/v1/rooms/:id/read", any, bind(&Handlers::mark_read)},
+        {Method::get, "/api/v1/rooms/:id/read", any, bind(&Handlers::last_read)},
+        {Method::get, "/api/v1/rooms/:id/messages/:messageId/readers", any,
+         bind(&Handlers::readers)},
+    };
+}
+
+}  // namespace msg::chat

@@ -1,0 +1,200 @@
+#include "chat/service.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+#include "bus/bus.hpp"
+#include "core/base64url.hpp"
+#include "core/metrics.hpp"
+#include "data/executor.hpp"
+
+namespace msg::chat {
+
+using core::Result;
+using core::Task;
+namespace json = boost::json;
+
+ChatService::ChatService(data::Executor& db, bus::Bus& bus, const core::Clock& clock,
+                         core::Metrics& metrics, ChatLimits limits)
+    : db_(db),
+      bus_(bus),
+      sends_(limits.sends_per_user_per_second, std::chrono::seconds(1), clock),
+      persisted_(metrics.counter("msg_messages_persisted_total", "Messages committed.")) {}
+
+Task<Result<std::string>> ChatService::require_member(const core::Principal& caller,
+                                                      std::int64_t room_id) {
+    auto m = co_await db_.run<Membership>(caller.tenant_id, room_id, caller.user_id);
+    if (!m) co_return m.error();
+    if (!m->member) co_return core::forbidden("room access denied");
+    co_return m->room_type;
+}
+
+Task<Result<CreateRoom::Response>> ChatService::create_room(const core::Principal& caller,
+                                                            NewRoom in) {
+    if (in.room_type.empty()) in.room_type = "group";
+    if (in.room_type != "group" && in.room_type != "direct") {
+        co_return core::invalid("room_type must be group or direct");
+    }
+    std::erase(in.member_ids, caller.user_id);
+    std::sort(in.member_ids.begin(), in.member_ids.end());
+    in.member_ids.erase(std::unique(in.member_ids.begin(), in.member_ids.end()),
+                        in.member_ids.end());
+    if (in.room_type == "direct" && in.member_ids.size() != 1) {
+        co_return core::invalid("a direct room needs exactly one other member");
+    }
+    co_return co_await db_.run<CreateRoom>(caller.tenant_id, caller.user_id, std::move(in.name),
+                                           std::move(in.room_type), std::move(in.member_ids));
+}
+
+Task<Result<ChatService::RoomPage>> ChatService::list_rooms(const core::Principal& caller,
+                                                            int limit,
+                                                            std::optional<std::string> cursor) {
+    ListRooms::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = caller.user_id;
+    req.limit = limit + 1;
+    if (cursor) {
+        auto c = core::decode_cursor(*cursor);
+        if (!c) co_return core::invalid("cursor is invalid");
+        req.cursor_unix_nanos = c->unix_nanos;
+        req.cursor_room_id = c->id;
+    }
+    auto r = co_await db_.run<ListRooms>(std::move(req));
+    if (!r) co_return r.error();
+    RoomPage page;
+    page.items = std::move(r->items);
+    if (page.items.size() > static_cast<std::size_t>(limit)) {
+        page.items.resize(static_cast<std::size_t>(limit));
+        const auto& last = page.items.back();
+        page.next_cursor = core::encode_cursor({last.activity_unix_nanos, last.room_id});
+    }
+    co_return page;
+}
+
+Task<Result<void>> ChatService::add_member(const core::Principal& caller, std::int64_t room_id,
+                                           std::int64_t user_id) {
+    auto type = co_await require_member(caller, room_id);
+    if (!type) co_return type.error();
+    if (*type == "direct") co_return core::invalid("cannot add members to a direct room");
+    auto r = co_await db_.run<AddMember>(caller.tenant_id, room_id, user_id);
+    if (!r) co_return r.error();
+    co_return Result<void>{};
+}
+
+void ChatService::publish_message(const core::Principal& caller, const Message& m) {
+    json::object envelope{{"type", "message"},
+                          {"room_id", m.room_id},
+                          {"user_id", caller.user_id},
+                          {"target_id", ""},
+                          {"payload", to_json(m)}};
+    bus_.publish(bus::room_channel(caller.tenant_id, m.room_id),
+                 std::make_shared<const std::string>(json::serialize(envelope)));
+}
+
+Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& caller,
+                                                      std::int64_t room_id, NewMessage in) {
+    if (in.body.empty() && in.attachments.file_ids.empty() &&
+        !(in.attachments.emojis && !in.attachments.emojis->empty())) {
+        co_return core::invalid("body is required");
+    }
+    if (int wait = sends_.acquire(caller.tenant_id + ":" + std::to_string(caller.user_id))) {
+        co_return core::Error{core::ErrorCode::too_many_requests, "too many requests", wait};
+    }
+    std::string meta = make_meta_json(in.attachments);
+    auto r =
+        co_await db_.run<SendMessage>(caller.tenant_id, room_id, caller.user_id, std::move(in.body),
+                                      std::move(meta), std::move(in.client_msg_id));
+    if (!r) co_return r.error();
+    if (!r->duplicate) {
+        persisted_.inc();
+        publish_message(caller, r->message);
+    }
+    co_return r;
+}
+
+Task<Result<ChatService::MessagePage>> ChatService::list_messages(
+    const core::Principal& caller, std::int64_t room_id, int limit,
+    std::optional<std::string> cursor, std::optional<std::int64_t> after_seq) {
+    auto member = co_await require_member(caller, room_id);
+    if (!member) co_return member.error();
+    ListMessages::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.room_id = room_id;
+    req.limit = limit + 1;
+    req.after_seq = after_seq;
+    if (cursor && !after_seq) {
+        auto c = core::decode_cursor(*cursor);
+        if (!c) co_return core::invalid("cursor is invalid");
+        req.before_seq = c->id;  // the cursor's id is the last seen seq
+    }
+    auto r = co_await db_.run<ListMessages>(std::move(req));
+    if (!r) co_return r.error();
+    MessagePage page;
+    page.items = std::move(r->items);
+    if (page.items.size() > static_cast<std::size_t>(limit)) {
+        page.items.resize(static_cast<std::size_t>(limit));
+        const auto& last = page.items.back();
+        page.next_cursor = core::encode_cursor({last.created_unix_nanos, last.seq});
+    }
+    co_return page;
+}
+
+Task<Result<std::int64_t>> ChatService::unread_count(const core::Principal& caller,
+                                                     std::int64_t room_id) {
+    auto member = co_await require_member(caller, room_id);
+    if (!member) co_return member.error();
+    auto r = co_await db_.run<UnreadCount>(caller.tenant_id, room_id, caller.user_id);
+    if (!r) co_return r.error();
+    co_return r->count;
+}
+
+Task<Result<std::vector<RoomUnread>>> ChatService::unread_counts(const core::Principal& caller) {
+    auto r = co_await db_.run<UnreadCounts>(caller.tenant_id, caller.user_id);
+    if (!r) co_return r.error();
+    co_return std::move(r->items);
+}
+
+Task<Result<MarkRead::Response>> ChatService::mark_read(const core::Principal& caller,
+                                                        std::int64_t room_id,
+                                                        std::int64_t message_id) {
+    auto member = co_await require_member(caller, room_id);
+    if (!member) co_return member.error();
+    auto r = co_await db_.run<MarkRead>(caller.tenant_id, room_id, caller.user_id, message_id);
+    if (!r) co_return r.error();
+    if (r->moved) {
+        json::object event{{"type", "read"},
+                           {"room_id", room_id},
+                           {"user_id", caller.user_id},
+                           {"target_id", ""},
+                           {"payload", json::object{{"room_id", room_id},
+                                                    {"user_id", caller.user_id},
+                                                    {"message_id", message_id},
+                                                    {"seq", r->seq}}}};
+        bus_.publish(bus::room_channel(caller.tenant_id, room_id),
+                     std::make_shared<const std::string>(json::serialize(event)));
+    }
+    co_return r;
+}
+
+Task<Result<std::optional<std::int64_t>>> ChatService::last_read(const core::Principal& caller,
+                                                                 std::int64_t room_id) {
+    auto member = co_await require_member(caller, room_id);
+    if (!member) co_return member.error();
+    auto r = co_await db_.run<LastRead>(caller.tenant_id, room_id, caller.user_id);
+    if (!r) co_return r.error();
+    co_return r->message_id;
+}
+
+Task<Result<std::vector<Reader>>> ChatService::readers(const core::Principal& caller,
+                                                       std::int64_t room_id,
+                                                       std::int64_t message_id) {
+    auto member = co_await require_member(caller, room_id);
+    if (!member) co_return member.error();
+    auto r = co_await db_.run<ListReaders>(caller.tenant_id, room_id, message_id);
+    if (!r) co_return r.error();
+    co_return std::move(r->items);
+}
+
+}  // namespace msg::chat

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/rate_limiter.hpp"
+#include "chat/model.hpp"
+#include "chat/operations.hpp"
+#include "core/error.hpp"
+#include "core/http.hpp"
+#include "core/task.hpp"
+
+namespace msg::core {
+class Clock;
+class Metrics;
+class Counter;
+}  // namespace msg::core
+namespace msg::data {
+class Executor;
+}
+namespace msg::bus {
+class Bus;
+}
+
+namespace msg::chat {
+
+struct ChatLimits {
+    int sends_per_user_per_second = 50;
+};
+
+/// Rooms, messages and read state. Every room-scoped call checks the caller's membership
+/// first (403 `room access denied`, also for rooms that do not exist). Every committed
+/// message and read-watermark move is published on the room's bus channel, whatever the
+/// transport it came from.
+class ChatService {
+  public:
+    ChatService(data::Executor& db, bus::Bus& bus, const core::Clock& clock, core::Metrics& metrics,
+                ChatLimits limits);
+
+    struct NewRoom {
+        std::string name;
+        std::string room_type;
+        std::vector<std::int64_t> member_ids;
+    };
+    core::Task<core::Result<CreateRoom::Response>> create_room(const core::Principal& caller,
+                                                               NewRoom in);
+
+    struct RoomPage {
+        std::vector<RoomSummary> items;
+        std::optional<std::string> next_cursor;
+    };
+    core::Task<core::Result<RoomPage>> list_rooms(const core::Principal& caller, int limit,
+                                                  std::optional<std::string> cursor);
+    core::Task<core::Result<void>> add_member(const core::Principal& caller, std::int64_t room_id,
+                                              std::int64_t user_id);
+
+    struct NewMessage {
+        std::string body;
+        Attachments attachments;
+        std::optional<std::string> client_msg_id;
+    };
+    core::Task<core::Result<SendMessage::Response>> send(const core::Principal& caller,
+                                                         std::int64_t room_id, NewMessage in);
+
+    struct MessagePage {
+        std::vector<Message> items;
+        std::optional<std::string> next_cursor;
+    };
+    core::Task<core::Result<MessagePage>> list_messages(const core::Principal& caller,
+                                                        std::int64_t room_id, int limit,
+                                                        std::optional<std::string> cursor,
+                                                        std::optional<std::int64_t> after_seq);
+
+    core::Task<core::Result<std::int64_t>> unread_count(const core::Principal& caller,
+                                                        std::int64_t room_id);
+    core::Task<core::Result<std::vector<RoomUnread>>> unread_counts(const core::Principal& caller);
+    core::Task<core::Result<MarkRead::Response>> mark_read(const core::Principal& caller,
+                                                           std::int64_t room_id,
+                                                           std::int64_t message_id);
+    core::Task<core::Result<std::optional<std::int64_t>>> last_read(const core::Principal& caller,
+                                                                    std::int64_t room_id);
+    core::Task<core::Result<std::vector<Reader>>> readers(const core::Principal& caller,
+                                                          std::int64_t room_id,
+                                                          std::int64_t message_id);
+
+    /// 403 `room access denied` unless the caller is a member; else the room type.
+    core::Task<core::Result<std::string>> require_member(const core::Principal& caller,
+                                                         std::int64_t room_id);
+
+  private:
+    void publish_message(const core::Principal& caller, const Message& m);
+
+    data::Executor& db_;
+    bus::Bus& bus_;
+    auth::RateLimiter sends_;
+    core::Counter& persisted_;
+};
+
+}  // namespace msg::chat
