@@ -100,7 +100,8 @@ class Server:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self.pump = threading.Thread(target=pump, daemon=True)
+        self.pump.start()
         if not ready.wait(60) or self.port is None:
             self.stop()
             raise RuntimeError("server did not start:\n" + "".join(self.lines[-30:]))
@@ -114,6 +115,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "pump", None):
+            self.pump.join(10)  # every line the server wrote is in self.lines after this
         return self.proc.returncode if self.proc else None
 
     def drop(self):
@@ -122,6 +125,15 @@ class Server:
 
     def log(self):
         return "".join(self.lines)
+
+    def wait_for_log(self, text, timeout=10):
+        """True once `text` appears in the server's output (read by another thread)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return True
+            time.sleep(0.02)
+        return False
 
     # --- HTTP -----------------------------------------------------------------------------
 

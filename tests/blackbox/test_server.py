@@ -114,6 +114,7 @@ class HttpBehaviourTest(ServerTestCase):
                                       "password": "super-secret-guess"})
         token = s.admin_token()
         s.get("/api/v1/users/me", token)
+        self.assertTrue(s.wait_for_log("route=/api/v1/users/me status=200"))
         log = s.log()
         self.assertNotIn("super-secret-guess", log)
         self.assertNotIn(token, log)
@@ -228,6 +229,7 @@ class TimeoutsAndJsonLogTest(ServerTestCase):
 
     def test_log_lines_are_json(self):
         self.server.get("/api/v1/users/me")
+        self.assertTrue(self.server.wait_for_log("route=/api/v1/users/me status=401"))
         lines = [l for l in self.server.log().splitlines() if l.strip()]
         self.assertTrue(lines)
         import json
