@@ -62,12 +62,23 @@ def statements(text):
         yield start, "".join(buf)
 
 
+TOKENS = re.compile(
+    r'//[^\n]*'                      # line comment
+    r'|/\*.*?\*/'                     # block comment
+    r'|R"(?P<d>\w*)\(.*?\)(?P=d)"'      # raw string
+    r'|"(?:\\.|[^"\\\n])*"'           # string
+    r"|'(?:\\.|[^'\\\n])'",            # character
+    re.S)
+
+
 def strip_comments_and_strings(text):
-    text = re.sub(r"//[^\n]*", lambda m: " " * len(m.group()), text)
-    text = re.sub(r'R"(\w*)\(.*?\)\1"', lambda m: re.sub(r"[^\n]", " ", m.group()), text, flags=re.S)
-    text = re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
-    text = re.sub(r"'(\\.|[^'\\\n])'", "' '", text)
-    return text
+    """Blanks comments and literals in one left-to-right pass (line numbers kept), so a "//"
+    inside a string is not taken for a comment."""
+    def blank(m):
+        t = m.group()
+        keep = re.sub(r"[^\n]", " ", t)
+        return ('""' + keep[2:]) if t.startswith(('"', 'R"')) else keep
+    return TOKENS.sub(blank, text)
 
 
 def main():

@@ -18,6 +18,7 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "bus/inproc_bus.hpp"
+#include "chat/realtime.hpp"
 #include "chat/routes.hpp"
 #include "chat/service.hpp"
 #include "core/blocking.hpp"
@@ -262,9 +263,23 @@ int run_server(const Config& config, const Role& role) {
     server_options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_s);
     server_options.max_connections = static_cast<std::size_t>(config.max_connections);
     server_options.trusted_proxies = config.trusted_proxies;
+    server_options.ws_frame_limit = config.ws_frame_limit;
+    server_options.ws_queue_limit = config.ws_queue_limit;
+    server_options.ws_ping_interval = std::chrono::seconds(config.ws_ping_interval_s);
+    server_options.ws_idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
     transport::HttpServer server(context_ptrs, pipeline, server_options);
+    chat::RoomHub hub(bus);
+    for (auto group : role.groups) {
+        if (group != RouteGroup::chat) continue;
+        for (auto& route : chat::ws_routes(chat_service, hub))
+            server.add_ws_route(std::move(route));
+    }
     metrics.add_gauge("msg_http_connections", "Open HTTP connections.",
                       [&] { return static_cast<double>(server.connections()); });
+    metrics.add_gauge("msg_ws_connections", "Open WebSockets.",
+                      [&] { return static_cast<double>(server.websockets()); });
+    metrics.add_gauge("msg_ws_rooms", "Rooms this node is subscribed to.",
+                      [&] { return static_cast<double>(hub.rooms()); });
 
     const unsigned short port = server.start();
     log->info("listening role={} address={} port={} io_threads={}", role.name, config.bind_address,

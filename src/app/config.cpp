@@ -116,6 +116,10 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("LOGIN_RATE_PER_EMAIL", c.login_per_email_per_minute, 1, 1'000'000);
     r.integer("LOGIN_RATE_PER_IP", c.login_per_ip_per_minute, 1, 1'000'000);
     r.integer("MESSAGE_RATE_PER_USER", c.sends_per_user_per_second, 1, 1'000'000);
+    r.integer("WS_FRAME_LIMIT_BYTES", c.ws_frame_limit, 1024, 16 * 1024 * 1024);
+    r.integer("WS_SEND_QUEUE_LIMIT", c.ws_queue_limit, 1, 1'000'000);
+    r.integer("WS_PING_INTERVAL_SECONDS", c.ws_ping_interval_s, 1, 3600);
+    r.integer("WS_IDLE_TIMEOUT_SECONDS", c.ws_idle_timeout_s, 2, 7200);
     r.integer("PASSWORD_HASH_MEMORY_KIB", c.password_hash_memory_kib, 8, 4 * 1024 * 1024);
     r.integer("PASSWORD_HASH_OPS", c.password_hash_ops, 1, 100);
     r.string("TENANT_ID", c.admin_tenant_id);

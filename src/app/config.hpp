@@ -49,6 +49,10 @@ struct Config {
     int login_per_email_per_minute = 10;           // LOGIN_RATE_PER_EMAIL
     int login_per_ip_per_minute = 100;             // LOGIN_RATE_PER_IP
     int sends_per_user_per_second = 50;            // MESSAGE_RATE_PER_USER
+    std::size_t ws_frame_limit = 64 * 1024;        // WS_FRAME_LIMIT_BYTES (→ close 1009)
+    std::size_t ws_queue_limit = 1024;             // WS_SEND_QUEUE_LIMIT frames (→ close 1013)
+    int ws_ping_interval_s = 30;                   // WS_PING_INTERVAL_SECONDS
+    int ws_idle_timeout_s = 90;                    // WS_IDLE_TIMEOUT_SECONDS
     std::size_t password_hash_memory_kib = 65536;  // PASSWORD_HASH_MEMORY_KIB (argon2id)
     int password_hash_ops = 2;                     // PASSWORD_HASH_OPS
 

@@ -83,6 +83,12 @@ Task<Result<void>> ChatService::add_member(const core::Principal& caller, std::i
     co_return Result<void>{};
 }
 
+void ChatService::publish_event(const core::Principal& caller, std::int64_t room_id,
+                                const json::value& envelope) {
+    bus_.publish(bus::room_channel(caller.tenant_id, room_id),
+                 std::make_shared<const std::string>(json::serialize(envelope)));
+}
+
 void ChatService::publish_message(const core::Principal& caller, const Message& m) {
     json::object envelope{{"type", "message"},
                           {"room_id", m.room_id},

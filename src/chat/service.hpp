@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
+
 #include "auth/rate_limiter.hpp"
 #include "chat/model.hpp"
 #include "chat/operations.hpp"
@@ -84,6 +86,11 @@ class ChatService {
     core::Task<core::Result<std::vector<Reader>>> readers(const core::Principal& caller,
                                                           std::int64_t room_id,
                                                           std::int64_t message_id);
+
+    /// Publishes a transient room event (typing, signalling) on the room's channel; the caller
+    /// must already be known to be a member.
+    void publish_event(const core::Principal& caller, std::int64_t room_id,
+                       const boost::json::value& envelope);
 
     /// 403 `room access denied` unless the caller is a member; else the room type.
     core::Task<core::Result<std::string>> require_member(const core::Principal& caller,

@@ -36,6 +36,7 @@ struct HttpRequest {
     std::string authorization;
     std::string user_agent;
     std::string origin;
+    std::string host;
     std::string remote_ip;  // peer, or the forwarded client when the peer is a trusted proxy
     std::string request_id;
     std::vector<std::pair<std::string, std::string>> path_params;

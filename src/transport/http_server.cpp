@@ -11,12 +11,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <array>
 #include <atomic>
 
 #include "core/log.hpp"
 #include "transport/pipeline.hpp"
+#include "transport/ws_session.hpp"
 
 namespace msg::transport {
 
@@ -47,6 +49,9 @@ struct HttpServer::Impl {
     std::atomic<bool> draining{false};
     std::atomic<std::size_t> in_flight{0};
     std::atomic<std::size_t> connections{0};
+    std::atomic<std::size_t> websockets{0};
+    std::vector<core::WsRoute> ws_routes;
+    WsOptions ws_options;
 };
 
 namespace {
@@ -97,7 +102,7 @@ std::string client_ip(const ServerOptions& o, const std::string& peer, std::stri
     return candidate.size() <= 64 ? candidate : peer;
 }
 
-core::HttpRequest to_request(http::request<http::string_body>&& in, const ServerOptions& o,
+core::HttpRequest to_request(http::request<http::string_body>& in, const ServerOptions& o,
                              const std::string& peer) {
     core::HttpRequest r;
     r.method = to_method(in.method());
@@ -108,6 +113,7 @@ core::HttpRequest to_request(http::request<http::string_body>&& in, const Server
     r.authorization = std::string(in[http::field::authorization]);
     r.user_agent = std::string(in[http::field::user_agent].substr(0, 512));
     r.origin = std::string(in[http::field::origin]);
+    r.host = std::string(in[http::field::host].substr(0, 256));
     r.request_id = std::string(in["X-Request-Id"]);
     r.remote_ip = client_ip(o, peer, in["X-Forwarded-For"]);
     r.body = std::move(in.body());
@@ -224,11 +230,20 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
             break;
         }
 
-        auto& message = parser.get();
+        auto message = parser.release();
         const unsigned version = message.version();
         const bool head = message.method() == http::verb::head;
         bool keep_alive = message.keep_alive() && !s->draining.load();
-        core::HttpRequest request = to_request(parser.release(), o, peer);
+        core::HttpRequest request = to_request(message, o, peer);
+
+        if (beast::websocket::is_upgrade(message)) {
+            for (const auto& route : s->ws_routes) {
+                if (route.path != request.path) continue;
+                co_await serve_websocket(std::move(stream), std::move(message), route, s->pipeline,
+                                         std::move(request), s->ws_options, s->websockets);
+                co_return;
+            }
+        }
 
         ++s->in_flight;
         core::HttpResponse response = co_await s->pipeline.handle(request);
@@ -268,7 +283,11 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
 
 HttpServer::HttpServer(std::vector<asio::io_context*> contexts, Pipeline& pipeline,
                        ServerOptions options)
-    : impl_(std::make_shared<Impl>(std::move(contexts), pipeline, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(std::move(contexts), pipeline, std::move(options))) {
+    auto& o = impl_->options;
+    impl_->ws_options = WsOptions{o.ws_frame_limit, o.ws_queue_limit, o.ws_ping_interval,
+                                  o.ws_idle_timeout, o.ws_socket_send_buffer};
+}
 
 HttpServer::~HttpServer() = default;
 
@@ -293,5 +312,8 @@ void HttpServer::stop_accepting() {
 
 std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
 std::size_t HttpServer::connections() const { return impl_->connections.load(); }
+std::size_t HttpServer::websockets() const { return impl_->websockets.load(); }
+
+void HttpServer::add_ws_route(core::WsRoute route) { impl_->ws_routes.push_back(std::move(route)); }
 
 }  // namespace msg::transport

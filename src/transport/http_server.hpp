@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ws.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -25,6 +27,12 @@ struct ServerOptions {
     std::size_t max_connections = 18'000;  // below the sandbox's 20k open-file cap
     /// Peers whose X-Forwarded-For is believed (exact addresses).
     std::vector<std::string> trusted_proxies;
+    // WebSocket
+    std::size_t ws_frame_limit = 64 * 1024;  // → close 1009
+    std::size_t ws_queue_limit = 1024;       // frames waiting for a slow reader → close 1013
+    std::chrono::seconds ws_ping_interval{30};
+    std::chrono::seconds ws_idle_timeout{90};
+    int ws_socket_send_buffer = 256 * 1024;  // bytes; caps kernel memory per socket
 };
 
 /// HTTP/1.1 on Boost.Beast: one coroutine per connection, keep-alive, pipelined requests
@@ -41,6 +49,9 @@ class HttpServer {
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
+    /// A WebSocket endpoint (exact path); call before start().
+    void add_ws_route(core::WsRoute route);
+
     /// Binds, listens and starts accepting; returns the bound port.
     unsigned short start();
     /// Stops accepting; open connections finish their current request and close.
@@ -48,6 +59,7 @@ class HttpServer {
 
     std::size_t in_flight() const;    // requests inside the pipeline now
     std::size_t connections() const;  // open connections
+    std::size_t websockets() const;   // open WebSockets
 
     struct Impl;  // public so the connection coroutines in the .cpp can share it
 

@@ -63,6 +63,34 @@ bool Pipeline::origin_allowed(std::string_view origin) const {
     return false;
 }
 
+core::Result<core::Principal> Pipeline::authenticate_websocket(
+    const core::HttpRequest& request) const {
+    if (!request.origin.empty() && !origin_allowed(request.origin)) {
+        // Same origin is always fine: "<scheme>://<Host header>".
+        auto scheme_end = request.origin.find("://");
+        std::string_view origin_host =
+            scheme_end == std::string::npos
+                ? std::string_view{}
+                : std::string_view(request.origin).substr(scheme_end + 3);
+        if (origin_host.empty() || origin_host != request.host) {
+            return core::forbidden("origin not allowed");
+        }
+    }
+    std::string token;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (request.authorization.starts_with(kBearer)) {
+        token = request.authorization.substr(kBearer.size());
+    } else if (auto q = request.query_param("access_token"); q && !q->empty()) {
+        token = *q;
+    } else if (auto t = request.query_param("token"); t && !t->empty()) {
+        token = *t;
+    }
+    if (token.empty()) return core::unauthorized("bearer token is required");
+    auto who = jwt_.verify(token);
+    if (!who) return core::unauthorized("invalid token");
+    return *who;
+}
+
 void Pipeline::add_cors_headers(const core::HttpRequest& request,
                                 core::HttpResponse& response) const {
     if (request.origin.empty() || !origin_allowed(request.origin)) return;

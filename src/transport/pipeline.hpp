@@ -39,6 +39,12 @@ class Pipeline {
     /// Also used for WebSocket handshakes that carry an Origin header.
     bool origin_allowed(std::string_view origin) const;
 
+    /// WebSocket handshake checks, with the seed's texts: an Origin header must be allowed or
+    /// the request's own host (403 `origin not allowed`); the token comes from
+    /// `Authorization: Bearer`, else the `access_token`, else the `token` query parameter
+    /// (401 `bearer token is required` / `invalid token`).
+    core::Result<core::Principal> authenticate_websocket(const core::HttpRequest& request) const;
+
   private:
     std::string next_request_id();
     core::Task<core::HttpResponse> dispatch(core::HttpRequest& request, std::string_view& route);

@@ -1,0 +1,372 @@
+#include "chat/realtime.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <set>
+
+#include "chat/handlers.hpp"
+#include "chat/service.hpp"
+#include "core/json.hpp"
+
+namespace msg::chat {
+
+namespace json = boost::json;
+
+// ---- RoomHub -------------------------------------------------------------------------------
+
+void RoomHub::join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,
+                   const std::shared_ptr<core::WsConnection>& socket) {
+    const std::string channel = bus::room_channel(tenant_id, room_id);
+    std::lock_guard lock(mutex_);
+    auto [it, created] = rooms_.try_emplace(channel);
+    for (const auto& m : it->second.members) {
+        if (m.socket_id == socket->id()) return;
+    }
+    it->second.members.push_back({socket->id(), user_id, socket});
+    if (created) {
+        it->second.subscription = bus_.subscribe(
+            channel, [this, channel](const bus::Payload& p) { deliver(channel, p); });
+    }
+}
+
+void RoomHub::leave(const std::string& tenant_id, std::int64_t room_id, std::uint64_t socket_id) {
+    const std::string channel = bus::room_channel(tenant_id, room_id);
+    bus::Subscription ending;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = rooms_.find(channel);
+        if (it == rooms_.end()) return;
+        std::erase_if(it->second.members,
+                      [&](const Member& m) { return m.socket_id == socket_id; });
+        if (!it->second.members.empty()) return;
+        ending = std::move(it->second.subscription);
+        rooms_.erase(it);
+    }
+    // The unsubscribe runs outside the hub lock (the bus takes its own).
+}
+
+std::size_t RoomHub::rooms() const {
+    std::lock_guard lock(mutex_);
+    return rooms_.size();
+}
+
+void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
+    // Targeted signalling: read the target once per frame and node, not per recipient.
+    std::optional<std::int64_t> target;
+    if (frame->compare(0, 31, R"({"type":"signal_webrtc_)") == 0 ||
+        frame->find(R"("type":"signal_webrtc_)") != std::string::npos) {
+        boost::system::error_code ec;
+        auto v = json::parse(*frame, ec);
+        if (!ec && v.is_object()) {
+            if (auto* t = v.get_object().if_contains("target_id")) target = core::parse_id(*t);
+        }
+    }
+    std::vector<std::shared_ptr<core::WsConnection>> sockets;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = rooms_.find(channel);
+        if (it == rooms_.end()) return;
+        for (const auto& m : it->second.members) {
+            if (target && m.user_id != *target) continue;
+            if (auto s = m.socket.lock()) sockets.push_back(std::move(s));
+        }
+    }
+    for (const auto& s : sockets) s->send(frame);
+}
+
+// ---- ChatSocket ----------------------------------------------------------------------------
+
+namespace {
+
+core::Frame frame_of(const json::value& v) {
+    return std::make_shared<const std::string>(json::serialize(v));
+}
+
+core::Frame error_frame(std::string_view message) {
+    return frame_of(json::object{{"type", "error"}, {"error", message}});
+}
+
+/// One chat socket: the rooms it listens to and the frames it accepts.
+class ChatSocket final : public core::WsSession {
+  public:
+    ChatSocket(ChatService& service, RoomHub& hub, core::Principal caller,
+               std::shared_ptr<core::WsConnection> socket, std::optional<std::int64_t> single,
+               std::vector<std::int64_t> rooms)
+        : service_(service),
+          hub_(hub),
+          caller_(std::move(caller)),
+          socket_(std::move(socket)),
+          single_(single),
+          initial_(std::move(rooms)) {}
+
+    core::Task<void> on_open() override {
+        for (auto room : initial_) join(room);
+        initial_.clear();
+        co_return;
+    }
+
+    void on_close() override {
+        for (auto room : rooms_) hub_.leave(caller_.tenant_id, room, socket_->id());
+        rooms_.clear();
+    }
+
+    core::Task<void> on_text(std::string text) override {
+        auto parsed = core::parse_object(text);
+        if (!parsed) {
+            socket_->send(error_frame("invalid json"));
+            co_return;
+        }
+        const json::object& frame = *parsed;
+        auto type_it = frame.find("type");
+        if (type_it == frame.end() || !type_it->value().is_string()) {
+            socket_->send(error_frame("type is required"));
+            co_return;
+        }
+        const std::string type(type_it->value().get_string());
+        if (type == "ping") {
+            socket_->send(frame_of(json::object{{"type", "pong"}}));
+        } else if (type == "message") {
+            co_await on_message(frame);
+        } else if (type == "read") {
+            co_await on_read(frame);
+        } else if (type == "subscribe") {
+            co_await on_subscribe(frame);
+        } else if (type == "unsubscribe") {
+            on_unsubscribe(frame);
+        } else if (type == "resume") {
+            co_await on_resume(frame);
+        } else if (type == "typing" || type == "webrtc_offer" || type == "webrtc_answer" ||
+                   type == "webrtc_ice") {
+            relay(type, frame);
+        } else {
+            socket_->send(error_frame("unsupported type"));
+        }
+    }
+
+  private:
+    void join(std::int64_t room) {
+        if (rooms_.size() >= kMaxRoomsPerSocket || !rooms_.insert(room).second) return;
+        hub_.join(caller_.tenant_id, room, caller_.user_id, socket_);
+    }
+
+    /// The room a frame is about: the socket's room on /ws?room_id=, else the frame's
+    /// `room_id` (top level or in the payload), which must be one this socket listens to.
+    core::Result<std::int64_t> room_of(const json::object& frame) const {
+        if (single_) return *single_;
+        const json::value* v = frame.if_contains("room_id");
+        if ((v == nullptr || v->is_null()) && frame.contains("payload") &&
+            frame.at("payload").is_object()) {
+            v = frame.at("payload").get_object().if_contains("room_id");
+        }
+        if (v == nullptr || v->is_null()) return core::invalid("room_id required");
+        auto id = core::parse_id(*v);
+        if (!id) return core::invalid("room_id must be an id");
+        if (!rooms_.contains(*id)) return core::forbidden("room access denied");
+        return *id;
+    }
+
+    static const json::object* payload_of(const json::object& frame) {
+        auto* p = frame.if_contains("payload");
+        return p != nullptr && p->is_object() ? &p->get_object() : nullptr;
+    }
+
+    core::Task<void> on_message(const json::object& frame) {
+        auto room = room_of(frame);
+        const json::object* payload = payload_of(frame);
+        if (!room || payload == nullptr) {
+            socket_->send(error_frame(room ? "invalid message payload" : room.error().message));
+            co_return;
+        }
+        auto in = read_new_message(*payload);
+        if (!in) {
+            socket_->send(error_frame(
+                in.error().message == "body is required" ? "body required" : in.error().message));
+            co_return;
+        }
+        std::optional<std::string> client_msg_id = in->client_msg_id;
+        auto sent = co_await service_.send(caller_, *room, std::move(*in));
+        if (!sent) {
+            auto text = sent.error().message;
+            socket_->send(error_frame(text == "body is required" ? "body required" : text));
+            co_return;
+        }
+        json::object ack{{"type", "ack"}, {"room_id", *room}};
+        ack["client_msg_id"] = client_msg_id ? json::value(*client_msg_id) : json::value(nullptr);
+        ack["duplicate"] = sent->duplicate;
+        ack["payload"] = to_json(sent->message);
+        socket_->send(frame_of(ack));
+    }
+
+    core::Task<void> on_read(const json::object& frame) {
+        auto room = room_of(frame);
+        if (!room) {
+            socket_->send(error_frame(room.error().message));
+            co_return;
+        }
+        const json::object* payload = payload_of(frame);
+        const json::value* id = payload ? payload->if_contains("message_id") : nullptr;
+        if (id == nullptr) id = frame.if_contains("message_id");
+        auto message_id = id ? core::parse_id(*id) : std::nullopt;
+        if (!message_id) {
+            socket_->send(error_frame("message_id is required"));
+            co_return;
+        }
+        auto r = co_await service_.mark_read(caller_, *room, *message_id);
+        if (!r) socket_->send(error_frame(r.error().message));
+    }
+
+    static std::vector<std::int64_t> ids_in(const json::object& frame, std::string_view key) {
+        const json::value* v = frame.if_contains(key);
+        if ((v == nullptr || !v->is_array()) && payload_of(frame)) {
+            v = payload_of(frame)->if_contains(key);
+        }
+        std::vector<std::int64_t> out;
+        if (v == nullptr || !v->is_array()) return out;
+        for (const auto& item : v->get_array()) {
+            if (auto id = core::parse_id(item)) out.push_back(*id);
+            if (out.size() >= kMaxRoomsPerSocket) break;
+        }
+        return out;
+    }
+
+    core::Task<void> on_subscribe(const json::object& frame) {
+        if (single_) {
+            socket_->send(error_frame("subscribe needs a socket opened without room_id"));
+            co_return;
+        }
+        for (auto room : ids_in(frame, "room_ids")) {
+            auto member = co_await service_.require_member(caller_, room);
+            if (!member) {
+                socket_->send(frame_of(json::object{
+                    {"type", "error"}, {"error", member.error().message}, {"room_id", room}}));
+                continue;
+            }
+            join(room);
+        }
+        json::array now;
+        for (auto r : rooms_) now.emplace_back(r);
+        socket_->send(frame_of(json::object{{"type", "subscribed"}, {"room_ids", std::move(now)}}));
+    }
+
+    void on_unsubscribe(const json::object& frame) {
+        if (single_) {
+            socket_->send(error_frame("unsubscribe needs a socket opened without room_id"));
+            return;
+        }
+        for (auto room : ids_in(frame, "room_ids")) {
+            if (rooms_.erase(room) > 0) hub_.leave(caller_.tenant_id, room, socket_->id());
+        }
+    }
+
+    /// `{"type":"resume","payload":{"rooms":{"<room_id>": <last seq seen>}}}`: the missed
+    /// messages of each room, oldest first, as `message` frames; more than
+    /// kMaxResumeMessages → `resync_required` for that room.
+    core::Task<void> on_resume(const json::object& frame) {
+        const json::value* rooms = frame.if_contains("rooms");
+        if ((rooms == nullptr || !rooms->is_object()) && payload_of(frame)) {
+            rooms = payload_of(frame)->if_contains("rooms");
+        }
+        if (rooms == nullptr || !rooms->is_object()) {
+            socket_->send(error_frame("rooms is required"));
+            co_return;
+        }
+        std::size_t handled = 0;
+        for (const auto& [key, value] : rooms->get_object()) {
+            if (++handled > kMaxRoomsPerSocket) break;
+            auto room = core::parse_id(std::string_view(key));
+            std::int64_t last = value.is_int64() ? value.get_int64() : -1;
+            if (!room || last < 0 || !rooms_.contains(*room)) {
+                socket_->send(error_frame("room access denied"));
+                continue;
+            }
+            auto page = co_await service_.list_messages(
+                caller_, *room, static_cast<int>(kMaxResumeMessages), std::nullopt, last);
+            if (!page) {
+                socket_->send(error_frame(page.error().message));
+                continue;
+            }
+            if (page->items.size() >= static_cast<std::size_t>(kMaxResumeMessages)) {
+                socket_->send(
+                    frame_of(json::object{{"type", "resync_required"},
+                                          {"room_id", *room},
+                                          {"payload", json::object{{"after_seq", last}}}}));
+                continue;
+            }
+            for (const auto& m : page->items) {
+                socket_->send(frame_of(json::object{{"type", "message"},
+                                                    {"room_id", *room},
+                                                    {"user_id", m.sender_id},
+                                                    {"target_id", ""},
+                                                    {"payload", to_json(m)}}));
+            }
+        }
+    }
+
+    void relay(const std::string& type, const json::object& frame) {
+        auto room = room_of(frame);
+        if (!room) {
+            socket_->send(error_frame(room.error().message));
+            return;
+        }
+        json::value target = "";
+        if (const json::value* t = frame.if_contains("target_id")) {
+            if (auto id = core::parse_id(*t)) target = *id;
+        }
+        const std::string out_type = type == "typing" ? type : "signal_" + type;
+        json::value payload = frame.contains("payload") ? frame.at("payload") : json::value();
+        service_.publish_event(caller_, *room,
+                               json::object{{"type", out_type},
+                                            {"room_id", *room},
+                                            {"user_id", caller_.user_id},
+                                            {"target_id", target},
+                                            {"payload", std::move(payload)}});
+    }
+
+    ChatService& service_;
+    RoomHub& hub_;
+    core::Principal caller_;
+    std::shared_ptr<core::WsConnection> socket_;
+    std::optional<std::int64_t> single_;
+    std::vector<std::int64_t> initial_;
+    std::set<std::int64_t> rooms_;
+};
+
+core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_chat_socket(
+    ChatService* service, RoomHub* hub, core::HttpRequest* request,
+    std::shared_ptr<core::WsConnection> socket) {
+    const core::Principal& caller = request->caller();
+    std::optional<std::int64_t> single;
+    std::vector<std::int64_t> rooms;
+    if (auto room_param = request->query_param("room_id"); room_param && !room_param->empty()) {
+        auto room = core::parse_id(*room_param);
+        if (!room) co_return core::invalid("room_id must be an id");
+        auto member = co_await service->require_member(caller, *room);
+        if (!member) co_return member.error();
+        single = *room;
+        rooms.push_back(*room);
+    } else {
+        auto all = co_await service->unread_counts(caller);
+        if (!all) co_return all.error();
+        for (const auto& r : *all) {
+            if (rooms.size() >= kMaxRoomsPerSocket) break;
+            rooms.push_back(r.room_id);
+        }
+    }
+    co_return std::make_shared<ChatSocket>(*service, *hub, caller, std::move(socket), single,
+                                           std::move(rooms));
+}
+
+}  // namespace
+
+std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub) {
+    return {
+        core::WsRoute{"/ws", [s = &service, h = &hub](core::HttpRequest& request,
+                                                      std::shared_ptr<core::WsConnection> socket) {
+                          return accept_chat_socket(s, h, &request, std::move(socket));
+                      }}};
+}
+
+}  // namespace msg::chat

@@ -1,0 +1,227 @@
+#include "transport/ws_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+#include <deque>
+
+#include "transport/error_response.hpp"
+#include "transport/pipeline.hpp"
+
+namespace msg::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using WsStream = websocket::stream<beast::tcp_stream>;
+
+namespace {
+
+std::atomic<std::uint64_t> g_next_socket_id{1};
+
+/// The server side of one socket. Every member is touched only on the socket's own executor
+/// (connections are pinned to one single-threaded io_context); send()/close() from other
+/// threads post there first.
+class Connection final : public core::WsConnection,
+                         public std::enable_shared_from_this<Connection> {
+  public:
+    Connection(WsStream& ws, const WsOptions& o)
+        : ws_(ws),
+          ex_(ws.get_executor()),
+          options_(o),
+          wake_(ex_),
+          done_(ex_),
+          id_(g_next_socket_id.fetch_add(1)) {}
+
+    void send(core::Frame frame) override {
+        if (queued_.fetch_add(1) >= options_.queue_limit) {
+            queued_.fetch_sub(1);
+            close(1013, "slow consumer");
+            return;
+        }
+        // Never touch ws_ here: the stream may be gone while a bus delivery still holds us.
+        asio::post(ex_, [self = shared_from_this(), f = std::move(frame)]() mutable {
+            if (self->stopped_) {
+                self->queued_.fetch_sub(1);
+                return;
+            }
+            self->queue_.push_back(std::move(f));
+            self->wake_.cancel();
+        });
+    }
+
+    void close(unsigned short code, std::string reason) override {
+        asio::post(ex_, [self = shared_from_this(), code, r = std::move(reason)] {
+            if (self->closing_ || self->stopped_) return;
+            self->closing_ = true;
+            self->close_reason_ =
+                websocket::close_reason(static_cast<websocket::close_code>(code), r);
+            if (code == 1013 && self->writing_) {
+                // A slow consumer: the writer is stuck on a full TCP buffer, so no close frame
+                // can get through. Cut the connection; the reader and writer end with errors.
+                boost::system::error_code ec;
+                beast::get_lowest_layer(self->ws_).socket().close(ec);
+            }
+            self->wake_.cancel();
+        });
+    }
+
+    std::uint64_t id() const override { return id_; }
+
+    /// The single writer: drains the queue, pings when idle, sends the close frame.
+    asio::awaitable<void> write_loop() {
+        for (;;) {
+            if (stopped_) break;
+            if (queue_.empty() && !closing_) {
+                wake_.expires_after(options_.ping_interval);
+                auto [ec] = co_await wake_.async_wait(kTuple);
+                if (!ec && !stopped_ && !closing_) {
+                    writing_ = true;
+                    auto [pec] = co_await ws_.async_ping(empty_ping_, kTuple);
+                    writing_ = false;
+                    if (pec) break;
+                }
+                continue;
+            }
+            if (closing_) {
+                writing_ = true;
+                co_await ws_.async_close(close_reason_, kTuple);
+                writing_ = false;
+                break;
+            }
+            core::Frame frame = std::move(queue_.front());
+            queue_.pop_front();
+            queued_.fetch_sub(1);
+            ws_.text(true);
+            writing_ = true;
+            auto [wec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
+            writing_ = false;
+            if (wec) break;
+        }
+        stopped_ = true;
+        done_.cancel();
+    }
+
+    /// Called by the reader when it ends: stop the writer and wait for it.
+    asio::awaitable<void> stop() {
+        stopped_ = true;
+        wake_.cancel();
+        if (!writer_finished()) {
+            done_.expires_after(std::chrono::seconds(10));
+            co_await done_.async_wait(kTuple);
+        }
+    }
+
+    void mark_writer_started() { writer_running_ = true; }
+    bool writer_finished() const { return !writer_running_ || done_signalled_; }
+    void writer_ended() { done_signalled_ = true; }
+
+  private:
+    WsStream& ws_;  // valid until stop() returns; only used while !stopped_
+    asio::any_io_executor ex_;
+    const WsOptions& options_;
+    asio::steady_timer wake_;
+    asio::steady_timer done_;
+    std::uint64_t id_;
+    std::deque<core::Frame> queue_;
+    std::atomic<std::size_t> queued_{0};
+    websocket::close_reason close_reason_;
+    const websocket::ping_data empty_ping_{};
+    bool closing_ = false;
+    bool stopped_ = false;
+    bool writing_ = false;
+    bool writer_running_ = false;
+    bool done_signalled_ = false;
+};
+
+asio::awaitable<void> run_writer(std::shared_ptr<Connection> conn) {
+    co_await conn->write_loop();
+    conn->writer_ended();
+}
+
+asio::awaitable<void> reject(beast::tcp_stream& stream, const core::Error& error,
+                             unsigned version) {
+    auto res = error_response(error);
+    http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+    out.set(http::field::content_type, res.content_type);
+    out.body() = res.body;
+    out.keep_alive(false);
+    out.prepare_payload();
+    stream.expires_after(std::chrono::seconds(10));
+    co_await http::async_write(stream, out, kTuple);
+}
+
+}  // namespace
+
+core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::string_body> req,
+                                 const core::WsRoute& route, Pipeline& pipeline,
+                                 core::HttpRequest request, const WsOptions& options,
+                                 std::atomic<std::size_t>& open_sockets) {
+    const unsigned version = req.version();
+    auto who = pipeline.authenticate_websocket(request);
+    if (!who) {
+        co_await reject(stream, who.error(), version);
+        co_return;
+    }
+    request.principal = *who;
+
+    WsStream ws(std::move(stream));
+    auto conn = std::make_shared<Connection>(ws, options);
+    // Named, not converted inside the co_await expression (GCC 12 temporaries).
+    std::shared_ptr<core::WsConnection> socket = conn;
+    auto accepted = co_await route.accept(request, socket);
+    if (!accepted) {
+        co_await reject(beast::get_lowest_layer(ws), accepted.error(), version);
+        co_return;
+    }
+    std::shared_ptr<core::WsSession> session = std::move(*accepted);
+
+    beast::get_lowest_layer(ws).expires_never();
+    boost::system::error_code opt_ec;
+    beast::get_lowest_layer(ws).socket().set_option(
+        asio::socket_base::send_buffer_size(options.socket_send_buffer), opt_ec);
+    websocket::stream_base::timeout timeouts{std::chrono::seconds(15), options.idle_timeout, false};
+    ws.set_option(timeouts);
+    ws.read_message_max(options.frame_limit);
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "msg_server"); }));
+    auto [aec] = co_await ws.async_accept(req, kTuple);
+    if (aec) co_return;
+
+    ++open_sockets;
+    conn->mark_writer_started();
+    asio::co_spawn(ws.get_executor(), run_writer(conn), asio::detached);
+    co_await session->on_open();
+
+    beast::flat_buffer buffer;
+    for (;;) {
+        auto [rec, n] = co_await ws.async_read(buffer, kTuple);
+        if (rec) break;  // closed, timed out, or a frame over the limit (Beast answers 1009)
+        if (!ws.got_text()) {
+            buffer.consume(buffer.size());
+            conn->send(std::make_shared<const std::string>(
+                R"({"type":"error","error":"binary frames are not supported"})"));
+            continue;
+        }
+        std::string text = beast::buffers_to_string(buffer.data());
+        buffer.consume(buffer.size());
+        co_await session->on_text(std::move(text));
+    }
+    session->on_close();
+    co_await conn->stop();
+    --open_sockets;
+}
+
+}  // namespace msg::transport
