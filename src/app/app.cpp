@@ -2,6 +2,7 @@
 
 #include <spdlog/logger.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -28,6 +29,7 @@
 #include "data/executor.hpp"
 #include "org/routes.hpp"
 #include "org/service.hpp"
+#include "queue/outbox_relay.hpp"
 #include "storage/pg/migrate.hpp"
 #include "storage/pg/pool.hpp"
 #include "tenant/routes.hpp"
@@ -286,10 +288,18 @@ int run_server(const Config& config, const Role& role) {
               port, threads);
     std::fflush(stdout);
 
+    queue::InprocQueue events;
+    auto& dispatched = metrics.counter("msg_events_dispatched_total",
+                                       "Outbox events handed to in-process consumers.");
+    events.subscribe("message.created", [&dispatched](const queue::Event&) { dispatched.inc(); });
+    queue::OutboxRelay relay(primary, events, {});
+    if (role.outbox_relay) asio::co_spawn(io, relay.run(io), asio::detached);
+
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         log->info("shutdown signal={} in_flight={}", signal, server.in_flight());
+        relay.stop();
         asio::co_spawn(io, drain(io, server, std::chrono::seconds(config.shutdown_timeout_s)),
                        [&](std::exception_ptr) {
                            for (auto* c : context_ptrs) c->stop();

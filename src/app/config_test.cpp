@@ -86,6 +86,9 @@ TEST(Config, EmptyMeansUnset) {
 TEST(Roles, TableKnowsServingAndCommandRoles) {
     ASSERT_TRUE(find_role("all"));
     EXPECT_TRUE(find_role("all")->migrate_on_start);
+    EXPECT_TRUE(find_role("all")->outbox_relay);
+    ASSERT_TRUE(find_role("chat"));
+    EXPECT_FALSE(find_role("chat")->outbox_relay);
     ASSERT_TRUE(find_role("session"));
     EXPECT_EQ(find_role("session")->port, PortSetting::session_port);
     EXPECT_FALSE(find_role("migrate"));  // a command, not a serving role

@@ -9,9 +9,10 @@ const std::vector<Role>& roles() {
         {"all",
          {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat},
          PortSetting::main_port,
+         true,
          true},
-        {"chat", {RouteGroup::chat}, PortSetting::main_port, false},
-        {"session", {RouteGroup::org, RouteGroup::tenant}, PortSetting::session_port, false},
+        {"chat", {RouteGroup::chat}, PortSetting::main_port, false, false},
+        {"session", {RouteGroup::org, RouteGroup::tenant}, PortSetting::session_port, false, false},
     };
     return kRoles;
 }

@@ -18,6 +18,7 @@ struct Role {
     std::vector<RouteGroup> groups;
     PortSetting port;
     bool migrate_on_start;  // the single-node role applies migrations itself
+    bool outbox_relay;      // runs the outbox relay (single node; a later `worker` role too)
 };
 
 /// nullopt for an unknown role name.

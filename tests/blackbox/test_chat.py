@@ -210,6 +210,15 @@ class SendRateLimitTest(ServerTestCase):
                     for i in range(6)]
         self.assertEqual(statuses[:3], [201, 201, 201])
         self.assertIn(429, statuses[3:])
+        # The outbox relay hands every committed message to the in-process consumers.
+        import re, time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            m = re.search(r"^msg_events_dispatched_total (\d+)$", s.get("/metrics").body, re.M)
+            if m and int(m.group(1)) >= 3:
+                break
+            time.sleep(0.05)
+        self.assertGreaterEqual(int(m.group(1)), 3)
         # Nothing was persisted for the throttled sends: seqs stay dense.
         seqs = [m["seq"] for m in
                 s.get(f"/api/v1/rooms/{room}/messages?after_seq=0", admin).json["items"]]
