@@ -305,3 +305,38 @@ class ChatSocketTest(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SeedBrowserExampleTest(ServerTestCase):
+    """The seed README's browser snippet (login → create room → WS send), as a page on another
+    origin would run it against `make run` (APP_ENV=dev), with numeric file ids."""
+
+    server_env = {"APP_ENV": "dev"}
+
+    def test_login_create_room_ws_send(self):
+        s = self.server
+        page = {"Origin": "http://localhost:3000"}
+        pre = s.request("OPTIONS", "/api/v1/auth/login",
+                        headers=dict(page, **{"Access-Control-Request-Method": "POST"}))
+        self.assertEqual(pre.status, 204)
+        login = s.post("/api/v1/auth/login", {"tenant_id": "default", "email": "admin@example.com",
+                                              "password": "admin-pass-123"}, headers=page)
+        self.assertEqual(login.headers.get("access-control-allow-origin"), "http://localhost:3000")
+        token = login.json["access_token"]
+        room = s.post("/api/v1/rooms", {"name": "ws-demo-room", "room_type": "group",
+                                        "member_ids": []}, token, headers=page)
+        self.assertEqual(room.status, 201, room)
+        room_id = room.json["id"]
+
+        async def scenario():
+            url = f"ws://127.0.0.1:{s.port}/ws?room_id={room_id}&access_token={token}"
+            async with websockets.connect(url, extra_headers=page) as ws:
+                client = Client(ws)
+                await client.send({"type": "message", "payload": {
+                    "client_msg_id": "5b0f7e3c-2d1f-4c57-9a51-7d7c3a1b2c3d",
+                    "body": "hello realtime with files", "file_ids": [1, 2], "emojis": []}})
+                event = await client.next("message")
+                self.assertEqual(event["payload"]["body"], "hello realtime with files")
+                self.assertEqual(event["payload"]["file_ids"], [1, 2])
+                self.assertEqual(event["room_id"], room_id)
+        asyncio.run(asyncio.wait_for(scenario(), 30))
