@@ -270,7 +270,7 @@ int run_server(const Config& config, const Role& role) {
     server_options.ws_ping_interval = std::chrono::seconds(config.ws_ping_interval_s);
     server_options.ws_idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
     transport::HttpServer server(context_ptrs, pipeline, server_options);
-    chat::RoomHub hub(bus);
+    chat::RoomHub hub(bus, io);
     for (auto group : role.groups) {
         if (group != RouteGroup::chat) continue;
         for (auto& route : chat::ws_routes(chat_service, hub))

@@ -5,6 +5,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <set>
 
 #include "chat/handlers.hpp"
@@ -14,6 +17,7 @@
 namespace msg::chat {
 
 namespace json = boost::json;
+namespace asio = boost::asio;
 
 // ---- RoomHub -------------------------------------------------------------------------------
 
@@ -53,28 +57,76 @@ std::size_t RoomHub::rooms() const {
     return rooms_.size();
 }
 
-void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
-    // Targeted signalling: read the target once per frame and node, not per recipient.
-    std::optional<std::int64_t> target;
-    if (frame->compare(0, 31, R"({"type":"signal_webrtc_)") == 0 ||
-        frame->find(R"("type":"signal_webrtc_)") != std::string::npos) {
-        boost::system::error_code ec;
-        auto v = json::parse(*frame, ec);
-        if (!ec && v.is_object()) {
-            if (auto* t = v.get_object().if_contains("target_id")) target = core::parse_id(*t);
-        }
+void RoomHub::fan_out(const Room& room, const bus::Payload& frame,
+                      std::optional<std::int64_t> target) {
+    for (const auto& m : room.members) {
+        if (target && m.user_id != *target) continue;
+        if (auto s = m.socket.lock()) s->send(frame);  // posts; never blocks
     }
-    std::vector<std::shared_ptr<core::WsConnection>> sockets;
-    {
+}
+
+void RoomHub::release_in_order(Room& room) {
+    for (auto it = room.early.begin(); it != room.early.end() && it->first == room.next_seq;
+         it = room.early.erase(it)) {
+        fan_out(room, it->second, std::nullopt);
+        ++room.next_seq;
+    }
+}
+
+void RoomHub::arm_gap_flush(const std::string& channel, Room& room) {
+    if (room.flush_armed) return;
+    room.flush_armed = true;
+    auto timer = std::make_shared<asio::steady_timer>(io_, gap_wait_);
+    timer->async_wait([this, channel, timer](const boost::system::error_code&) {
         std::lock_guard lock(mutex_);
         auto it = rooms_.find(channel);
         if (it == rooms_.end()) return;
-        for (const auto& m : it->second.members) {
-            if (target && m.user_id != *target) continue;
-            if (auto s = m.socket.lock()) sockets.push_back(std::move(s));
+        Room& r = it->second;
+        r.flush_armed = false;
+        if (r.early.empty()) return;
+        // The gap did not fill in time: deliver what we hold, in order, past the gap.
+        r.next_seq = r.early.begin()->first;
+        release_in_order(r);
+        if (!r.early.empty()) arm_gap_flush(channel, r);
+    });
+}
+
+void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
+    // One parse per frame and node (not per recipient): the seq of a message, the target of
+    // a signal.
+    std::optional<std::int64_t> seq, target;
+    const bool is_message = frame->compare(0, 17, R"({"type":"message")") == 0;
+    const bool is_signal = frame->find(R"("type":"signal_webrtc_)") != std::string::npos;
+    if (is_message || is_signal) {
+        boost::system::error_code ec;
+        auto v = json::parse(*frame, ec);
+        if (!ec && v.is_object()) {
+            const auto& o = v.get_object();
+            if (is_signal) {
+                if (auto* t = o.if_contains("target_id")) target = core::parse_id(*t);
+            } else if (auto* p = o.if_contains("payload"); p && p->is_object()) {
+                if (auto* s = p->get_object().if_contains("seq"); s && s->is_int64()) {
+                    seq = s->get_int64();
+                }
+            }
         }
     }
-    for (const auto& s : sockets) s->send(frame);
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(channel);
+    if (it == rooms_.end()) return;
+    Room& room = it->second;
+    if (!seq) {
+        fan_out(room, frame, target);
+        return;
+    }
+    if (room.next_seq == 0) room.next_seq = *seq;  // first message this node sees
+    if (*seq < room.next_seq) {
+        fan_out(room, frame, std::nullopt);  // late (after a gap flush): never drop it
+        return;
+    }
+    room.early.emplace(*seq, frame);
+    release_in_order(room);
+    if (!room.early.empty()) arm_gap_flush(channel, room);
 }
 
 // ---- ChatSocket ----------------------------------------------------------------------------

@@ -1,14 +1,21 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "bus/bus.hpp"
 #include "core/ws.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace msg::chat {
 
@@ -18,9 +25,16 @@ class ChatService;
 /// sockets (taken with the first, dropped with the last), delivering each frame — serialized
 /// once, shared — to the room's local sockets. A `signal_webrtc_*` frame with a target goes to
 /// the target user's sockets only.
+///
+/// Message frames leave in seq order. Sends commit in seq order (the room row lock) but are
+/// published after commit from any thread or node, so two can arrive swapped. The hub holds a
+/// frame that arrives early until the missing seqs come; if a gap stays open for `gap_wait`
+/// (a publish was lost) it delivers what it holds, and clients fill the gap with `resume`.
 class RoomHub {
   public:
-    explicit RoomHub(bus::Bus& bus) : bus_(bus) {}
+    RoomHub(bus::Bus& bus, boost::asio::io_context& io,
+            std::chrono::milliseconds gap_wait = std::chrono::milliseconds(50))
+        : bus_(bus), io_(io), gap_wait_(gap_wait) {}
 
     void join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,
               const std::shared_ptr<core::WsConnection>& socket);
@@ -37,10 +51,21 @@ class RoomHub {
     struct Room {
         bus::Subscription subscription;
         std::vector<Member> members;
+        std::int64_t next_seq = 0;                   // 0: nothing seen yet
+        std::map<std::int64_t, bus::Payload> early;  // arrived before next_seq
+        bool flush_armed = false;
     };
     void deliver(const std::string& channel, const bus::Payload& frame);
+    /// Sends to the room's sockets; called with mutex_ held, so frames enter every socket's
+    /// queue in the order the hub decided.
+    static void fan_out(const Room& room, const bus::Payload& frame,
+                        std::optional<std::int64_t> target);
+    void release_in_order(Room& room);
+    void arm_gap_flush(const std::string& channel, Room& room);
 
     bus::Bus& bus_;
+    boost::asio::io_context& io_;
+    std::chrono::milliseconds gap_wait_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Room> rooms_;  // by channel name
 };

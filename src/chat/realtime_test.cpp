@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <mutex>
+
+#include "bus/inproc_bus.hpp"
+#include "chat/realtime.hpp"
+
+namespace msg::chat {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Records what the hub sends to one socket.
+class FakeSocket final : public core::WsConnection {
+  public:
+    explicit FakeSocket(std::uint64_t id) : id_(id) {}
+    void send(core::Frame frame) override {
+        std::lock_guard lock(mutex_);
+        frames_.push_back(*frame);
+    }
+    void close(unsigned short, std::string) override {}
+    std::uint64_t id() const override { return id_; }
+    std::vector<std::string> frames() {
+        std::lock_guard lock(mutex_);
+        return frames_;
+    }
+
+  private:
+    std::uint64_t id_;
+    std::mutex mutex_;
+    std::vector<std::string> frames_;
+};
+
+std::string message(int seq) {
+    return R"({"type":"message","room_id":1,"user_id":2,"target_id":"","payload":{"seq":)" +
+           std::to_string(seq) + "}}";
+}
+
+void publish(bus::Bus& bus, const std::string& text) {
+    bus.publish(bus::room_channel("t", 1), std::make_shared<const std::string>(text));
+}
+
+TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
+    boost::asio::io_context io;
+    bus::InprocBus bus;
+    RoomHub hub(bus, io, 10s);  // no gap flush during this test
+    auto socket = std::make_shared<FakeSocket>(1);
+    hub.join("t", 1, 7, socket);
+    publish(bus, message(1));
+    publish(bus, message(3));
+    publish(bus, message(2));
+    publish(bus, message(4));
+    EXPECT_EQ(socket->frames(),
+              (std::vector<std::string>{message(1), message(2), message(3), message(4)}));
+}
+
+TEST(RoomHub, FlushesAGapThatDoesNotFill) {
+    boost::asio::io_context io;
+    bus::InprocBus bus;
+    RoomHub hub(bus, io, 20ms);
+    auto socket = std::make_shared<FakeSocket>(1);
+    hub.join("t", 1, 7, socket);
+    publish(bus, message(5));
+    publish(bus, message(7));  // 6 never comes
+    EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});
+    io.run_for(500ms);  // the gap timer fires
+    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(5), message(7)}));
+    publish(bus, message(6));  // late: still delivered, never dropped
+    publish(bus, message(8));
+    EXPECT_EQ(socket->frames(),
+              (std::vector<std::string>{message(5), message(7), message(6), message(8)}));
+}
+
+TEST(RoomHub, TargetedSignalsReachOnlyTheTarget) {
+    boost::asio::io_context io;
+    bus::InprocBus bus;
+    RoomHub hub(bus, io);
+    auto alice = std::make_shared<FakeSocket>(1), bob = std::make_shared<FakeSocket>(2);
+    hub.join("t", 1, 10, alice);
+    hub.join("t", 1, 20, bob);
+    const std::string offer =
+        R"({"type":"signal_webrtc_offer","room_id":1,"user_id":10,"target_id":20,"payload":{}})";
+    publish(bus, offer);
+    EXPECT_TRUE(alice->frames().empty());
+    EXPECT_EQ(bob->frames(), std::vector<std::string>{offer});
+    hub.leave("t", 1, 2);
+    hub.leave("t", 1, 1);
+    EXPECT_EQ(hub.rooms(), 0u);  // the node unsubscribed with its last socket
+    EXPECT_EQ(bus.channels(), 0u);
+}
+
+}  // namespace
+}  // namespace msg::chat
