@@ -143,6 +143,10 @@ async def main():
             seqs = received[u].get(rid, [])
             if seqs != list(range(1, len(seqs) + 1)):
                 violations += 1
+                if violations == 1:
+                    bad = next(i for i, q in enumerate(seqs) if q != i + 1)
+                    print(f"first violation: room {rid} user {u} at index {bad}: "
+                          f"{seqs[max(0, bad - 3):bad + 4]}")
             expected = len(seqs) if expected is None else expected
             if len(seqs) != expected:
                 violations += 1

@@ -29,11 +29,13 @@ class ChatService;
 /// Message frames leave in seq order. Sends commit in seq order (the room row lock) but are
 /// published after commit from any thread or node, so two can arrive swapped. The hub holds a
 /// frame that arrives early until the missing seqs come; if a gap stays open for `gap_wait`
-/// (a publish was lost) it delivers what it holds, and clients fill the gap with `resume`.
+/// (a publish was really lost: a node died between commit and publish) it delivers what it
+/// holds, and clients fill the gap with `resume`. Under load a publish can trail its successor
+/// by tens of milliseconds, so the wait is generous.
 class RoomHub {
   public:
     RoomHub(bus::Bus& bus, boost::asio::io_context& io,
-            std::chrono::milliseconds gap_wait = std::chrono::milliseconds(50))
+            std::chrono::milliseconds gap_wait = std::chrono::milliseconds(1000))
         : bus_(bus), io_(io), gap_wait_(gap_wait) {}
 
     void join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <deque>
+#include <mutex>
 
 #include "transport/error_response.hpp"
 #include "transport/pipeline.hpp"
@@ -46,20 +47,26 @@ class Connection final : public core::WsConnection,
           id_(g_next_socket_id.fetch_add(1)) {}
 
     void send(core::Frame frame) override {
-        if (queued_.fetch_add(1) >= options_.queue_limit) {
-            queued_.fetch_sub(1);
-            close(1013, "slow consumer");
-            return;
-        }
-        // Never touch ws_ here: the stream may be gone while a bus delivery still holds us.
-        asio::post(ex_, [self = shared_from_this(), f = std::move(frame)]() mutable {
-            if (self->stopped_) {
-                self->queued_.fetch_sub(1);
-                return;
+        // FIFO per socket in call order: frames go into a locked inbox that the single writer
+        // drains; the post only wakes it. (Posting each frame would not keep the order: a post
+        // from a thread running the same io_context goes to that thread's private queue.)
+        bool overflow = false, wake = false;
+        {
+            std::lock_guard lock(inbox_mutex_);
+            if (closed_) return;
+            if (inbox_.size() >= options_.queue_limit) {
+                overflow = true;
+            } else {
+                inbox_.push_back(std::move(frame));
+                wake = !wake_posted_;
+                wake_posted_ = true;
             }
-            self->queue_.push_back(std::move(f));
-            self->wake_.cancel();
-        });
+        }
+        if (overflow) {
+            close(1013, "slow consumer");
+        } else if (wake) {
+            asio::post(ex_, [self = shared_from_this()] { self->wake_.cancel(); });
+        }
     }
 
     void close(unsigned short code, std::string reason) override {
@@ -80,11 +87,26 @@ class Connection final : public core::WsConnection,
 
     std::uint64_t id() const override { return id_; }
 
-    /// The single writer: drains the queue, pings when idle, sends the close frame.
+    /// The single writer: drains the inbox, pings when idle, sends the close frame.
     asio::awaitable<void> write_loop() {
         for (;;) {
             if (stopped_) break;
-            if (queue_.empty() && !closing_) {
+            core::Frame frame;
+            {
+                std::lock_guard lock(inbox_mutex_);
+                wake_posted_ = false;
+                if (!inbox_.empty()) {
+                    frame = std::move(inbox_.front());
+                    inbox_.pop_front();
+                }
+            }
+            if (closing_) {
+                writing_ = true;
+                co_await ws_.async_close(close_reason_, kTuple);
+                writing_ = false;
+                break;
+            }
+            if (!frame) {
                 wake_.expires_after(options_.ping_interval);
                 auto [ec] = co_await wake_.async_wait(kTuple);
                 if (!ec && !stopped_ && !closing_) {
@@ -95,15 +117,6 @@ class Connection final : public core::WsConnection,
                 }
                 continue;
             }
-            if (closing_) {
-                writing_ = true;
-                co_await ws_.async_close(close_reason_, kTuple);
-                writing_ = false;
-                break;
-            }
-            core::Frame frame = std::move(queue_.front());
-            queue_.pop_front();
-            queued_.fetch_sub(1);
             ws_.text(true);
             writing_ = true;
             auto [wec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
@@ -111,12 +124,22 @@ class Connection final : public core::WsConnection,
             if (wec) break;
         }
         stopped_ = true;
+        {
+            std::lock_guard lock(inbox_mutex_);
+            closed_ = true;
+            inbox_.clear();
+        }
         done_.cancel();
     }
 
     /// Called by the reader when it ends: stop the writer and wait for it.
     asio::awaitable<void> stop() {
         stopped_ = true;
+        {
+            std::lock_guard lock(inbox_mutex_);
+            closed_ = true;  // later sends are dropped: the stream is going away
+            inbox_.clear();
+        }
         wake_.cancel();
         if (!writer_finished()) {
             done_.expires_after(std::chrono::seconds(10));
@@ -135,8 +158,10 @@ class Connection final : public core::WsConnection,
     asio::steady_timer wake_;
     asio::steady_timer done_;
     std::uint64_t id_;
-    std::deque<core::Frame> queue_;
-    std::atomic<std::size_t> queued_{0};
+    std::mutex inbox_mutex_;
+    std::deque<core::Frame> inbox_;  // guarded by inbox_mutex_
+    bool wake_posted_ = false;       // guarded by inbox_mutex_
+    bool closed_ = false;            // guarded by inbox_mutex_
     websocket::close_reason close_reason_;
     const websocket::ping_data empty_ping_{};
     bool closing_ = false;
