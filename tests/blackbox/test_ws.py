@@ -340,3 +340,33 @@ class SeedBrowserExampleTest(ServerTestCase):
                 self.assertEqual(event["payload"]["file_ids"], [1, 2])
                 self.assertEqual(event["room_id"], room_id)
         asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+class PingAndIdleTest(ServerTestCase):
+    server_env = {"WS_PING_INTERVAL_SECONDS": "1", "WS_IDLE_TIMEOUT_SECONDS": "3"}
+
+    def test_server_pings_and_drops_a_silent_peer(self):
+        s = self.server
+        token = s.admin_token()
+        room = s.post("/api/v1/rooms", {"name": "r"}, token).json["id"]
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        sock.sendall((f"GET /ws?room_id={room}&access_token={token} HTTP/1.1\r\nHost: x\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(1)
+        started = time.monotonic()
+        frames = b""
+        closed_at = None
+        while time.monotonic() - started < 10:
+            chunk = sock.recv(4096)  # we never answer: no pong, no data
+            if not chunk:
+                closed_at = time.monotonic() - started
+                break
+            frames += chunk
+        sock.close()
+        self.assertEqual(frames[0] & 0x0F, 0x9, frames[:8])  # the first frame is a ping
+        self.assertIsNotNone(closed_at)  # dropped after the idle timeout
+        self.assertLess(closed_at, 8)
