@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "data/executor.hpp"
 
 namespace msg::chat {
@@ -24,15 +25,6 @@ Message message_from(const pg::Rows& r, int i, int base = 0) {
     m.created_at = r.time(i, base + 8);
     m.created_unix_nanos = r.unix_nanos(i, base + 8);
     return m;
-}
-
-std::string pg_array(const std::vector<std::int64_t>& ids) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (i) out += ',';
-        out += std::to_string(ids[i]);
-    }
-    return out + "}";
 }
 
 constexpr std::string_view kCountTenantUsers =
@@ -137,13 +129,6 @@ constexpr std::string_view kListRooms =
 
 #undef MSG_MESSAGE_COLUMNS
 
-std::string lower_ascii(std::string s) {
-    for (char& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return s;
-}
-
 }  // namespace
 
 core::Task<core::Result<CreateRoom::Response>> CreateRoom::run(pg::Connection& c,
@@ -152,9 +137,8 @@ core::Task<core::Result<CreateRoom::Response>> CreateRoom::run(pg::Connection& c
     everyone.push_back(r.creator);
     std::sort(everyone.begin(), everyone.end());
     everyone.erase(std::unique(everyone.begin(), everyone.end()), everyone.end());
-    const std::string ids = pg_array(everyone);
 
-    auto known = co_await c.query(kCountTenantUsers, r.tenant_id, ids);
+    auto known = co_await c.query(kCountTenantUsers, r.tenant_id, everyone);
     if (known.int64(0, 0) != static_cast<std::int64_t>(everyone.size())) {
         co_return core::invalid("unknown member");
     }
@@ -170,7 +154,7 @@ core::Task<core::Result<CreateRoom::Response>> CreateRoom::run(pg::Connection& c
         auto room =
             co_await c.query(kInsertRoom, r.tenant_id, r.name, r.room_type, r.creator, direct_key);
         id = room.int64(0, 0);
-        co_await c.query(kInsertMembers, r.tenant_id, *id, ids);
+        co_await c.query(kInsertMembers, r.tenant_id, *id, everyone);
         co_await data::commit(c);
     } catch (const pg::SqlError& e) {
         // A concurrent create of the same direct pair won the unique index: use its room.
@@ -291,12 +275,12 @@ core::Task<core::Result<ListRooms::Response>> ListRooms::run(pg::Connection& c, 
     std::vector<std::string> me;
     auto caller = co_await c.query(kCaller, r.tenant_id, r.user_id);
     if (!caller.empty()) {
-        me.push_back(lower_ascii(caller.string(0, 0)));
+        me.push_back(core::ascii_lower(caller.string(0, 0)));
         auto email = caller.string(0, 1);
-        me.push_back(lower_ascii(email.substr(0, email.find('@'))));
+        me.push_back(core::ascii_lower(email.substr(0, email.find('@'))));
     }
     auto aliases = co_await c.query(kCallerAliases, r.tenant_id, r.user_id);
-    for (int i = 0; i < aliases.size(); ++i) me.push_back(lower_ascii(aliases.string(i, 0)));
+    for (int i = 0; i < aliases.size(); ++i) me.push_back(core::ascii_lower(aliases.string(i, 0)));
 
     std::optional<std::int64_t> cursor_micros;
     if (r.cursor_unix_nanos) cursor_micros = *r.cursor_unix_nanos / 1000;
@@ -322,7 +306,7 @@ core::Task<core::Result<ListRooms::Response>> ListRooms::run(pg::Connection& c, 
             s.latest = message_from(rows, i, 11);
             s.mention_tokens = mention_tokens(s.latest->body);
             for (const auto& token : s.mention_tokens) {
-                auto t = lower_ascii(token);
+                auto t = core::ascii_lower(token);
                 s.is_mentioned = s.is_mentioned || std::find(me.begin(), me.end(), t) != me.end();
             }
         }

@@ -197,3 +197,18 @@ TEST(Rfc3339, RejectsOtherFormats) {
 
 }  // namespace
 }  // namespace msg::core
+
+#include "core/text.hpp"
+
+namespace msg::core {
+namespace {
+
+TEST(Text, AsciiLowerAndTrim) {
+    EXPECT_EQ(ascii_lower("Kim@Example.COM 김철수"), "kim@example.com 김철수");
+    EXPECT_EQ(trim("  a b \t\n"), "a b");
+    EXPECT_EQ(trim("   "), "");
+    EXPECT_EQ(trim(""), "");
+}
+
+}  // namespace
+}  // namespace msg::core

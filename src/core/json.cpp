@@ -1,5 +1,7 @@
 #include "core/json.hpp"
 
+#include "core/text.hpp"
+
 #include <boost/json/parse.hpp>
 #include <charconv>
 
@@ -55,14 +57,6 @@ void BodyReader::fail(std::string message) {
     if (!error_) error_ = invalid(std::move(message));
 }
 
-static std::string_view trim_spaces(std::string_view s) {
-    constexpr std::string_view kSpace = " \t\r\n\f\v";
-    auto b = s.find_first_not_of(kSpace);
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(kSpace);
-    return s.substr(b, e - b + 1);
-}
-
 std::optional<std::string> BodyReader::string(std::string_view key, StringRule rule) {
     const json::value* v = find(key);
     if (v == nullptr) {
@@ -74,7 +68,7 @@ std::optional<std::string> BodyReader::string(std::string_view key, StringRule r
         return std::nullopt;
     }
     std::string_view s = v->get_string();
-    if (rule.trim) s = trim_spaces(s);
+    if (rule.trim) s = trim(s);
     if (rule.required && s.empty()) {
         fail(std::string(key) + " is required");
         return std::nullopt;

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/json.hpp"
+#include "core/text.hpp"
 
 namespace msg::org {
 
@@ -65,13 +66,6 @@ bool valid_email(std::string_view e) {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    constexpr std::string_view kSpace = " \t\r\n\f\v";
-    auto b = s.find_first_not_of(kSpace);
-    if (b == std::string_view::npos) return {};
-    return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
-}
-
 /// True when every code point is [A-Za-z0-9_] or a Hangul syllable (U+AC00–U+D7A3).
 bool alias_characters_ok(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
@@ -92,34 +86,26 @@ bool alias_characters_ok(std::string_view s) {
     return true;
 }
 
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
 }  // namespace
 
 core::Result<std::string> normalize_alias_for_add(std::string_view raw) {
-    auto alias = trim(raw);
+    auto alias = core::trim(raw);
     if (alias.empty()) return core::invalid("alias is required");
     if (core::utf8_length(alias) > kMaxAliasChars) return core::invalid("alias is too long");
     if (!alias_characters_ok(alias)) {
         return core::invalid(
             "alias may only contain letters, digits, underscore, and Korean characters");
     }
-    return ascii_lower(alias);
+    return core::ascii_lower(alias);
 }
 
 core::Result<std::string> normalize_alias_for_delete(std::string_view raw) {
-    auto alias = trim(raw);
+    auto alias = core::trim(raw);
     if (alias.empty()) return core::invalid("alias is required");
     if (core::utf8_length(alias) > kMaxAliasChars || !alias_characters_ok(alias)) {
         return core::invalid("alias format is invalid");
     }
-    return ascii_lower(alias);
+    return core::ascii_lower(alias);
 }
 
 std::string like_escape(std::string_view s) {

@@ -4,6 +4,7 @@
 #include "auth/password.hpp"
 #include "core/base64url.hpp"
 #include "core/blocking.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "data/executor.hpp"
 #include "org/operations.hpp"
@@ -34,17 +35,11 @@ core::Error throttled(int seconds) {
     return core::Error{core::ErrorCode::too_many_requests, "too many requests", seconds};
 }
 
-std::string lower_ascii(std::string s) {
-    for (char& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return s;
-}
 }  // namespace
 
 Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
     if (int wait = login_by_ip_.acquire(in.ip)) co_return throttled(wait);
-    if (int wait = login_by_email_.acquire(in.tenant_id + "\n" + lower_ascii(in.email))) {
+    if (int wait = login_by_email_.acquire(in.tenant_id + "\n" + core::ascii_lower(in.email))) {
         co_return throttled(wait);
     }
     auto found = co_await db_.run<FindLoginUser>(in.tenant_id, in.email);
@@ -165,7 +160,7 @@ Task<Result<OrgService::AuditPage>> OrgService::alias_audit(const core::Principa
         if (!req.to_unix_nanos) co_return core::invalid("to must use RFC3339 format");
     }
     if (q.action) {
-        req.action = lower_ascii(*q.action);
+        req.action = core::ascii_lower(*q.action);
         auto b = req.action.find_first_not_of(" \t");
         req.action = b == std::string::npos
                          ? ""

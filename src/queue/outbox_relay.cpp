@@ -27,11 +27,6 @@ constexpr std::string_view kMarkFailed =
     "UPDATE outbox SET attempts = attempts + 1,"
     " next_attempt_at = now() + $2::bigint * interval '1 millisecond' WHERE id = $1";
 
-std::string id_array(const std::vector<std::int64_t>& ids) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
-    return out + "}";
-}
 }  // namespace
 
 OutboxRelay::OutboxRelay(pg::Pool& pool, EventQueue& queue, RelayOptions options)
@@ -62,7 +57,7 @@ core::Task<std::size_t> OutboxRelay::run_once() {
             co_await conn->query(kMarkFailed, event.id, backoff);
         }
     }
-    if (!published.empty()) co_await conn->query(kMarkPublished, id_array(published));
+    if (!published.empty()) co_await conn->query(kMarkPublished, published);
     co_await data::commit(*conn);
     co_return published.size();
 }

@@ -25,6 +25,14 @@ Param param(std::string_view v) { return std::string(v); }
 Param param(const std::string& v) { return v; }
 Param param(const char* v) { return std::string(v); }
 Param param(bool v) { return std::string(v ? "t" : "f"); }
+Param param(const std::vector<std::int64_t>& v) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(v[i]);
+    }
+    return out + "}";
+}
 
 std::int64_t Rows::affected() const {
     if (!result_) return 0;

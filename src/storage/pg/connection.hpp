@@ -49,6 +49,8 @@ Param param(std::string_view v);
 Param param(const std::string& v);
 Param param(const char* v);
 Param param(bool v);
+/// A bigint[] parameter ("{1,2,3}"), for `= ANY($n::bigint[])` and `unnest($n::bigint[])`.
+Param param(const std::vector<std::int64_t>& v);
 template <class T>
 Param param(const std::optional<T>& v) {
     return v ? param(*v) : Param{};
