@@ -22,15 +22,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 struct Fixture {
-    explicit Fixture(asio::io_context& io)
-        : pool(io,
-               [] {
-                   pg::PoolOptions o;
-                   o.connection.dsn = testing::test_database_dsn();
-                   o.max_size = 8;
-                   return o;
-               }()),
-          db(pool) {}
+    explicit Fixture(asio::io_context& io) : pool(io, testing::test_pool_options(8)), db(pool) {}
 
     /// A tenant with `n` users; fills `users`.
     core::Task<void> setup(int n) {

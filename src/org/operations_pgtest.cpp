@@ -11,14 +11,7 @@ namespace {
 
 struct Fixture {
     explicit Fixture(boost::asio::io_context& io)
-        : pool(io,
-               [] {
-                   pg::PoolOptions o;
-                   o.connection.dsn = testing::test_database_dsn();
-                   o.max_size = 4;
-                   return o;
-               }()),
-          db(pool) {}
+        : pool(io, testing::test_pool_options(4)), db(pool) {}
 
     /// A new tenant with one org unit; returns the org unit id.
     core::Task<std::int64_t> tenant(std::string id) {

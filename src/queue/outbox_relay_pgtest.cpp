@@ -10,12 +10,7 @@
 namespace msg::queue {
 namespace {
 
-pg::PoolOptions options() {
-    pg::PoolOptions o;
-    o.connection.dsn = testing::test_database_dsn();
-    o.max_size = 2;
-    return o;
-}
+pg::PoolOptions options() { return testing::test_pool_options(2); }
 
 /// Outbox rows of a fresh tenant only, so tests sharing the database do not see each other.
 core::Task<std::string> add_events(pg::Pool& pool, int n) {

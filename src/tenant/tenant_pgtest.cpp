@@ -12,15 +12,7 @@ namespace {
 
 struct Fixture {
     explicit Fixture(boost::asio::io_context& io)
-        : pool(io,
-               [] {
-                   pg::PoolOptions o;
-                   o.connection.dsn = testing::test_database_dsn();
-                   o.max_size = 2;
-                   return o;
-               }()),
-          db(pool),
-          service(db, "default") {}
+        : pool(io, testing::test_pool_options(2)), db(pool), service(db, "default") {}
     pg::Pool pool;
     data::Executor db;
     TenantService service;

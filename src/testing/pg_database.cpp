@@ -91,6 +91,13 @@ const std::string& test_database_dsn() {
     return db->dsn;
 }
 
+pg::PoolOptions test_pool_options(std::size_t max_size) {
+    pg::PoolOptions o;
+    o.connection.dsn = test_database_dsn();
+    o.max_size = max_size;
+    return o;
+}
+
 std::string unique_tenant(const std::string& prefix) {
     static std::atomic<int> counter{0};
     static const int salt = static_cast<int>(std::random_device{}() % 1000000);

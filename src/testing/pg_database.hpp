@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+
+#include "storage/pg/pool.hpp"
 
 namespace msg::testing {
 
@@ -9,6 +12,9 @@ namespace msg::testing {
 /// Without that variable the calling test fails: a test that needs PostgreSQL never skips.
 /// Tests share it, so each test creates its own tenant (unique_tenant()).
 const std::string& test_database_dsn();
+
+/// Pool options for the test database with `max_size` connections.
+pg::PoolOptions test_pool_options(std::size_t max_size);
 
 /// A tenant slug no other test in this run uses.
 std::string unique_tenant(const std::string& prefix = "t");

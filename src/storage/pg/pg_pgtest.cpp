@@ -18,9 +18,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 PoolOptions options(std::size_t size, std::chrono::milliseconds wait = 2000ms) {
-    PoolOptions o;
-    o.connection.dsn = testing::test_database_dsn();
-    o.max_size = size;
+    PoolOptions o = testing::test_pool_options(size);
     o.acquire_timeout = wait;
     return o;
 }
