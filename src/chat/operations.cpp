@@ -94,15 +94,20 @@ constexpr std::string_view kReaders =
     "SELECT user_id, last_read_at FROM room_members"
     " WHERE tenant_id = $1 AND room_id = $2 AND last_read_seq >= $3"
     " ORDER BY last_read_at, user_id LIMIT 10000";
+// The one definition of unread: messages from others above the member's watermark (`rm` is
+// the member's room_members row). A range count on (tenant_id, room_id, seq).
+#define MSG_UNREAD_OF_RM                                                \
+    "(SELECT count(*) FROM messages x WHERE x.tenant_id = rm.tenant_id" \
+    " AND x.room_id = rm.room_id AND x.seq > rm.last_read_seq AND x.sender_id <> rm.user_id)"
+
 constexpr std::string_view kUnreadCount =
-    "SELECT count(*) FROM room_members rm JOIN messages m ON m.tenant_id = rm.tenant_id"
-    " AND m.room_id = rm.room_id AND m.seq > rm.last_read_seq AND m.sender_id <> rm.user_id"
+    "SELECT " MSG_UNREAD_OF_RM
+    " FROM room_members rm"
     " WHERE rm.tenant_id = $1 AND rm.room_id = $2 AND rm.user_id = $3";
 constexpr std::string_view kUnreadCounts =
-    "SELECT rm.room_id, (SELECT count(*) FROM messages m WHERE m.tenant_id = rm.tenant_id"
-    "   AND m.room_id = rm.room_id AND m.seq > rm.last_read_seq AND m.sender_id <> rm.user_id)"
-    " FROM room_members rm WHERE rm.tenant_id = $1 AND rm.user_id = $2 ORDER BY rm.room_id"
-    " LIMIT 10000";
+    "SELECT rm.room_id, " MSG_UNREAD_OF_RM
+    " FROM room_members rm"
+    " WHERE rm.tenant_id = $1 AND rm.user_id = $2 ORDER BY rm.room_id LIMIT 10000";
 
 constexpr std::string_view kCaller =
     "SELECT name, email FROM users WHERE tenant_id = $1 AND id = $2";
@@ -111,23 +116,24 @@ constexpr std::string_view kCallerAliases =
 constexpr std::string_view kListRooms =
     "SELECT r.id, r.name, r.room_type, r.created_by, r.created_at, r.last_activity_at,"
     "  p.id, p.name, p.status, p.status_note,"
-    "  (SELECT count(*) FROM messages x WHERE x.tenant_id = r.tenant_id AND x.room_id = r.id"
-    "     AND x.seq > me.last_read_seq AND x.sender_id <> me.user_id),"
+    "  " MSG_UNREAD_OF_RM
+    ","
     "  m.tenant_id, m.id, m.room_id, m.seq, m.sender_id, m.body, m.meta_json::text,"
     "  m.client_msg_id, m.created_at"
-    " FROM room_members me"
-    " JOIN chat_rooms r ON r.tenant_id = me.tenant_id AND r.id = me.room_id"
+    " FROM room_members rm"
+    " JOIN chat_rooms r ON r.tenant_id = rm.tenant_id AND r.id = rm.room_id"
     " LEFT JOIN messages m ON m.tenant_id = r.tenant_id AND m.room_id = r.id AND m.seq = r.last_seq"
     " LEFT JOIN LATERAL (SELECT u.id, u.name, u.status, u.status_note FROM room_members o"
     "   JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.user_id"
     "   WHERE r.room_type = 'direct' AND o.tenant_id = r.tenant_id AND o.room_id = r.id"
-    "     AND o.user_id <> me.user_id ORDER BY o.joined_at, o.user_id LIMIT 1) p ON true"
-    " WHERE me.tenant_id = $1 AND me.user_id = $2"
+    "     AND o.user_id <> rm.user_id ORDER BY o.joined_at, o.user_id LIMIT 1) p ON true"
+    " WHERE rm.tenant_id = $1 AND rm.user_id = $2"
     "   AND ($3::bigint IS NULL OR (r.last_activity_at, r.id) <"
     "        ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::bigint))"
     " ORDER BY r.last_activity_at DESC, r.id DESC LIMIT $5";
 
 #undef MSG_MESSAGE_COLUMNS
+#undef MSG_UNREAD_OF_RM
 
 }  // namespace
 
@@ -177,16 +183,13 @@ core::Task<core::Result<Membership::Response>> Membership::run(pg::Connection& c
 }
 
 core::Task<core::Result<AddMember::Response>> AddMember::run(pg::Connection& c, const Request& r) {
-    bool unknown = false;
     try {
         auto rows = co_await c.query(kAddMember, r.tenant_id, r.room_id, r.user_id);
         co_return Response{rows.affected() == 1};
     } catch (const pg::SqlError& e) {
         if (!e.foreign_key_violation()) throw;
-        unknown = true;
+        co_return core::invalid("unknown member");
     }
-    (void)unknown;
-    co_return core::invalid("unknown member");
 }
 
 core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection& c,
@@ -196,17 +199,16 @@ core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection&
             co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
         if (!existing.empty()) co_return Response{message_from(existing, 0), true};
     }
-    bool raced = false;
     try {
         auto rows = co_await c.query(kSend, r.tenant_id, r.room_id, r.sender_id, r.body,
                                      r.meta_json, r.client_msg_id);
         if (rows.empty()) co_return core::forbidden("room access denied");
         co_return Response{message_from(rows, 0), false};
     } catch (const pg::SqlError& e) {
+        // A concurrent send with the same client_msg_id committed first: answer with it below
+        // (a co_await may not sit inside a handler).
         if (!e.unique_violation() || e.constraint() != "messages_client_msg_id") throw;
-        raced = true;  // a concurrent send with the same client_msg_id committed first
     }
-    (void)raced;
     auto existing =
         co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
     co_return Response{message_from(existing, 0), true};

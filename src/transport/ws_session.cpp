@@ -129,6 +129,7 @@ class Connection final : public core::WsConnection,
             closed_ = true;
             inbox_.clear();
         }
+        writer_done_ = true;
         done_.cancel();
     }
 
@@ -141,15 +142,11 @@ class Connection final : public core::WsConnection,
             inbox_.clear();
         }
         wake_.cancel();
-        if (!writer_finished()) {
+        if (!writer_done_) {
             done_.expires_after(std::chrono::seconds(10));
             co_await done_.async_wait(kTuple);
         }
     }
-
-    void mark_writer_started() { writer_running_ = true; }
-    bool writer_finished() const { return !writer_running_ || done_signalled_; }
-    void writer_ended() { done_signalled_ = true; }
 
   private:
     WsStream& ws_;  // valid until stop() returns; only used while !stopped_
@@ -167,14 +164,10 @@ class Connection final : public core::WsConnection,
     bool closing_ = false;
     bool stopped_ = false;
     bool writing_ = false;
-    bool writer_running_ = false;
-    bool done_signalled_ = false;
+    bool writer_done_ = false;
 };
 
-asio::awaitable<void> run_writer(std::shared_ptr<Connection> conn) {
-    co_await conn->write_loop();
-    conn->writer_ended();
-}
+asio::awaitable<void> run_writer(std::shared_ptr<Connection> conn) { co_await conn->write_loop(); }
 
 asio::awaitable<void> reject(beast::tcp_stream& stream, const core::Error& error,
                              unsigned version) {
@@ -226,7 +219,6 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     if (aec) co_return;
 
     ++open_sockets;
-    conn->mark_writer_started();
     asio::co_spawn(ws.get_executor(), run_writer(conn), asio::detached);
     co_await session->on_open();
 
