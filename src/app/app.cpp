@@ -27,9 +27,18 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "data/executor.hpp"
+#include "notes/routes.hpp"
+#include "notes/service.hpp"
 #include "org/routes.hpp"
 #include "org/service.hpp"
 #include "queue/outbox_relay.hpp"
+#include "session/events.hpp"
+#include "session/hub.hpp"
+#include "session/model.hpp"
+#include "session/presence.hpp"
+#include "session/realtime.hpp"
+#include "session/routes.hpp"
+#include "session/service.hpp"
 #include "storage/pg/migrate.hpp"
 #include "storage/pg/pool.hpp"
 #include "tenant/routes.hpp"
@@ -237,6 +246,16 @@ int run_server(const Config& config, const Role& role) {
     tenant::TenantService tenant_service(db, config.platform_tenant_id);
     bus::InprocBus bus;
     chat::ChatService chat_service(db, bus, clock, metrics, {config.sends_per_user_per_second});
+    session::SessionEvents session_events(bus);
+    org_service.on_status_changed(
+        [&session_events](const std::string& tenant_id, const org::StatusChange& change) {
+            session_events.broadcast_tenant(tenant_id,
+                                            session::status_changed_event(tenant_id, change));
+        });
+    session::SessionService session_service(db, session_events, org_service);
+    notes::NotesService notes_service(db, session_events);
+    session::SessionHub session_hub(bus);
+    session::Presence presence(db, session_events, io);
 
     transport::Router router;
     router.add(ops_routes(primary, metrics));
@@ -250,6 +269,10 @@ int run_server(const Config& config, const Role& role) {
                 break;
             case RouteGroup::chat:
                 router.add(chat::routes(chat_service));
+                break;
+            case RouteGroup::session:
+                router.add(session::routes(session_service));
+                router.add(notes::routes(notes_service));
                 break;
         }
     }
@@ -272,9 +295,12 @@ int run_server(const Config& config, const Role& role) {
     transport::HttpServer server(context_ptrs, pipeline, server_options);
     chat::RoomHub hub(bus, io);
     for (auto group : role.groups) {
-        if (group != RouteGroup::chat) continue;
-        for (auto& route : chat::ws_routes(chat_service, hub))
-            server.add_ws_route(std::move(route));
+        std::vector<core::WsRoute> sockets;
+        if (group == RouteGroup::chat) sockets = chat::ws_routes(chat_service, hub, &presence);
+        if (group == RouteGroup::session) {
+            sockets = session::ws_routes(session_service, session_hub, &presence);
+        }
+        for (auto& route : sockets) server.add_ws_route(std::move(route));
     }
     metrics.add_gauge("msg_http_connections", "Open HTTP connections.",
                       [&] { return static_cast<double>(server.connections()); });
@@ -282,6 +308,10 @@ int run_server(const Config& config, const Role& role) {
                       [&] { return static_cast<double>(server.websockets()); });
     metrics.add_gauge("msg_ws_rooms", "Rooms this node is subscribed to.",
                       [&] { return static_cast<double>(hub.rooms()); });
+    metrics.add_gauge("msg_ws_session_sockets", "Open /ws/session sockets on this node.",
+                      [&] { return static_cast<double>(session_hub.sockets()); });
+    metrics.add_gauge("msg_presence_users", "Users with an open socket on this node.",
+                      [&] { return static_cast<double>(presence.users()); });
 
     const unsigned short port = server.start();
     log->info("listening role={} address={} port={} io_threads={}", role.name, config.bind_address,

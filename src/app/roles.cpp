@@ -7,12 +7,16 @@ namespace {
 const std::vector<Role>& roles() {
     static const std::vector<Role> kRoles = {
         {"all",
-         {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat},
+         {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat, RouteGroup::session},
          PortSetting::main_port,
          true,
          true},
         {"chat", {RouteGroup::chat}, PortSetting::main_port, false, false},
-        {"session", {RouteGroup::org, RouteGroup::tenant}, PortSetting::session_port, false, false},
+        {"session",
+         {RouteGroup::org, RouteGroup::tenant, RouteGroup::session},
+         PortSetting::session_port,
+         false,
+         false},
     };
     return kRoles;
 }

@@ -7,7 +7,7 @@
 namespace msg::app {
 
 /// Route groups a serving role mounts. Later issues add chat, files, dbman, vectorman…
-enum class RouteGroup { org, tenant, chat };
+enum class RouteGroup { org, tenant, chat, session };  // session: devices, presence, notes
 
 enum class PortSetting { main_port, session_port };
 

@@ -108,6 +108,18 @@ TEST(Password, HashAndVerify) {
     EXPECT_NE(hasher.hash("correct horse"), h);  // salted
 }
 
+TEST(Tokens, RandomHexIsLowercaseHexOfTheRequestedLength) {
+    auto a = random_hex(32);
+    ASSERT_EQ(a.size(), 64u);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_NE(random_hex(32), a);
+}
+
+TEST(Tokens, Sha256MatchesTheStandardVector) {
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(RateLimiter, AllowsBurstThenRefills) {
     core::ManualClock clock;
     RateLimiter limiter(3, 60s, clock);

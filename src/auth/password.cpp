@@ -50,3 +50,26 @@ std::string random_token(std::size_t bytes) {
 }
 
 }  // namespace msg::auth
+
+namespace msg::auth {
+
+std::string random_hex(std::size_t bytes) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
+    std::vector<unsigned char> buf(bytes);
+    randombytes_buf(buf.data(), buf.size());
+    std::string hex(bytes * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), buf.data(), buf.size());
+    hex.pop_back();
+    return hex;
+}
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    std::string hex(sizeof digest * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
+    hex.pop_back();
+    return hex;
+}
+
+}  // namespace msg::auth

@@ -144,11 +144,12 @@ core::Frame error_frame(std::string_view message) {
 /// One chat socket: the rooms it listens to and the frames it accepts.
 class ChatSocket final : public core::WsSession {
   public:
-    ChatSocket(ChatService& service, RoomHub& hub, core::Principal caller,
-               std::shared_ptr<core::WsConnection> socket, std::optional<std::int64_t> single,
-               std::vector<std::int64_t> rooms)
+    ChatSocket(ChatService& service, RoomHub& hub, core::PresenceObserver* presence,
+               core::Principal caller, std::shared_ptr<core::WsConnection> socket,
+               std::optional<std::int64_t> single, std::vector<std::int64_t> rooms)
         : service_(service),
           hub_(hub),
+          presence_(presence),
           caller_(std::move(caller)),
           socket_(std::move(socket)),
           single_(single),
@@ -157,12 +158,16 @@ class ChatSocket final : public core::WsSession {
     core::Task<void> on_open() override {
         for (auto room : initial_) join(room);
         initial_.clear();
+        opened_ = true;
+        if (presence_) presence_->socket_opened(caller_.tenant_id, caller_.user_id);
         co_return;
     }
 
     void on_close() override {
         for (auto room : rooms_) hub_.leave(caller_.tenant_id, room, socket_->id());
         rooms_.clear();
+        if (opened_ && presence_) presence_->socket_closed(caller_.tenant_id, caller_.user_id);
+        opened_ = false;
     }
 
     core::Task<void> on_text(std::string text) override {
@@ -379,16 +384,18 @@ class ChatSocket final : public core::WsSession {
 
     ChatService& service_;
     RoomHub& hub_;
+    core::PresenceObserver* presence_;
     core::Principal caller_;
     std::shared_ptr<core::WsConnection> socket_;
     std::optional<std::int64_t> single_;
     std::vector<std::int64_t> initial_;
     std::set<std::int64_t> rooms_;
+    bool opened_ = false;
 };
 
 core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_chat_socket(
-    ChatService* service, RoomHub* hub, core::HttpRequest* request,
-    std::shared_ptr<core::WsConnection> socket) {
+    ChatService* service, RoomHub* hub, core::PresenceObserver* presence,
+    core::HttpRequest* request, std::shared_ptr<core::WsConnection> socket) {
     const core::Principal& caller = request->caller();
     std::optional<std::int64_t> single;
     std::vector<std::int64_t> rooms;
@@ -407,18 +414,19 @@ core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_chat_socket(
             rooms.push_back(r.room_id);
         }
     }
-    co_return std::make_shared<ChatSocket>(*service, *hub, caller, std::move(socket), single,
-                                           std::move(rooms));
+    co_return std::make_shared<ChatSocket>(*service, *hub, presence, caller, std::move(socket),
+                                           single, std::move(rooms));
 }
 
 }  // namespace
 
-std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub) {
-    return {
-        core::WsRoute{"/ws", [s = &service, h = &hub](core::HttpRequest& request,
+std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub,
+                                     core::PresenceObserver* presence) {
+    return {core::WsRoute{
+        "/ws", [s = &service, h = &hub, p = presence](core::HttpRequest& request,
                                                       std::shared_ptr<core::WsConnection> socket) {
-                          return accept_chat_socket(s, h, &request, std::move(socket));
-                      }}};
+            return accept_chat_socket(s, h, p, &request, std::move(socket));
+        }}};
 }
 
 }  // namespace msg::chat

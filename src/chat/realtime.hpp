@@ -73,8 +73,9 @@ class RoomHub {
 };
 
 /// GET /ws?room_id= (one room, as the seed) and GET /ws (all the caller's rooms, with
-/// subscribe/unsubscribe frames).
-std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub);
+/// subscribe/unsubscribe frames). `presence` (may be null) is told of every socket.
+std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub,
+                                     core::PresenceObserver* presence);
 
 inline constexpr std::int64_t kMaxResumeMessages = 500;  // more missed → resync_required
 inline constexpr std::size_t kMaxRoomsPerSocket = 2000;

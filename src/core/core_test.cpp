@@ -132,6 +132,36 @@ TEST(BodyReader, TrimsWhenAsked) {
     EXPECT_EQ(r.error()->message, "b is required");
 }
 
+TEST(BodyReader, StringListsAreTrimmedBoundedAndTyped) {
+    auto obj =
+        parse_object(R"({"a":[" x ","","  ","y"],"b":["ok",1],"c":["abcdef"],"d":"x"})").value();
+    {
+        BodyReader r(obj);
+        EXPECT_EQ(r.strings("a", {}, {.trim = true}), (std::vector<std::string>{"x", "y"}));
+        EXPECT_FALSE(r.error());
+    }
+    {
+        BodyReader r(obj);
+        r.strings("b", {}, {});
+        EXPECT_EQ(r.error()->message, "b must be an array of strings");
+    }
+    {
+        BodyReader r(obj);
+        r.strings("c", {}, {.max_bytes = 5});
+        EXPECT_EQ(r.error()->message, "c has an item that is too long");
+    }
+    {
+        BodyReader r(obj);
+        r.strings("d", {}, {});
+        EXPECT_EQ(r.error()->message, "d must be an array of strings");
+    }
+    {
+        BodyReader r(obj);
+        r.strings("a", {.max_items = 3}, {});
+        EXPECT_EQ(r.error()->message, "a has too many items");
+    }
+}
+
 TEST(Utf8Length, CountsCodePoints) {
     EXPECT_EQ(utf8_length("abc"), 3u);
     EXPECT_EQ(utf8_length("한국어"), 3u);
@@ -172,6 +202,14 @@ namespace msg::core {
 namespace {
 
 TEST(Rfc3339, ParsesZonesAndFractions) {
+    using std::chrono::system_clock;
+    EXPECT_EQ(format_rfc3339(system_clock::time_point{}), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_rfc3339(system_clock::time_point{std::chrono::seconds(1'771'113'600)} +
+                             std::chrono::microseconds(500'000)),
+              "2026-02-15T00:00:00.5Z");
+    EXPECT_EQ(format_rfc3339(system_clock::time_point{std::chrono::seconds(1'771'113'600)} +
+                             std::chrono::microseconds(123'456)),
+              "2026-02-15T00:00:00.123456Z");
     EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
     EXPECT_EQ(parse_rfc3339("2026-02-15T00:00:00Z"), 1'771'113'600'000'000'000LL);
     EXPECT_EQ(parse_rfc3339("2026-02-15T09:00:00+09:00"), 1'771'113'600'000'000'000LL);

@@ -144,4 +144,39 @@ std::optional<std::vector<std::int64_t>> BodyReader::ids(std::string_view key, L
     return out;
 }
 
+std::optional<std::vector<std::string>> BodyReader::strings(std::string_view key, ListRule rule,
+                                                            StringRule item) {
+    const json::value* v = find(key);
+    if (v == nullptr) {
+        if (rule.required) fail(std::string(key) + " is required");
+        return std::nullopt;
+    }
+    if (!v->is_array()) {
+        fail(std::string(key) + " must be an array of strings");
+        return std::nullopt;
+    }
+    const auto& arr = v->get_array();
+    if (arr.size() > rule.max_items) {
+        fail(std::string(key) + " has too many items");
+        return std::nullopt;
+    }
+    std::vector<std::string> out;
+    out.reserve(arr.size());
+    for (const auto& element : arr) {
+        if (!element.is_string()) {
+            fail(std::string(key) + " must be an array of strings");
+            return std::nullopt;
+        }
+        std::string_view s = element.get_string();
+        if (item.trim) s = trim(s);
+        if (s.size() > item.max_bytes) {
+            fail(std::string(key) + " has an item that is too long");
+            return std::nullopt;
+        }
+        if (!s.empty()) out.emplace_back(s);
+    }
+    if (rule.required && out.empty()) fail(std::string(key) + " is required");
+    return out;
+}
+
 }  // namespace msg::core

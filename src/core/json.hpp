@@ -56,6 +56,11 @@ class BodyReader {
     std::optional<bool> boolean(std::string_view key);
     std::optional<std::int64_t> integer(std::string_view key, bool required = false);
     std::optional<std::vector<std::int64_t>> ids(std::string_view key, ListRule rule);
+    /// An array of strings, each bounded by `item` (trimmed when it says so); empty items are
+    /// dropped. Texts: `<field> must be an array of strings`, `<field> has an item that is too
+    /// long`.
+    std::optional<std::vector<std::string>> strings(std::string_view key, ListRule rule,
+                                                    StringRule item);
     bool has(std::string_view key) const;
 
     const std::optional<Error>& error() const { return error_; }

@@ -1,5 +1,6 @@
 #include "core/time.hpp"
 
+#include <cstdio>
 #include <ctime>
 
 namespace msg::core {
@@ -71,6 +72,32 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
     if (seconds > kLimit) return kLimit * 1'000'000'000;
     if (seconds < -kLimit) return -kLimit * 1'000'000'000;
     return seconds * 1'000'000'000 + frac;
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    std::int64_t seconds = micros / 1'000'000;
+    std::int64_t frac = micros % 1'000'000;
+    if (frac < 0) {
+        frac += 1'000'000;
+        --seconds;
+    }
+    const auto tt = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[40];
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::string out(buf, static_cast<std::size_t>(n));
+    if (frac != 0) {
+        char f[8];
+        std::snprintf(f, sizeof f, ".%06lld", static_cast<long long>(frac));
+        std::string fraction(f);
+        while (fraction.back() == '0') fraction.pop_back();
+        out += fraction;
+    }
+    return out + "Z";
 }
 
 }  // namespace msg::core

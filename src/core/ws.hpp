@@ -38,13 +38,25 @@ class WsSession {
     virtual void on_close() = 0;
 };
 
-/// A WebSocket endpoint. `accept` runs before the upgrade with the authenticated request: an
-/// Error becomes the HTTP answer (no upgrade happens).
+/// A WebSocket endpoint. `accept` runs before the upgrade: an Error becomes the HTTP answer (no
+/// upgrade happens). The transport checks the Origin for every route; with
+/// Access::authenticated it also verifies the JWT and sets the request's principal, with
+/// Access::open `accept` does its own authentication (the device-session socket).
 struct WsRoute {
     std::string path;
     std::function<Task<Result<std::shared_ptr<WsSession>>>(HttpRequest&,
                                                            std::shared_ptr<WsConnection>)>
         accept;
+    Access access = Access::authenticated;
+};
+
+/// Told when a user's socket (chat or session) opens and closes: automatic presence counts
+/// them. Calls come from I/O threads and must not block.
+class PresenceObserver {
+  public:
+    virtual ~PresenceObserver() = default;
+    virtual void socket_opened(const std::string& tenant_id, std::int64_t user_id) = 0;
+    virtual void socket_closed(const std::string& tenant_id, std::int64_t user_id) = 0;
 };
 
 }  // namespace msg::core

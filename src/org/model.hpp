@@ -29,6 +29,15 @@ BOOST_DESCRIBE_STRUCT(User, (),
                       (tenant_id, id, org_id, email, name, title, role, status, status_note,
                        created_at, updated_at))
 
+/// A user's presence after a change (status.changed carries it).
+struct StatusChange {
+    std::int64_t user_id = 0;
+    std::string status;
+    std::string status_note;
+    std::string updated_at;
+};
+BOOST_DESCRIBE_STRUCT(StatusChange, (), (user_id, status, status_note, updated_at))
+
 struct OrgUnit {
     std::string tenant_id;
     std::int64_t id = 0;

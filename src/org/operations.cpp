@@ -37,8 +37,16 @@ constexpr std::string_view kGetUser =
     " updated_at FROM users WHERE tenant_id = $1 AND id = $2";
 
 constexpr std::string_view kUpdateStatus =
-    "UPDATE users SET status = $3, status_note = $4, updated_at = now()"
-    " WHERE tenant_id = $1 AND id = $2";
+    "UPDATE users SET status = $3, status_note = $4, status_manual = ($3 <> 'online'),"
+    "   status_updated_at = now(), updated_at = now()"
+    " WHERE tenant_id = $1 AND id = $2"
+    " RETURNING id, status, status_note, status_updated_at";
+constexpr std::string_view kAutoPresence =
+    "UPDATE users SET status = CASE WHEN $3 THEN 'online' ELSE 'offline' END,"
+    "   status_updated_at = now()"
+    " WHERE tenant_id = $1 AND id = $2 AND NOT status_manual"
+    "   AND status <> CASE WHEN $3 THEN 'online' ELSE 'offline' END"
+    " RETURNING id, status, status_note, status_updated_at";
 
 // Substring match on name/email/title (trigram index) or an alias; `$2` is LIKE-escaped.
 constexpr std::string_view kSearchUsers =
@@ -162,10 +170,26 @@ core::Task<core::Result<User>> GetUser::run(pg::Connection& c, const Request& r)
     co_return user_from(rows, 0);
 }
 
-core::Task<core::Result<Empty>> UpdateUserStatus::run(pg::Connection& c, const Request& r) {
+namespace {
+StatusChange status_change_from(const pg::Rows& rows) {
+    return {rows.int64(0, 0), rows.string(0, 1), rows.string(0, 2), rows.time(0, 3)};
+}
+}  // namespace
+
+core::Task<core::Result<StatusChange>> UpdateUserStatus::run(pg::Connection& c, const Request& r) {
     auto rows = co_await c.query(kUpdateStatus, r.tenant_id, r.user_id, r.status, r.note);
-    if (rows.affected() == 0) co_return core::not_found("user not found");
-    co_return Empty{};
+    if (rows.size() == 0) co_return core::not_found("user not found");
+    co_return status_change_from(rows);
+}
+
+core::Task<core::Result<SetAutoPresence::Response>> SetAutoPresence::run(pg::Connection& c,
+                                                                         const Request& r) {
+    auto rows = co_await c.query(kAutoPresence, r.tenant_id, r.user_id, r.online);
+    Response out;
+    if (rows.size() == 0) co_return out;
+    out.changed = true;
+    out.change = status_change_from(rows);
+    co_return out;
 }
 
 core::Task<core::Result<SearchUsers::Response>> SearchUsers::run(pg::Connection& c,

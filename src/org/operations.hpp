@@ -119,11 +119,33 @@ struct UpdateUserStatus {
         std::string status;
         std::string note;
     };
-    using Response = Empty;
+    /// Any status but `online` is manual: automatic presence leaves it alone until the user
+    /// sets `online` again.
+    using Response = StatusChange;
     /// 404 `user not found`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 BOOST_DESCRIBE_STRUCT(UpdateUserStatus::Request, (), (tenant_id, user_id, status, note))
+
+/// Automatic presence: `online` with the user's first socket, `offline` after the last, unless
+/// the user chose a status by hand. `changed` is false when nothing changed (already there,
+/// manual, or no such user).
+struct SetAutoPresence {
+    static constexpr std::string_view kName = "users/auto-presence";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        bool online = false;
+    };
+    struct Response {
+        bool changed = false;
+        StatusChange change;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(SetAutoPresence::Request, (), (tenant_id, user_id, online))
+BOOST_DESCRIBE_STRUCT(SetAutoPresence::Response, (), (changed, change))
 
 struct SearchUsers {
     static constexpr std::string_view kName = "users/search";

@@ -126,6 +126,46 @@ CO_TEST(OrgOps, GetAndUpdateStatus) {
     EXPECT_EQ(foreign.error().message, "user not found");
 }
 
+CO_TEST(OrgOps, AutomaticPresenceLeavesAManualStatusAlone) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant(), b = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    co_await f.tenant(b);
+    auto id = co_await f.user(a, org, "park@example.com");
+
+    // offline → online is a change; online again is not.
+    auto up = co_await f.db.run<SetAutoPresence>(a, id, true);
+    CO_ASSERT(up.has_value());
+    EXPECT_TRUE(up->changed);
+    EXPECT_EQ(up->change.status, "online");
+    EXPECT_EQ(up->change.user_id, id);
+    EXPECT_TRUE(up->change.updated_at.ends_with("Z"));
+    auto again = co_await f.db.run<SetAutoPresence>(a, id, true);
+    EXPECT_FALSE(again->changed);
+
+    // A status chosen by hand (busy) survives the last socket closing…
+    auto busy = co_await f.db.run<UpdateUserStatus>(a, id, "busy", "focus");
+    CO_ASSERT(busy.has_value());
+    EXPECT_EQ(busy->status, "busy");
+    EXPECT_EQ(busy->status_note, "focus");
+    auto down = co_await f.db.run<SetAutoPresence>(a, id, false);
+    EXPECT_FALSE(down->changed);
+    auto still = co_await f.db.run<GetUser>(a, id);
+    EXPECT_EQ(still->status, "busy");
+
+    // …until the user sets online again, which hands presence back to the sockets.
+    co_await f.db.run<UpdateUserStatus>(a, id, "online", "");
+    auto off = co_await f.db.run<SetAutoPresence>(a, id, false);
+    EXPECT_TRUE(off->changed);
+    EXPECT_EQ(off->change.status, "offline");
+
+    // Another tenant's id does nothing.
+    auto foreign = co_await f.db.run<SetAutoPresence>(b, id, true);
+    EXPECT_FALSE(foreign->changed);
+    auto after = co_await f.db.run<GetUser>(a, id);
+    EXPECT_EQ(after->status, "offline");
+}
+
 CO_TEST(OrgOps, SearchMatchesSubstringsLiterallyAndAliases) {
     Fixture f(ctx.io);
     auto a = testing::unique_tenant(), b = testing::unique_tenant();

@@ -96,8 +96,9 @@ Task<Result<std::int64_t>> OrgService::create_user(const core::Principal& caller
     co_return r->id;
 }
 
-Task<Result<void>> OrgService::update_status(const core::Principal& caller, std::int64_t user_id,
-                                             std::string status, std::string note) {
+Task<Result<StatusChange>> OrgService::update_status(const core::Principal& caller,
+                                                     std::int64_t user_id, std::string status,
+                                                     std::string note) {
     if (caller.user_id != user_id && !caller.is_admin_or_manager()) {
         co_return core::forbidden("cannot update another user's status");
     }
@@ -107,7 +108,8 @@ Task<Result<void>> OrgService::update_status(const core::Principal& caller, std:
     auto r = co_await db_.run<UpdateUserStatus>(caller.tenant_id, user_id, std::move(status),
                                                 std::move(note));
     if (!r) co_return r.error();
-    co_return Result<void>{};
+    if (status_observer_) status_observer_(caller.tenant_id, *r);
+    co_return std::move(*r);
 }
 
 Task<Result<std::vector<User>>> OrgService::search_users(const core::Principal& caller,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,9 +61,15 @@ class OrgService {
         std::string email, password, name, title, role, status, status_note;
     };
     core::Task<core::Result<std::int64_t>> create_user(const core::Principal& caller, NewUser in);
-    core::Task<core::Result<void>> update_status(const core::Principal& caller,
-                                                 std::int64_t user_id, std::string status,
-                                                 std::string note);
+    /// Sets a user's presence (one store for this route and PATCH /session/status) and tells
+    /// the status observer.
+    core::Task<core::Result<StatusChange>> update_status(const core::Principal& caller,
+                                                         std::int64_t user_id, std::string status,
+                                                         std::string note);
+    /// Called after every committed status change (the session module broadcasts
+    /// `status.changed`). Set once at start-up, before serving.
+    using StatusObserver = std::function<void(const std::string& tenant_id, const StatusChange&)>;
+    void on_status_changed(StatusObserver observer) { status_observer_ = std::move(observer); }
     core::Task<core::Result<std::vector<User>>> search_users(const core::Principal& caller,
                                                              std::string query, int limit);
     core::Task<core::Result<User>> me(const core::Principal& caller);
@@ -104,6 +111,7 @@ class OrgService {
     core::BlockingPool& blocking_;
     auth::RateLimiter login_by_email_;
     auth::RateLimiter login_by_ip_;
+    StatusObserver status_observer_;
 };
 
 }  // namespace msg::org

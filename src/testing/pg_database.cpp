@@ -1,5 +1,7 @@
 #include "testing/pg_database.hpp"
 
+#include <algorithm>
+
 #include <libpq-fe.h>
 #include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
@@ -102,6 +104,24 @@ std::string unique_tenant(const std::string& prefix) {
     static std::atomic<int> counter{0};
     static const int salt = static_cast<int>(std::random_device{}() % 1000000);
     return prefix + "-" + std::to_string(salt) + "-" + std::to_string(++counter);
+}
+
+core::Task<std::vector<std::int64_t>> create_tenant_with_users(pg::Pool& pool, std::string tenant,
+                                                               int users) {
+    auto c = co_await pool.acquire();
+    co_await c->query("INSERT INTO tenants (tenant_id, name) VALUES ($1, $1)", tenant);
+    auto org = co_await c->query(
+        "INSERT INTO org_units (tenant_id, name) VALUES ($1, 'HQ') RETURNING id", tenant);
+    const std::int64_t org_id = org.int64(0, 0);
+    auto rows = co_await c->query(
+        "INSERT INTO users (tenant_id, org_id, email, name, password_hash)"
+        " SELECT $1, $2, 'u' || i || '@example.com', 'user' || i, 'h'"
+        " FROM generate_series(0, $3 - 1) AS i ORDER BY i RETURNING id",
+        tenant, org_id, users);
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.int64(i, 0));
+    std::sort(ids.begin(), ids.end());
+    co_return ids;
 }
 
 }  // namespace msg::testing

@@ -2,6 +2,9 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
+
+#include "core/task.hpp"
 
 #include "storage/pg/pool.hpp"
 
@@ -18,5 +21,11 @@ pg::PoolOptions test_pool_options(std::size_t max_size);
 
 /// A tenant slug no other test in this run uses.
 std::string unique_tenant(const std::string& prefix = "t");
+
+/// Creates `tenant` with one org unit and `users` users (emails u0@example.com…, role user,
+/// status offline) straight in SQL, and returns the user ids in order. For tests of modules
+/// that need people but are not about them.
+core::Task<std::vector<std::int64_t>> create_tenant_with_users(pg::Pool& pool, std::string tenant,
+                                                               int users);
 
 }  // namespace msg::testing

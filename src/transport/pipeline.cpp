@@ -63,8 +63,7 @@ bool Pipeline::origin_allowed(std::string_view origin) const {
     return false;
 }
 
-core::Result<core::Principal> Pipeline::authenticate_websocket(
-    const core::HttpRequest& request) const {
+core::Result<void> Pipeline::check_websocket_origin(const core::HttpRequest& request) const {
     if (!request.origin.empty() && !origin_allowed(request.origin)) {
         // Same origin is always fine: "<scheme>://<Host header>".
         auto scheme_end = request.origin.find("://");
@@ -76,6 +75,12 @@ core::Result<core::Principal> Pipeline::authenticate_websocket(
             return core::forbidden("origin not allowed");
         }
     }
+    return {};
+}
+
+core::Result<core::Principal> Pipeline::authenticate_websocket(
+    const core::HttpRequest& request) const {
+    if (auto origin = check_websocket_origin(request); !origin) return origin.error();
     std::string token;
     constexpr std::string_view kBearer = "Bearer ";
     if (request.authorization.starts_with(kBearer)) {

@@ -44,6 +44,8 @@ class Pipeline {
     /// `Authorization: Bearer`, else the `access_token`, else the `token` query parameter
     /// (401 `bearer token is required` / `invalid token`).
     core::Result<core::Principal> authenticate_websocket(const core::HttpRequest& request) const;
+    /// The Origin rule alone (for sockets that authenticate themselves).
+    core::Result<void> check_websocket_origin(const core::HttpRequest& request) const;
 
   private:
     std::string next_request_id();

@@ -188,12 +188,20 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
                                  core::HttpRequest request, const WsOptions& options,
                                  std::atomic<std::size_t>& open_sockets) {
     const unsigned version = req.version();
-    auto who = pipeline.authenticate_websocket(request);
-    if (!who) {
-        co_await reject(stream, who.error(), version);
-        co_return;
+    if (route.access == core::Access::open) {
+        auto origin = pipeline.check_websocket_origin(request);
+        if (!origin) {
+            co_await reject(stream, origin.error(), version);
+            co_return;
+        }
+    } else {
+        auto who = pipeline.authenticate_websocket(request);
+        if (!who) {
+            co_await reject(stream, who.error(), version);
+            co_return;
+        }
+        request.principal = *who;
     }
-    request.principal = *who;
 
     WsStream ws(std::move(stream));
     auto conn = std::make_shared<Connection>(ws, options);

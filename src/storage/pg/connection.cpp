@@ -34,6 +34,21 @@ Param param(const std::vector<std::int64_t>& v) {
     return out + "}";
 }
 
+Param param(const std::vector<std::string>& v) {
+    // Every element quoted, with `"` and `\` escaped: any text round-trips.
+    std::string out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (char ch : v[i]) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 std::int64_t Rows::affected() const {
     if (!result_) return 0;
     const char* n = PQcmdTuples(result_.get());

@@ -51,6 +51,8 @@ Param param(const char* v);
 Param param(bool v);
 /// A bigint[] parameter ("{1,2,3}"), for `= ANY($n::bigint[])` and `unnest($n::bigint[])`.
 Param param(const std::vector<std::int64_t>& v);
+/// A text[] parameter, for `unnest($n::text[])` and text[] columns.
+Param param(const std::vector<std::string>& v);
 template <class T>
 Param param(const std::optional<T>& v) {
     return v ? param(*v) : Param{};

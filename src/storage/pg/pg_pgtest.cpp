@@ -40,6 +40,20 @@ CO_TEST(PgConnection, QueriesWithParametersAndNulls) {
     EXPECT_FALSE(again.boolean(0, 2));
 }
 
+CO_TEST(PgConnection, TextArraysRoundTripAnyText) {
+    Pool pool(ctx.io, options(1));
+    auto conn = co_await pool.acquire();
+    const std::vector<std::string> values{
+        "plain", "with \"quotes\"", "back\\slash", "a,b {c}", "", "NULL", "한글"};
+    auto rows = co_await conn->query(
+        "SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n", values);
+    CO_ASSERT(rows.size() == static_cast<int>(values.size()));
+    for (int i = 0; i < rows.size(); ++i) {
+        EXPECT_FALSE(rows.is_null(i, 0));
+        EXPECT_EQ(rows.string(i, 0), values[static_cast<std::size_t>(i)]);
+    }
+}
+
 CO_TEST(PgConnection, TimesAreUtcRfc3339) {
     Pool pool(ctx.io, options(1));
     auto conn = co_await pool.acquire();

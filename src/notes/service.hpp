@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/http.hpp"
+#include "core/task.hpp"
+#include "notes/operations.hpp"
+
+namespace msg::data {
+class Executor;
+}
+namespace msg::session {
+class SessionEvents;
+}
+
+namespace msg::notes {
+
+/// Notes between users of a tenant: to/cc/bcc recipients, an inbox with read state, and a
+/// `note.received` event to each recipient's session sockets.
+class NotesService {
+  public:
+    NotesService(data::Executor& db, session::SessionEvents& events) : db_(db), events_(events) {}
+
+    struct NewNote {
+        std::string title;  // trimmed
+        std::string body;
+        std::vector<std::int64_t> to, cc, bcc;
+        std::vector<NoteFile> files;
+    };
+    /// 400 `title is required`, `at least one recipient is required`, `unknown recipient`.
+    core::Task<core::Result<Note>> create(const core::Principal& caller, NewNote in);
+    core::Task<core::Result<std::vector<InboxItem>>> inbox(const core::Principal& caller, int limit,
+                                                           std::optional<std::int64_t> before);
+    core::Task<core::Result<GetNote::Response>> get(const core::Principal& caller,
+                                                    std::int64_t note_id);
+    core::Task<core::Result<void>> mark_read(const core::Principal& caller, std::int64_t note_id);
+
+  private:
+    data::Executor& db_;
+    session::SessionEvents& events_;
+};
+
+}  // namespace msg::notes

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <vector>
+
+#include "core/ws.hpp"
+
+namespace msg::session {
+
+class SessionService;
+class SessionHub;
+
+/// GET /ws/session?tenant_id=&user_id=&session_id=&session_token= (seed §4.2): authenticated
+/// by the device session, not a JWT (401 `unauthorized`). The first frame is
+/// `session.connected`; then hub events. A `{"type":"ping"}` frame gets a pong; other client
+/// frames are ignored (seed clients send them as keep-alives). `presence` may be null.
+std::vector<core::WsRoute> ws_routes(SessionService& service, SessionHub& hub,
+                                     core::PresenceObserver* presence);
+
+}  // namespace msg::session

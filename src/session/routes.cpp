@@ -1,0 +1,24 @@
+#include "session/routes.hpp"
+
+#include "session/handlers.hpp"
+
+namespace msg::session {
+
+std::vector<core::Route> routes(SessionService& service) {
+    using core::Access;
+    using core::Method;
+    auto h = std::make_shared<Handlers>(service);
+    auto bind =
+        [h](core::Task<core::Result<core::HttpResponse>> (Handlers::*fn)(core::HttpRequest&)) {
+            return [h, fn](core::HttpRequest& r) { return ((*h).*fn)(r); };
+        };
+    return {
+        {Method::post, "/api/v1/session/login", Access::authenticated, bind(&Handlers::login)},
+        {Method::post, "/api/v1/session/logout", Access::authenticated, bind(&Handlers::logout)},
+        {Method::patch, "/api/v1/session/status", Access::authenticated,
+         bind(&Handlers::set_status)},
+        {Method::post, "/api/v1/chat/notify", Access::authenticated, bind(&Handlers::notify)},
+    };
+}
+
+}  // namespace msg::session

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/http.hpp"
+#include "core/task.hpp"
+#include "session/model.hpp"
+
+namespace msg::data {
+class Executor;
+}
+namespace msg::org {
+class OrgService;
+}
+
+namespace msg::session {
+
+class SessionEvents;
+
+/// Device sessions, the caller's status, and chat notifications. Every call acts as the caller
+/// in the caller's tenant.
+class SessionService {
+  public:
+    SessionService(data::Executor& db, SessionEvents& events, org::OrgService& org)
+        : db_(db), events_(events), org_(org) {}
+
+    struct LoginInput {
+        std::string device_id;  // trimmed, non-empty
+        std::string device_name;
+        std::vector<std::string> allowed_tenants;
+    };
+    struct LoginOutput {
+        DeviceSession session;
+        std::string session_token;  // shown once
+    };
+    /// A new token on every login; sockets opened with the device's previous token are closed.
+    core::Task<core::Result<LoginOutput>> login(const core::Principal& caller, LoginInput in);
+
+    /// Deactivates the caller's device session (by session_id, else device_id) and closes its
+    /// sockets. 404 `session not found`.
+    core::Task<core::Result<void>> logout(const core::Principal& caller,
+                                          std::optional<std::string> session_id,
+                                          std::optional<std::string> device_id);
+
+    /// The caller's own status (seed field names); `status.changed` goes to the tenant.
+    core::Task<core::Result<void>> set_status(const core::Principal& caller, std::string status,
+                                              std::string note);
+
+    /// The generation of a valid session socket login, or nullopt when any value is wrong.
+    core::Task<core::Result<std::optional<std::int64_t>>> validate(std::string tenant_id,
+                                                                   std::int64_t user_id,
+                                                                   std::string session_id,
+                                                                   std::string session_token);
+
+    struct Notification {
+        std::int64_t room_id = 0;
+        std::optional<std::int64_t> message_id;
+        std::string title;
+        std::string body;
+        std::vector<std::int64_t> recipient_ids;  // cleaned here: de-duplicated in order
+    };
+    /// Persists one row per distinct recipient and sends `chat.notification` (never a token)
+    /// to each recipient's session sockets.
+    core::Task<core::Result<void>> notify(const core::Principal& caller, Notification in);
+
+  private:
+    data::Executor& db_;
+    SessionEvents& events_;
+    org::OrgService& org_;
+};
+
+}  // namespace msg::session
