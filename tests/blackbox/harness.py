@@ -218,7 +218,16 @@ class ServerTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        code = cls.server.stop()
         cls.server.drop()
+        # The debug build runs with ASan/UBSan: a report, or an unclean exit, fails the class.
+        log = cls.server.log()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                start = log.index(marker)
+                raise AssertionError(f"sanitizer report in the server log:\n{log[start:start + 3000]}")
+        if code not in (0, None):
+            raise AssertionError(f"server exited with {code}:\n{log[-3000:]}")
 
     def assertStatus(self, response, status, error=None):
         self.assertEqual(response.status, status, response)

@@ -22,6 +22,14 @@ ROUTES = [
     ("POST", "/api/v1/tenants", {"tenant_id": "t9", "name": "t", "deployment_mode": "shared"},
      "platform"),
     ("PATCH", "/api/v1/tenants/default", {"name": "Default Tenant"}, "platform"),
+    ("POST", "/api/v1/session/login", {"device_id": "authz-device"}, "any"),
+    ("POST", "/api/v1/session/logout", {"device_id": "no-such-device"}, "any"),
+    ("PATCH", "/api/v1/session/status", {"status": "online"}, "any"),
+    ("POST", "/api/v1/notes", {"title": "t"}, "any"),
+    ("GET", "/api/v1/notes/inbox", None, "any"),
+    ("GET", "/api/v1/notes/1", None, "any"),
+    ("POST", "/api/v1/notes/1/read", None, "any"),
+    ("POST", "/api/v1/chat/notify", {"room_id": 1}, "any"),
 ]
 
 
