@@ -29,6 +29,7 @@
 #include "data/executor.hpp"
 #include "notes/routes.hpp"
 #include "notes/service.hpp"
+#include "org/operations.hpp"
 #include "org/routes.hpp"
 #include "org/service.hpp"
 #include "queue/outbox_relay.hpp"
@@ -132,6 +133,18 @@ asio::awaitable<std::vector<std::string>> migrate_with(asio::io_context* io, Con
     co_return co_await pg::migrate(*conn, pg::embedded_migrations());
 }
 
+/// Single-node start: no socket exists yet, so automatic `online` left by a crash is stale.
+asio::awaitable<std::int64_t> reset_presence_with(asio::io_context* io, Config config) {
+    pg::Connection::Options o;
+    o.dsn = config.postgres_dsn;
+    o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
+    o.statement_timeout = std::chrono::milliseconds(config.pg_statement_timeout_ms);
+    auto conn = co_await pg::Connection::connect(*io, o);
+    const org::ResetAutoPresence::Request request;
+    auto r = co_await org::ResetAutoPresence::run(*conn, request);
+    co_return r ? r->reset : 0;
+}
+
 bool require_dsn(const Config& c) {
     if (c.postgres_dsn.empty()) {
         std::fprintf(stderr, "POSTGRES_DSN must be set (scripts/run.sh starts a local cluster)\n");
@@ -205,6 +218,9 @@ int run_server(const Config& config, const Role& role) {
         asio::io_context once;
         auto applied = run_once(once, migrate_with(&once, config));
         log->info("migrations checked applied_now={}", applied.size());
+        asio::io_context again;
+        const auto reset = run_once(again, reset_presence_with(&again, config));
+        log->info("presence reset stale_online={}", reset);
     }
 
     const int threads = config.io_threads > 0

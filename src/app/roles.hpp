@@ -17,7 +17,7 @@ struct Role {
     std::string_view name;
     std::vector<RouteGroup> groups;
     PortSetting port;
-    bool migrate_on_start;  // the single-node role applies migrations itself
+    bool migrate_on_start;  // the single-node role: applies migrations, resets stale presence
     bool outbox_relay;      // runs the outbox relay (single node; a later `worker` role too)
 };
 

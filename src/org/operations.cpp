@@ -25,7 +25,9 @@ constexpr std::string_view kListOrgUnits =
 
 constexpr std::string_view kInsertUser =
     "INSERT INTO users (tenant_id, org_id, email, name, title, role, status, status_note,"
-    " password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+    " password_hash, status_manual)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7 NOT IN ('online', 'offline'))"
+    " RETURNING id";
 
 constexpr std::string_view kFindLoginUser =
     "SELECT u.id, u.role, u.password_hash FROM users u"
@@ -41,6 +43,9 @@ constexpr std::string_view kUpdateStatus =
     "   status_updated_at = now(), updated_at = now()"
     " WHERE tenant_id = $1 AND id = $2"
     " RETURNING id, status, status_note, status_updated_at";
+constexpr std::string_view kResetAutoPresence =
+    "UPDATE users SET status = 'offline', status_updated_at = now()"
+    " WHERE status = 'online' AND NOT status_manual";
 constexpr std::string_view kAutoPresence =
     "UPDATE users SET status = CASE WHEN $3 THEN 'online' ELSE 'offline' END,"
     "   status_updated_at = now()"
@@ -180,6 +185,12 @@ core::Task<core::Result<StatusChange>> UpdateUserStatus::run(pg::Connection& c, 
     auto rows = co_await c.query(kUpdateStatus, r.tenant_id, r.user_id, r.status, r.note);
     if (rows.size() == 0) co_return core::not_found("user not found");
     co_return status_change_from(rows);
+}
+
+core::Task<core::Result<ResetAutoPresence::Response>> ResetAutoPresence::run(pg::Connection& c,
+                                                                             const Request&) {
+    auto rows = co_await c.query(kResetAutoPresence);
+    co_return Response{rows.affected()};
 }
 
 core::Task<core::Result<SetAutoPresence::Response>> SetAutoPresence::run(pg::Connection& c,

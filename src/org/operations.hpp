@@ -147,6 +147,20 @@ struct SetAutoPresence {
 BOOST_DESCRIBE_STRUCT(SetAutoPresence::Request, (), (tenant_id, user_id, online))
 BOOST_DESCRIBE_STRUCT(SetAutoPresence::Response, (), (changed, change))
 
+/// Single-node start-up: nobody has a socket yet, so every automatic `online` (left by a crash)
+/// becomes `offline`. All tenants: only the `all` role runs it, before it serves.
+struct ResetAutoPresence {
+    static constexpr std::string_view kName = "users/reset-auto-presence";
+    static constexpr bool kReadOnly = false;
+    struct Request {};
+    struct Response {
+        std::int64_t reset = 0;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ResetAutoPresence::Request, (), ())
+BOOST_DESCRIBE_STRUCT(ResetAutoPresence::Response, (), (reset))
+
 struct SearchUsers {
     static constexpr std::string_view kName = "users/search";
     static constexpr bool kReadOnly = true;

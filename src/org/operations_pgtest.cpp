@@ -166,6 +166,30 @@ CO_TEST(OrgOps, AutomaticPresenceLeavesAManualStatusAlone) {
     EXPECT_EQ(after->status, "offline");
 }
 
+CO_TEST(OrgOps, StartUpResetClearsOnlyAutomaticOnline) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    auto automatic = co_await f.user(a, org, "auto@example.com");
+    auto manual = co_await f.user(a, org, "manual@example.com");
+    co_await f.db.run<SetAutoPresence>(a, automatic, true);
+    co_await f.db.run<UpdateUserStatus>(a, manual, "busy", "");
+
+    auto reset = co_await f.db.run<ResetAutoPresence>();
+    CO_ASSERT(reset.has_value());
+    EXPECT_GE(reset->reset, 1);
+    auto after_auto = co_await f.db.run<GetUser>(a, automatic);
+    EXPECT_EQ(after_auto->status, "offline");
+    auto after_manual = co_await f.db.run<GetUser>(a, manual);
+    EXPECT_EQ(after_manual->status, "busy");
+
+    // A user created with a chosen status other than online/offline keeps it too.
+    CreateUser::Request req{a, org, "away@example.com", "Away", "", "user", "away", "", "h"};
+    auto away = co_await f.db.run<CreateUser>(std::move(req));
+    auto up = co_await f.db.run<SetAutoPresence>(a, away->id, true);
+    EXPECT_FALSE(up->changed);
+}
+
 CO_TEST(OrgOps, SearchMatchesSubstringsLiterallyAndAliases) {
     Fixture f(ctx.io);
     auto a = testing::unique_tenant(), b = testing::unique_tenant();
