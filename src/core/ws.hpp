@@ -33,8 +33,11 @@ class WsConnection {
 class WsSession {
   public:
     virtual ~WsSession() = default;
+    /// Runs before the upgrade answer is sent: subscriptions made here are in place when the
+    /// client sees the socket open. Frames sent here are delivered after the handshake.
     virtual Task<void> on_open() = 0;
     virtual Task<void> on_text(std::string text) = 0;
+    /// Always called once after on_open, also when the handshake then fails.
     virtual void on_close() = 0;
 };
 

@@ -133,6 +133,15 @@ class Connection final : public core::WsConnection,
         done_.cancel();
     }
 
+    /// The handshake failed before the writer started: drop whatever was queued.
+    void discard() {
+        stopped_ = true;
+        writer_done_ = true;
+        std::lock_guard lock(inbox_mutex_);
+        closed_ = true;
+        inbox_.clear();
+    }
+
     /// Called by the reader when it ends: stop the writer and wait for it.
     asio::awaitable<void> stop() {
         stopped_ = true;
@@ -223,12 +232,19 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     ws.read_message_max(options.frame_limit);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "msg_server"); }));
+    // on_open runs before the 101 goes out: once a client sees the upgrade, the socket is in
+    // its rooms and hubs (an event published right after the client connected reaches it).
+    // Frames it queues wait in the inbox for the writer, which starts after the handshake.
+    co_await session->on_open();
     auto [aec] = co_await ws.async_accept(req, kTuple);
-    if (aec) co_return;
+    if (aec) {
+        session->on_close();
+        conn->discard();
+        co_return;
+    }
 
     ++open_sockets;
     asio::co_spawn(ws.get_executor(), run_writer(conn), asio::detached);
-    co_await session->on_open();
 
     beast::flat_buffer buffer;
     for (;;) {
