@@ -66,17 +66,26 @@ void RoomHub::fan_out(const Room& room, const bus::Payload& frame,
 }
 
 void RoomHub::release_in_order(Room& room) {
+    const bool had_gap = !room.early.empty() && room.early.begin()->first != room.next_seq;
+    bool released = false;
     for (auto it = room.early.begin(); it != room.early.end() && it->first == room.next_seq;
          it = room.early.erase(it)) {
         fan_out(room, it->second, std::nullopt);
         ++room.next_seq;
+        released = true;
+    }
+    // A new gap (the head of `early` is not next_seq) starts waiting now; an old one keeps
+    // its start.
+    if (!room.early.empty() && (released || !had_gap)) {
+        room.gap_since = std::chrono::steady_clock::now();
     }
 }
 
-void RoomHub::arm_gap_flush(const std::string& channel, Room& room) {
+void RoomHub::arm_gap_flush(const std::string& channel, Room& room,
+                            std::chrono::steady_clock::duration wait) {
     if (room.flush_armed) return;
     room.flush_armed = true;
-    auto timer = std::make_shared<asio::steady_timer>(io_, gap_wait_);
+    auto timer = std::make_shared<asio::steady_timer>(io_, wait);
     timer->async_wait([this, channel, timer](const boost::system::error_code&) {
         std::lock_guard lock(mutex_);
         auto it = rooms_.find(channel);
@@ -84,10 +93,16 @@ void RoomHub::arm_gap_flush(const std::string& channel, Room& room) {
         Room& r = it->second;
         r.flush_armed = false;
         if (r.early.empty()) return;
+        const auto open_for = std::chrono::steady_clock::now() - r.gap_since;
+        if (open_for < gap_wait_) {
+            // The gap this timer was armed for filled; the one open now is younger.
+            arm_gap_flush(channel, r, gap_wait_ - open_for);
+            return;
+        }
         // The gap did not fill in time: deliver what we hold, in order, past the gap.
         r.next_seq = r.early.begin()->first;
         release_in_order(r);
-        if (!r.early.empty()) arm_gap_flush(channel, r);
+        if (!r.early.empty()) arm_gap_flush(channel, r, gap_wait_);
     });
 }
 
@@ -124,9 +139,11 @@ void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
         fan_out(room, frame, std::nullopt);  // late (after a gap flush): never drop it
         return;
     }
+    const bool was_waiting = !room.early.empty();
     room.early.emplace(*seq, frame);
+    if (!was_waiting && *seq != room.next_seq) room.gap_since = std::chrono::steady_clock::now();
     release_in_order(room);
-    if (!room.early.empty()) arm_gap_flush(channel, room);
+    if (!room.early.empty()) arm_gap_flush(channel, room, gap_wait_);
 }
 
 // ---- ChatSocket ----------------------------------------------------------------------------

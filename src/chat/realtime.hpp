@@ -55,6 +55,9 @@ class RoomHub {
         std::vector<Member> members;
         std::int64_t next_seq = 0;                   // 0: nothing seen yet
         std::map<std::int64_t, bus::Payload> early;  // arrived before next_seq
+        // When the hub first saw next_seq missing (a later seq arrived without it). The gap
+        // is flushed only once it has been open for gap_wait, whenever the timer fires.
+        std::chrono::steady_clock::time_point gap_since;
         bool flush_armed = false;
     };
     void deliver(const std::string& channel, const bus::Payload& frame);
@@ -62,8 +65,10 @@ class RoomHub {
     /// queue in the order the hub decided.
     static void fan_out(const Room& room, const bus::Payload& frame,
                         std::optional<std::int64_t> target);
+    /// Delivers the early frames that are next in order; a gap left behind starts its wait.
     void release_in_order(Room& room);
-    void arm_gap_flush(const std::string& channel, Room& room);
+    void arm_gap_flush(const std::string& channel, Room& room,
+                       std::chrono::steady_clock::duration wait);
 
     bus::Bus& bus_;
     boost::asio::io_context& io_;

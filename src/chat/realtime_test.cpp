@@ -73,6 +73,26 @@ TEST(RoomHub, FlushesAGapThatDoesNotFill) {
               (std::vector<std::string>{message(5), message(7), message(6), message(8)}));
 }
 
+TEST(RoomHub, AYoungGapIsNotFlushedByAnOlderGapsTimer) {
+    // Found by msg_loadgen's oracle: the timer armed for a gap that then filled fired and
+    // flushed a gap that had opened only moments before, delivering seq n+1 before n.
+    boost::asio::io_context io;
+    bus::InprocBus bus;
+    RoomHub hub(bus, io, 300ms);
+    auto socket = std::make_shared<FakeSocket>(1);
+    hub.join("t", 1, 7, socket);
+    publish(bus, message(1));
+    publish(bus, message(3));  // gap at 2: the timer is armed
+    io.run_for(200ms);
+    publish(bus, message(2));  // filled
+    publish(bus, message(5));  // a new gap at 4, 100 ms before the old timer fires
+    io.run_for(150ms);         // the old timer has fired; the new gap is only ~150 ms old
+    publish(bus, message(4));  // arrives in time
+    io.run_for(400ms);
+    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3),
+                                                          message(4), message(5)}));
+}
+
 TEST(RoomHub, TargetedSignalsReachOnlyTheTarget) {
     boost::asio::io_context io;
     bus::InprocBus bus;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Reproduces the published numbers on one machine:
+#
+#   bench/run.sh fanout|connections|history|pgbench|http|all
+#
+# Builds release, starts a fresh local PostgreSQL (fsync on, as production) and `msg_server
+# all`, runs tools/loadgen's scenario against it, and in the same run measures the physical
+# limit it is compared with: raw pgbench single-row inserts into a message-shaped table on the
+# same cluster (fanout), nginx serving a static file under the same wrk load (http). Reports
+# land in var/bench/ (JSON + HTML per run). Knobs: SECONDS_PER_RUN (10), FANOUT_SENDERS (64),
+# FANOUT_RATE (0 = closed loop), CONNECTIONS (19000), HISTORY_WORKERS (32), PGBENCH_CLIENTS.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+scenario=${1:-all}
+case "$scenario" in fanout | connections | history | pgbench | http | all) ;;
+*)
+    echo "usage: bench/run.sh fanout|connections|history|pgbench|http|all" >&2
+    exit 2
+    ;;
+esac
+
+scripts/install-deps.sh >/dev/null
+cmake --preset release >/dev/null
+cmake --build --preset release >/dev/null
+build=$(dirname "$repo")/build-$(basename "$repo")/release
+bin=$build/src/app/msg_server
+loadgen=$build/tools/loadgen/msg_loadgen
+out=$repo/var/bench
+mkdir -p "$out"
+seconds=${SECONDS_PER_RUN:-10}
+
+if [ "$scenario" = http ] || [ "$scenario" = all ]; then
+    bench/health_vs_nginx.sh
+    [ "$scenario" = http ] && exit 0
+fi
+
+work=$(mktemp -d)
+cleanup() {
+    [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    scripts/pg-local.sh stop "$work/pg" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+dsn=$(scripts/pg-local.sh start "$work/pg")
+secret=$(head -c 32 /dev/urandom | base64 | tr -d '\n/+=')
+port=18190
+
+start_server() {
+    APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn PORT=$port BIND_ADDRESS=127.0.0.1 \
+        MESSAGE_RATE_PER_USER=1000000 MAX_CONNECTIONS=19900 LOG_LEVEL=warn \
+        PG_POOL_SIZE=${PG_POOL_SIZE:-32} "$bin" all >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "server did not become ready" >&2
+    cat "$work/server.log" >&2
+    exit 1
+}
+
+lg() {
+    local name=$1
+    shift
+    "$loadgen" "$@" --port "$port" --dsn "$dsn" --jwt-secret "$secret" --server-pid "$server_pid" \
+        --json "$out/$name.json" --html "$out/$name.html"
+}
+
+# Raw single-row inserts into a table shaped like `messages` (same columns, same unique key,
+# autocommit with fsync): the ceiling a durable send is compared with.
+pgbench_tps=""
+run_pgbench() {
+    local clients=${PGBENCH_CLIENTS:-${FANOUT_SENDERS:-64}}
+    psql "$dsn" -qc "DROP TABLE IF EXISTS bench_messages" -qc "CREATE TABLE bench_messages (
+        tenant_id TEXT NOT NULL, id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        room_id BIGINT NOT NULL, seq BIGINT NOT NULL, sender_id BIGINT NOT NULL,
+        body TEXT NOT NULL, meta_json JSONB NOT NULL DEFAULT '{}', client_msg_id TEXT,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(), UNIQUE (tenant_id, room_id, seq))"
+    cat >"$work/insert.sql" <<'SQL'
+\set room random(1, 1000)
+INSERT INTO bench_messages (tenant_id, room_id, seq, sender_id, body, client_msg_id)
+VALUES ('bench', :room, nextval('bench_seq'), :client_id, 'pgbench message', 'pg-' || :client_id);
+SQL
+    psql "$dsn" -qc "DROP SEQUENCE IF EXISTS bench_seq" -qc "CREATE SEQUENCE bench_seq"
+    pgbench -n -f "$work/insert.sql" -c "$clients" -j 2 -T "$seconds" "$dsn" >"$work/pgbench.txt" 2>&1
+    pgbench_tps=$(awk '/^tps = / {print $3}' "$work/pgbench.txt" | head -1)
+    echo "== pgbench raw insert ($clients clients, ${seconds}s): $pgbench_tps tps"
+}
+
+ratio() { # persisted/s of a report ÷ pgbench tps
+    /usr/bin/python3 -c "import json,sys; r=json.load(open('$1')); t=float('$pgbench_tps' or 0)
+print(f\"   ratio to raw pgbench inserts: {r['persisted_per_s']/t:.2f}x\" if t else '')"
+}
+
+if [ "$scenario" = pgbench ]; then
+    run_pgbench
+    exit 0
+fi
+
+start_server
+senders=${FANOUT_SENDERS:-64}
+rate=${FANOUT_RATE:-0}
+if [ "$scenario" = fanout ] || [ "$scenario" = all ]; then
+    run_pgbench
+    echo "== fanout: 1 room x 100 members, $senders senders, rate $rate"
+    lg fanout-1x100 fanout --rooms 1 --members 100 --senders "$senders" --rate "$rate" \
+        --duration "$seconds" --warmup 2
+    ratio "$out/fanout-1x100.json"
+    echo "== fanout: 1000 rooms x 10 members, $senders senders, rate $rate"
+    lg fanout-1000x10 fanout --rooms 1000 --members 10 --senders "$senders" --rate "$rate" \
+        --duration "$seconds" --warmup 2
+    ratio "$out/fanout-1000x10.json"
+fi
+if [ "$scenario" = history ] || [ "$scenario" = all ]; then
+    echo "== history: ${HISTORY_WORKERS:-32} closed-loop clients"
+    lg history history --rooms 100 --members 10 --history-messages 200 \
+        --workers "${HISTORY_WORKERS:-32}" --duration "$seconds" --warmup 2
+fi
+if [ "$scenario" = connections ] || [ "$scenario" = all ]; then
+    echo "== connections: ${CONNECTIONS:-19000} idle sockets"
+    lg connections connections --connections "${CONNECTIONS:-19000}" --members 10 \
+        --duration "$seconds" --warmup 0
+fi
+echo "reports: $out"
