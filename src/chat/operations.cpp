@@ -51,13 +51,21 @@ constexpr std::string_view kFindByClientId =
     " FROM messages"
     " WHERE tenant_id = $1 AND room_id = $2 AND sender_id = $3 AND client_msg_id = $4";
 
-// One statement, so one implicit transaction: a failure anywhere (a concurrent duplicate
-// client_msg_id included) rolls the seq increment back too, so seq stays gap-free.
+// One statement, so one implicit transaction and one round trip: a repeated client_msg_id
+// (`existing`) skips the insert and returns the original with duplicate = true; a failure
+// anywhere (a concurrent duplicate client_msg_id included) rolls the seq increment back too,
+// so seq stays gap-free.
 constexpr std::string_view kSend =
-    "WITH room AS ("
+    "WITH existing AS ("
+    "  SELECT " MSG_MESSAGE_COLUMNS
+    "  FROM messages"
+    "  WHERE $6::text IS NOT NULL AND tenant_id = $1 AND room_id = $2 AND sender_id = $3"
+    "    AND client_msg_id = $6),"
+    " room AS ("
     "  UPDATE chat_rooms r SET last_seq = r.last_seq + 1, last_activity_at = now()"
-    "  WHERE r.tenant_id = $1 AND r.id = $2 AND EXISTS (SELECT 1 FROM room_members m"
-    "    WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $3)"
+    "  WHERE r.tenant_id = $1 AND r.id = $2 AND NOT EXISTS (SELECT 1 FROM existing)"
+    "    AND EXISTS (SELECT 1 FROM room_members m"
+    "      WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $3)"
     "  RETURNING r.last_seq),"
     " msg AS ("
     "  INSERT INTO messages (tenant_id, room_id, seq, sender_id, body, meta_json, client_msg_id)"
@@ -71,7 +79,7 @@ constexpr std::string_view kSend =
     "  INSERT INTO outbox (tenant_id, topic, payload)"
     "  SELECT $1, 'message.created', jsonb_build_object('id', msg.id, 'room_id', msg.room_id,"
     "    'seq', msg.seq, 'sender_id', msg.sender_id, 'body', msg.body) FROM msg)"
-    " SELECT * FROM msg";
+    " SELECT *, false FROM msg UNION ALL SELECT *, true FROM existing";
 
 constexpr std::string_view kListBefore =
     "SELECT " MSG_MESSAGE_COLUMNS
@@ -194,16 +202,11 @@ core::Task<core::Result<AddMember::Response>> AddMember::run(pg::Connection& c, 
 
 core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection& c,
                                                                  const Request& r) {
-    if (r.client_msg_id) {
-        auto existing =
-            co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
-        if (!existing.empty()) co_return Response{message_from(existing, 0), true};
-    }
     try {
         auto rows = co_await c.query(kSend, r.tenant_id, r.room_id, r.sender_id, r.body,
                                      r.meta_json, r.client_msg_id);
         if (rows.empty()) co_return core::forbidden("room access denied");
-        co_return Response{message_from(rows, 0), false};
+        co_return Response{message_from(rows, 0), rows.boolean(0, 9)};
     } catch (const pg::SqlError& e) {
         // A concurrent send with the same client_msg_id committed first: answer with it below
         // (a co_await may not sit inside a handler).
