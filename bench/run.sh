@@ -8,7 +8,9 @@
 # limit it is compared with: raw pgbench single-row inserts into a message-shaped table on the
 # same cluster (fanout), nginx serving a static file under the same wrk load (http). Reports
 # land in var/bench/ (JSON + HTML per run). Knobs: SECONDS_PER_RUN (10), FANOUT_SENDERS (64),
-# FANOUT_RATE (0 = closed loop), CONNECTIONS (19000), HISTORY_WORKERS (32), PGBENCH_CLIENTS.
+# FANOUT_RATE (0 = closed loop), CONNECTIONS (19000 per server), SERVERS (1; the connections
+# scenario spreads its sockets over that many `all` processes, one loadgen worker process
+# each), HISTORY_WORKERS (32), PGBENCH_CLIENTS.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -36,34 +38,42 @@ if [ "$scenario" = http ] || [ "$scenario" = all ]; then
 fi
 
 work=$(mktemp -d)
+server_pids=()
+ports=()
 cleanup() {
-    [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
     scripts/pg-local.sh stop "$work/pg" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 dsn=$(scripts/pg-local.sh start "$work/pg")
 secret=$(head -c 32 /dev/urandom | base64 | tr -d '\n/+=')
-port=18190
 
-start_server() {
-    APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn PORT=$port BIND_ADDRESS=127.0.0.1 \
-        MESSAGE_RATE_PER_USER=1000000 MAX_CONNECTIONS=19900 LOG_LEVEL=warn \
-        PG_POOL_SIZE=${PG_POOL_SIZE:-32} "$bin" all >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return 0
-        sleep 0.1
+start_servers() { # N `msg_server all` processes on ports 18190.., sharing the database
+    local i port
+    for ((i = 0; i < $1; i++)); do
+        port=$((18190 + i))
+        APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn PORT=$port BIND_ADDRESS=127.0.0.1 \
+            MESSAGE_RATE_PER_USER=1000000 MAX_CONNECTIONS=19900 LOG_LEVEL=warn \
+            PG_POOL_SIZE=${PG_POOL_SIZE:-32} "$bin" all >"$work/server-$i.log" 2>&1 &
+        server_pids+=($!)
+        ports+=("$port")
+        for _ in $(seq 100); do
+            curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && continue 2
+            sleep 0.1
+        done
+        echo "server $i did not become ready" >&2
+        cat "$work/server-$i.log" >&2
+        exit 1
     done
-    echo "server did not become ready" >&2
-    cat "$work/server.log" >&2
-    exit 1
 }
 
 lg() {
     local name=$1
     shift
-    "$loadgen" "$@" --port "$port" --dsn "$dsn" --jwt-secret "$secret" --server-pid "$server_pid" \
+    "$loadgen" "$@" --port "$(IFS=,; echo "${ports[*]}")" --dsn "$dsn" --jwt-secret "$secret" \
+        --server-pid "$(IFS=,; echo "${server_pids[*]}")" \
         --json "$out/$name.json" --html "$out/$name.html"
 }
 
@@ -98,7 +108,9 @@ if [ "$scenario" = pgbench ]; then
     exit 0
 fi
 
-start_server
+servers=1
+[ "$scenario" = connections ] && servers=${SERVERS:-1}
+start_servers "$servers"
 senders=${FANOUT_SENDERS:-64}
 rate=${FANOUT_RATE:-0}
 if [ "$scenario" = fanout ] || [ "$scenario" = all ]; then
@@ -118,8 +130,10 @@ if [ "$scenario" = history ] || [ "$scenario" = all ]; then
         --workers "${HISTORY_WORKERS:-32}" --duration "$seconds" --warmup 2
 fi
 if [ "$scenario" = connections ] || [ "$scenario" = all ]; then
-    echo "== connections: ${CONNECTIONS:-19000} idle sockets"
-    lg connections connections --connections "${CONNECTIONS:-19000}" --members 10 \
-        --duration "$seconds" --warmup 0
+    total=${CONNECTIONS:-$((19000 * servers))}
+    sources=$(seq -s, -f '127.0.0.%g' 1 "$servers")
+    echo "== connections: $total idle sockets over $servers server process(es)"
+    lg connections connections --connections "$total" --members 10 --procs "$servers" \
+        --source "$sources" --duration "$seconds" --warmup 0
 fi
 echo "reports: $out"

@@ -61,6 +61,14 @@ class LoadgenFanoutTest(ServerTestCase):
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertEqual((report["connected"], report["still_open"]), (300, 300))
 
+    def test_connections_spread_over_worker_processes(self):
+        done, report, _ = self.run_loadgen(
+            "connections", "--connections", "301", "--members", "10", "--duration", "1",
+            "--warmup", "0", "--procs", "3", "--threads", "1")
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertEqual((report["connected"], report["still_open"]), (301, 301))
+        self.assertIn("over 3 processes", done.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()

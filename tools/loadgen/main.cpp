@@ -1,6 +1,7 @@
 // msg_loadgen: load scenarios against a running msg_server, with a delivery oracle.
 // See README.md for the scenarios, flags and output.
 
+#include <sys/wait.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -56,7 +57,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 struct Options {
     std::string scenario;
     std::string host = "127.0.0.1";
-    unsigned short port = 8080;
+    std::vector<unsigned short> ports;  // several: sockets spread over server processes
     std::string dsn;
     std::string jwt_secret;
     int rooms = 10;
@@ -71,8 +72,9 @@ struct Options {
     int connections = 1000;
     int workers = 8;  // history: closed-loop HTTP clients
     int history_messages = 200;
-    int connect_window = 64;  // concurrent handshakes per thread
-    pid_t server_pid = 0;
+    int connect_window = 64;           // concurrent handshakes per thread
+    std::vector<pid_t> server_pids;    // RSS and CPU are summed over them
+    int procs = 1;                     // connections: worker processes (20k fds each here)
     std::vector<std::string> sources;  // local addresses to bind, round-robin
     std::string json_out;
     std::string html_out;
@@ -116,10 +118,21 @@ Options parse(int argc, char** argv) {
             std::istringstream in(value);
             if (!(in >> out) || !in.eof()) usage("bad value for " + key + ": " + value);
         };
+        auto list = [&](auto& out) {
+            std::stringstream in(value);
+            for (std::string item; std::getline(in, item, ',');) {
+                typename std::decay_t<decltype(out)>::value_type v{};
+                std::istringstream one(item);
+                if (!(one >> v) || !one.eof()) usage("bad value for " + key + ": " + value);
+                out.push_back(v);
+            }
+        };
         if (key == "--host")
             o.host = value;
         else if (key == "--port")
-            number(o.port);
+            list(o.ports);
+        else if (key == "--procs")
+            number(o.procs);
         else if (key == "--dsn")
             o.dsn = value;
         else if (key == "--jwt-secret")
@@ -151,7 +164,7 @@ Options parse(int argc, char** argv) {
         else if (key == "--connect-window")
             number(o.connect_window);
         else if (key == "--server-pid")
-            number(o.server_pid);
+            list(o.server_pids);
         else if (key == "--json")
             o.json_out = value;
         else if (key == "--html")
@@ -166,6 +179,10 @@ Options parse(int argc, char** argv) {
         }
     }
     if (o.dsn.empty() || o.jwt_secret.empty()) usage("--dsn and --jwt-secret are required");
+    if (o.ports.empty()) o.ports.push_back(8080);
+    if (o.procs < 1 || (o.procs > 1 && o.scenario != "connections")) {
+        usage("--procs is for the connections scenario");
+    }
     if (o.rooms < 1 || o.members < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0) {
         usage("rooms, members, threads and duration must be positive");
     }
@@ -179,7 +196,7 @@ struct ProcSample {
     long cpu_ticks = 0;
 };
 
-ProcSample sample(pid_t pid) {
+ProcSample sample_one(pid_t pid) {
     ProcSample s;
     if (pid <= 0) return s;
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -200,6 +217,16 @@ ProcSample sample(pid_t pid) {
         s.cpu_ticks = utime + stime;
     }
     return s;
+}
+
+ProcSample sample(const std::vector<pid_t>& pids) {
+    ProcSample total;
+    for (auto pid : pids) {
+        auto one = sample_one(pid);
+        total.rss_kib += one.rss_kib;
+        total.cpu_ticks += one.cpu_ticks;
+    }
+    return total;
 }
 
 // ---- per-thread engine -----------------------------------------------------------------------
@@ -256,7 +283,7 @@ struct Run {
     std::atomic<std::int64_t> connect_failed{0};
     std::atomic<std::int64_t> in_flight{0};
     std::atomic<bool> stop{false};
-    tcp::endpoint endpoint;
+    std::vector<tcp::endpoint> endpoints;  // member i → endpoints[i % n]
 
     bool in_window(Clock::time_point t) const { return t >= measure_from && t < measure_until; }
     std::size_t second_of(Clock::time_point t) const {
@@ -406,7 +433,8 @@ asio::awaitable<bool> open_socket(Run* run, Member* m) {
         }
     }
     stream.expires_after(std::chrono::seconds(30));
-    auto [cec] = co_await stream.async_connect(run->endpoint, kTuple);
+    const tcp::endpoint endpoint = run->endpoints[m->index % run->endpoints.size()];
+    auto [cec] = co_await stream.async_connect(endpoint, kTuple);
     if (cec) {
         run->stats[m->thread].error("connect: " + cec.message());
         co_return false;
@@ -501,7 +529,8 @@ asio::awaitable<void> history_worker(Run* run, std::size_t worker) {
     ThreadStats& st = run->stats[thread];
     std::mt19937_64 rng(worker * 7919 + 1);
     beast::tcp_stream stream(io);
-    auto [cec] = co_await stream.async_connect(run->endpoint, kTuple);
+    const tcp::endpoint endpoint = run->endpoints[worker % run->endpoints.size()];
+    auto [cec] = co_await stream.async_connect(endpoint, kTuple);
     if (cec) {
         st.error("connect: " + cec.message());
         co_return;
@@ -555,6 +584,61 @@ std::chrono::milliseconds ms(double seconds) {
     return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
 }
 
+/// --procs: the parent of the connection workers. Sums what they report: "connected N FAILED"
+/// once they hold their sockets (the server's RSS is sampled when all have), "open N" after
+/// the hold.
+int run_parent(const Options& options, int fd, const std::vector<pid_t>& children,
+               double provision_s) {
+    const ProcSample before = sample(options.server_pids);
+    const auto started = Clock::now();
+    FILE* in = fdopen(fd, "r");
+    Report report;
+    report.scenario = options.scenario;
+    report.provision_seconds = provision_s;
+    int connected_lines = 0, open_lines = 0;
+    ProcSample after{};
+    char word[32];
+    long long a = 0, b = 0;
+    while (open_lines < options.procs && std::fscanf(in, "%31s %lld", word, &a) == 2) {
+        if (std::string(word) == "connected" && std::fscanf(in, "%lld", &b) == 1) {
+            report.connected += a;
+            report.connect_failed += b;
+            if (++connected_lines == options.procs) {
+                report.connect_seconds =
+                    std::chrono::duration<double>(Clock::now() - started).count();
+                after = sample(options.server_pids);
+                std::printf("connected %lld sockets over %d processes in %.2f s\n",
+                            static_cast<long long>(report.connected), options.procs,
+                            report.connect_seconds);
+            }
+        } else if (std::string(word) == "open") {
+            report.still_open += a;
+            ++open_lines;
+        }
+    }
+    std::fclose(in);
+    int failed_workers = 0;
+    for (auto child : children) {
+        int status = 0;
+        waitpid(child, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed_workers;
+    }
+    if (!options.server_pids.empty() && report.connected > 0) {
+        report.server_rss_kib = after.rss_kib;
+        report.rss_per_connection_bytes =
+            (after.rss_kib - before.rss_kib) * 1024.0 / static_cast<double>(report.connected);
+    }
+    report.duration = options.duration;
+    report.parameters = {{"connections", std::to_string(options.connections)},
+                         {"procs", std::to_string(options.procs)},
+                         {"servers", std::to_string(options.ports.size())},
+                         {"threads_per_proc", std::to_string(options.threads)}};
+    print_summary(report);
+    if (!options.json_out.empty()) write_json(report, options.json_out);
+    if (!options.html_out.empty()) write_html(report, options.html_out);
+    return report.connect_failed > 0 || failed_workers > 0 || open_lines < options.procs ? 1 : 0;
+}
+
 int run_scenario(const Options& options) {
     Run run;
     run.options = options;
@@ -572,7 +656,34 @@ int run_scenario(const Options& options) {
                 run.population.tenant.c_str(), run.population.users.size(),
                 run.population.rooms.size(), provision_s);
 
-    run.endpoint = tcp::endpoint(asio::ip::make_address(options.host), options.port);
+    for (auto port : options.ports) {
+        run.endpoints.emplace_back(asio::ip::make_address(options.host), port);
+    }
+    // --procs: worker processes, forked here while this process has no threads; worker k owns
+    // the sockets with index % procs == k and reports to the parent through a pipe.
+    std::size_t slice = 0;
+    int report_fd = -1;
+    if (options.procs > 1) {
+        std::fflush(stdout);  // children must not repeat what is buffered
+        int fds[2];
+        if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+        std::vector<pid_t> children;
+        for (int k = 0; k < options.procs; ++k) {
+            const pid_t child = fork();
+            if (child < 0) throw std::runtime_error("fork failed");
+            if (child == 0) {
+                close(fds[0]);
+                slice = static_cast<std::size_t>(k);
+                report_fd = fds[1];
+                break;
+            }
+            children.push_back(child);
+        }
+        if (report_fd < 0) {
+            close(fds[1]);
+            return run_parent(options, fds[0], children, provision_s);
+        }
+    }
     for (int i = 0; i < options.threads; ++i) {
         run.contexts.push_back(std::make_unique<asio::io_context>(1));
     }
@@ -585,7 +696,7 @@ int run_scenario(const Options& options) {
     std::vector<std::thread> threads;
     for (auto& c : run.contexts) threads.emplace_back([io = c.get()] { io->run(); });
 
-    const ProcSample before_connect = sample(options.server_pid);
+    const ProcSample before_connect = sample(options.server_pids);
     Report report;
     report.scenario = options.scenario;
     report.provision_seconds = provision_s;
@@ -596,7 +707,10 @@ int run_scenario(const Options& options) {
                            ? static_cast<std::size_t>(options.connections)
                            : run.population.users.size();
         std::vector<std::vector<Member*>> per_thread(run.contexts.size());
+        std::size_t mine = 0;
         for (std::size_t i = 0; i < socket_count; ++i) {
+            if (i % static_cast<std::size_t>(options.procs) != slice) continue;
+            ++mine;
             auto m = std::make_unique<Member>();
             m->index = i;
             m->thread = i % run.contexts.size();
@@ -618,9 +732,14 @@ int run_scenario(const Options& options) {
         wait_until(
             [&] {
                 return run.connected.load() + run.connect_failed.load() >=
-                       static_cast<std::int64_t>(socket_count);
+                       static_cast<std::int64_t>(mine);
             },
             std::chrono::minutes(5));
+        if (report_fd >= 0) {
+            const std::string line = "connected " + std::to_string(run.connected.load()) + " " +
+                                     std::to_string(run.connect_failed.load()) + "\n";
+            if (write(report_fd, line.data(), line.size()) < 0) std::perror("loadgen worker");
+        }
         report.connect_seconds =
             std::chrono::duration<double>(Clock::now() - connect_started).count();
         report.connected = run.connected.load();
@@ -629,8 +748,8 @@ int run_scenario(const Options& options) {
                     static_cast<long long>(report.connected), socket_count, report.connect_seconds,
                     report.connected / report.connect_seconds);
     }
-    const ProcSample after_connect = sample(options.server_pid);
-    if (options.server_pid > 0 && report.connected > 0) {
+    const ProcSample after_connect = sample(options.server_pids);
+    if (!options.server_pids.empty() && report.connected > 0) {
         report.server_rss_kib = after_connect.rss_kib;
         report.rss_per_connection_bytes =
             (after_connect.rss_kib - before_connect.rss_kib) * 1024.0 / report.connected;
@@ -667,9 +786,9 @@ int run_scenario(const Options& options) {
         }
     }
     std::this_thread::sleep_until(run.measure_from);
-    window_start = sample(options.server_pid);
+    window_start = sample(options.server_pids);
     std::this_thread::sleep_until(run.measure_until);
-    const ProcSample window_end = sample(options.server_pid);
+    const ProcSample window_end = sample(options.server_pids);
 
     if (options.scenario == "fanout") {
         // Every send acked (or failed), then every member holds every acked message.
@@ -692,6 +811,11 @@ int run_scenario(const Options& options) {
         std::int64_t open = 0;
         for (const auto& m : run.members) open += m->open ? 1 : 0;
         report.still_open = open;
+        if (report_fd >= 0) {
+            const std::string line = "open " + std::to_string(open) + "\n";
+            if (write(report_fd, line.data(), line.size()) < 0) std::perror("loadgen worker");
+            _exit(0);
+        }
     }
 
     // ---- results ----
@@ -753,7 +877,7 @@ int run_scenario(const Options& options) {
     report.sends_per_s = total.sends_per_s;
     report.deliveries_per_s = total.deliveries_per_s;
     report.requests_per_s = total.requests_per_s;
-    if (options.server_pid > 0) {
+    if (!options.server_pids.empty()) {
         const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
         report.server_cpu_percent =
             (window_end.cpu_ticks - window_start.cpu_ticks) / ticks / options.duration * 100.0;
