@@ -239,6 +239,9 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
         if (beast::websocket::is_upgrade(message)) {
             for (const auto& route : s->ws_routes) {
                 if (route.path != request.path) continue;
+                // This frame lives as long as the socket: give the HTTP read buffer back.
+                buffer.clear();
+                buffer.shrink_to_fit();
                 co_await serve_websocket(std::move(stream), std::move(message), route, s->pipeline,
                                          std::move(request), s->ws_options, s->websockets);
                 co_return;

@@ -243,6 +243,10 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         co_return;
     }
 
+    // The upgrade request and its copy are not needed again; the socket may live for days.
+    req = {};
+    request = {};
+
     ++open_sockets;
     asio::co_spawn(ws.get_executor(), run_writer(conn), asio::detached);
 
