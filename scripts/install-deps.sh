@@ -7,7 +7,7 @@ packages=(
     build-essential cmake ninja-build ccache mold pkg-config clang-format
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
     libboost-context1.81-dev
-    libpq-dev libhiredis-dev librabbitmq-dev libvips-dev libsodium-dev libjwt-dev
+    libpq-dev libhiredis-dev librabbitmq-dev libvips-dev libsodium-dev libjwt-dev libutf8proc-dev
     libspdlog-dev libfmt-dev libhnswlib-dev libgtest-dev libbenchmark-dev
     postgresql-15 postgresql-client-15 redis-server rabbitmq-server
     python3 python3-websockets curl procps

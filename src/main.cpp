@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     try {
         if (role_name == "migrate") return msg::app::run_migrate(*config);
         if (role_name == "seed-admin") return msg::app::run_seed_admin(*config);
+        if (role_name == "reindex") return msg::app::run_reindex(*config);
         auto role = msg::app::find_role(role_name);
         if (!role) {
             std::fprintf(stderr, "msg_server: unknown role \"%.*s\"\n",

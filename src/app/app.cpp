@@ -19,6 +19,7 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "bus/inproc_bus.hpp"
+#include "chat/operations.hpp"
 #include "chat/realtime.hpp"
 #include "chat/routes.hpp"
 #include "chat/service.hpp"
@@ -33,6 +34,7 @@
 #include "org/routes.hpp"
 #include "org/service.hpp"
 #include "queue/outbox_relay.hpp"
+#include "search/tokenizer.hpp"
 #include "session/events.hpp"
 #include "session/hub.hpp"
 #include "session/model.hpp"
@@ -145,6 +147,37 @@ asio::awaitable<std::int64_t> reset_presence_with(asio::io_context* io, Config c
     co_return r ? r->reset : 0;
 }
 
+/// `reindex`: fills messages.search_tokens for rows written before migration 004, in
+/// batches; safe to stop and run again.
+asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) {
+    pg::Connection::Options o;
+    o.dsn = config.postgres_dsn;
+    o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
+    o.statement_timeout = std::chrono::minutes(5);
+    auto conn = co_await pg::Connection::connect(*io, o);
+    std::int64_t total = 0;
+    for (;;) {
+        const chat::UnindexedMessages::Request next{500};
+        auto batch = co_await chat::UnindexedMessages::run(*conn, next);
+        if (!batch || batch->ids.empty()) break;
+        chat::WriteSearchTokens::Request write;
+        write.ids = batch->ids;
+        for (const auto& body : batch->bodies) {
+            std::string joined;
+            for (const auto& t : search::index_tokens(body)) {
+                if (!joined.empty()) joined += ' ';
+                joined += t;
+            }
+            write.tokens.push_back(std::move(joined));
+        }
+        auto written = co_await chat::WriteSearchTokens::run(*conn, write);
+        if (!written) break;
+        total += written->written;
+        core::logger("app")->info("reindex progress messages={}", total);
+    }
+    co_return total;
+}
+
 bool require_dsn(const Config& c) {
     if (c.postgres_dsn.empty()) {
         std::fprintf(stderr, "POSTGRES_DSN must be set (scripts/run.sh starts a local cluster)\n");
@@ -203,6 +236,14 @@ int run_seed_admin(const Config& config) {
             out.generated_password->c_str());
         std::fflush(stdout);
     }
+    return 0;
+}
+
+int run_reindex(const Config& config) {
+    if (!require_dsn(config)) return 2;
+    asio::io_context io;
+    const auto total = run_once(io, reindex_with(&io, config));
+    core::logger("app")->info("reindex done messages={}", total);
     return 0;
 }
 

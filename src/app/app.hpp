@@ -17,4 +17,8 @@ int run_migrate(const Config& config);
 /// admin user; prints a generated password once.
 int run_seed_admin(const Config& config);
 
+/// `reindex`: computes the search tokens of messages written before search existed
+/// (migration 004), in batches; resumable.
+int run_reindex(const Config& config);
+
 }  // namespace msg::app

@@ -34,6 +34,7 @@ std::vector<std::string_view> role_names() {
     for (const auto& r : roles()) names.push_back(r.name);
     names.push_back("migrate");
     names.push_back("seed-admin");
+    names.push_back("reindex");
     return names;
 }
 

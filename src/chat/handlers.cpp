@@ -131,6 +131,26 @@ Handlers::Reply Handlers::list_messages(HttpRequest& req) {
     co_return core::json_response(200, out);
 }
 
+Handlers::Reply Handlers::search(HttpRequest& req) {
+    const int limit = req.limit_param("limit", 30, 100);
+    auto q = req.query_param("q").value_or("");
+    std::optional<std::int64_t> room;
+    if (auto r = req.query_param("room_id"); r && !r->empty()) {
+        room = core::parse_id(*r);
+        if (!room) co_return core::invalid("room_id must be an id");
+    }
+    auto cursor = req.query_param("cursor");
+    if (cursor && cursor->empty()) cursor.reset();
+    auto page =
+        co_await service_.search(req.caller(), std::move(q), room, limit, std::move(cursor));
+    if (!page) co_return page.error();
+    json::array items;
+    for (const auto& m : page->items) items.push_back(to_json(m));
+    json::object out{{"items", std::move(items)}};
+    if (page->next_cursor) out["next_cursor"] = *page->next_cursor;
+    co_return core::json_response(200, out);
+}
+
 Handlers::Reply Handlers::unread_count(HttpRequest& req) {
     auto room = path_id(req, "id");
     if (!room) co_return room.error();

@@ -21,6 +21,7 @@ class Handlers {
     Reply mark_read(core::HttpRequest& req);
     Reply last_read(core::HttpRequest& req);
     Reply readers(core::HttpRequest& req);
+    Reply search(core::HttpRequest& req);
 
   private:
     ChatService& service_;

@@ -85,5 +85,6 @@ inline constexpr std::size_t kMaxMembersPerRequest = 1000;
 inline constexpr std::size_t kMaxAttachments = 20;
 inline constexpr std::size_t kMaxEmojiBytes = 64;
 inline constexpr std::size_t kMaxClientMsgIdBytes = 128;
+inline constexpr std::size_t kMaxSearchQueryChars = 200;
 
 }  // namespace msg::chat

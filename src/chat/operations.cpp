@@ -68,8 +68,10 @@ constexpr std::string_view kSend =
     "      WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $3)"
     "  RETURNING r.last_seq),"
     " msg AS ("
-    "  INSERT INTO messages (tenant_id, room_id, seq, sender_id, body, meta_json, client_msg_id)"
-    "  SELECT $1, $2, room.last_seq, $3, $4, $5::jsonb, $6 FROM room"
+    "  INSERT INTO messages"
+    "    (tenant_id, room_id, seq, sender_id, body, meta_json, client_msg_id, search_tokens)"
+    "  SELECT $1, $2, room.last_seq, $3, $4, $5::jsonb, $6, array_to_tsvector($7::text[])"
+    "  FROM room"
     "  RETURNING " MSG_MESSAGE_COLUMNS
     "),"
     " watermark AS ("
@@ -80,6 +82,25 @@ constexpr std::string_view kSend =
     "  SELECT $1, 'message.created', jsonb_build_object('id', msg.id, 'room_id', msg.room_id,"
     "    'seq', msg.seq, 'sender_id', msg.sender_id, 'body', msg.body) FROM msg)"
     " SELECT *, false FROM msg UNION ALL SELECT *, true FROM existing";
+
+// GIN on search_tokens finds candidates; membership is part of the query, so a room the
+// caller is not in never contributes.
+constexpr std::string_view kSearch =
+    "SELECT " MSG_MESSAGE_COLUMNS
+    " FROM messages m"
+    " WHERE m.tenant_id = $1 AND m.search_tokens @@ $3::tsquery"
+    "   AND EXISTS (SELECT 1 FROM room_members rm WHERE rm.tenant_id = $1"
+    "     AND rm.room_id = m.room_id AND rm.user_id = $2)"
+    "   AND ($4::bigint IS NULL OR m.room_id = $4)"
+    "   AND ($5::bigint IS NULL OR m.id < $5)"
+    " ORDER BY m.id DESC LIMIT $6";
+
+// All tenants: the backfill is an operator command.
+constexpr std::string_view kUnindexed =
+    "SELECT id, body FROM messages WHERE search_tokens IS NULL ORDER BY id LIMIT $1";
+constexpr std::string_view kWriteTokens =
+    "UPDATE messages m SET search_tokens = array_to_tsvector(string_to_array(u.tokens, ' '))"
+    " FROM unnest($1::bigint[], $2::text[]) AS u(id, tokens) WHERE m.id = u.id";
 
 constexpr std::string_view kListBefore =
     "SELECT " MSG_MESSAGE_COLUMNS
@@ -204,7 +225,7 @@ core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection&
                                                                  const Request& r) {
     try {
         auto rows = co_await c.query(kSend, r.tenant_id, r.room_id, r.sender_id, r.body,
-                                     r.meta_json, r.client_msg_id);
+                                     r.meta_json, r.client_msg_id, r.search_tokens);
         if (rows.empty()) co_return core::forbidden("room access denied");
         co_return Response{message_from(rows, 0), rows.boolean(0, 9)};
     } catch (const pg::SqlError& e) {
@@ -215,6 +236,33 @@ core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection&
     auto existing =
         co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
     co_return Response{message_from(existing, 0), true};
+}
+
+core::Task<core::Result<SearchMessages::Response>> SearchMessages::run(pg::Connection& c,
+                                                                       const Request& r) {
+    auto rows = co_await c.query(kSearch, r.tenant_id, r.user_id, r.tsquery, r.room_id, r.before_id,
+                                 r.limit);
+    Response out;
+    out.items.reserve(static_cast<std::size_t>(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) out.items.push_back(message_from(rows, i));
+    co_return out;
+}
+
+core::Task<core::Result<UnindexedMessages::Response>> UnindexedMessages::run(pg::Connection& c,
+                                                                             const Request& r) {
+    auto rows = co_await c.query(kUnindexed, r.limit);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.ids.push_back(rows.int64(i, 0));
+        out.bodies.push_back(rows.string(i, 1));
+    }
+    co_return out;
+}
+
+core::Task<core::Result<WriteSearchTokens::Response>> WriteSearchTokens::run(pg::Connection& c,
+                                                                             const Request& r) {
+    auto rows = co_await c.query(kWriteTokens, r.ids, r.tokens);
+    co_return Response{rows.affected()};
 }
 
 core::Task<core::Result<ListMessages::Response>> ListMessages::run(pg::Connection& c,

@@ -78,6 +78,7 @@ struct SendMessage {
         std::string body;
         std::string meta_json;
         std::optional<std::string> client_msg_id;
+        std::vector<std::string> search_tokens;  // search::index_tokens(body)
     };
     struct Response {
         Message message;
@@ -88,8 +89,63 @@ struct SendMessage {
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 BOOST_DESCRIBE_STRUCT(SendMessage::Request, (),
-                      (tenant_id, room_id, sender_id, body, meta_json, client_msg_id))
+                      (tenant_id, room_id, sender_id, body, meta_json, client_msg_id,
+                       search_tokens))
 BOOST_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
+
+/// Candidates for a message search: messages of the caller's rooms whose search_tokens match
+/// the tsquery, newest first (by id). The service verifies each against the query terms.
+struct SearchMessages {
+    static constexpr std::string_view kName = "messages/search";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::string tsquery;                  // search::to_tsquery
+        std::optional<std::int64_t> room_id;  // narrows to one room (membership checked)
+        std::optional<std::int64_t> before_id;
+        int limit = 30;
+    };
+    struct Response {
+        std::vector<Message> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(SearchMessages::Request, (),
+                      (tenant_id, user_id, tsquery, room_id, before_id, limit))
+BOOST_DESCRIBE_STRUCT(SearchMessages::Response, (), (items))
+
+/// Backfill of search_tokens (messages from before migration 004): the next batch of
+/// unindexed messages, and writing their tokens. Resumable: it only ever looks at NULLs.
+struct UnindexedMessages {
+    static constexpr std::string_view kName = "messages/unindexed";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        int limit = 500;
+    };
+    struct Response {
+        std::vector<std::int64_t> ids;
+        std::vector<std::string> bodies;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(UnindexedMessages::Request, (), (limit))
+BOOST_DESCRIBE_STRUCT(UnindexedMessages::Response, (), (ids, bodies))
+
+struct WriteSearchTokens {
+    static constexpr std::string_view kName = "messages/search-tokens";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::vector<std::int64_t> ids;
+        std::vector<std::string> tokens;  // per message, space-separated (tokens have no spaces)
+    };
+    struct Response {
+        std::int64_t written = 0;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(WriteSearchTokens::Request, (), (ids, tokens))
+BOOST_DESCRIBE_STRUCT(WriteSearchTokens::Response, (), (written))
 
 struct ListMessages {
     static constexpr std::string_view kName = "messages/list";

@@ -11,6 +11,7 @@
 #include "chat/operations.hpp"
 #include "data/executor.hpp"
 #include "org/operations.hpp"
+#include "search/tokenizer.hpp"
 #include "storage/pg/pool.hpp"
 #include "testing/co_test.hpp"
 #include "testing/pg_database.hpp"
@@ -20,6 +21,8 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+
+const std::vector<std::string> kNoTokens;  // sends whose search does not matter here
 
 struct Fixture {
     explicit Fixture(asio::io_context& io) : pool(io, testing::test_pool_options(8)), db(pool) {}
@@ -61,8 +64,10 @@ struct Fixture {
 
     core::Task<Message> send(std::int64_t room_id, std::int64_t sender, std::string_view body) {
         std::string text(body);
-        auto r = co_await db.run<SendMessage>(tenant, room_id, sender, std::move(text),
-                                              R"({"emojis":null})", std::nullopt);
+        auto tokens = search::index_tokens(text);
+        auto r =
+            co_await db.run<SendMessage>(tenant, room_id, sender, std::move(text),
+                                         R"({"emojis":null})", std::nullopt, std::move(tokens));
         co_return r.value().message;
     }
 
@@ -109,8 +114,8 @@ CO_TEST(ChatOps, SendAssignsSeqAndRefusesNonMembers) {
     EXPECT_EQ(a.seq, 1);
     EXPECT_EQ(b.seq, 2);
     EXPECT_EQ(b.tenant_id, f.tenant);
-    auto denied =
-        co_await f.db.run<SendMessage>(f.tenant, room, f.users[2], "x", "{}", std::nullopt);
+    auto denied = co_await f.db.run<SendMessage>(f.tenant, room, f.users[2], "x", "{}",
+                                                 std::nullopt, kNoTokens);
     EXPECT_EQ(denied.error().message, "room access denied");
     auto c = co_await f.send(room, f.users[0], "three");
     EXPECT_EQ(c.seq, 3);  // the refused send left no gap
@@ -124,14 +129,17 @@ CO_TEST(ChatOps, ClientMsgIdMakesSendsIdempotent) {
     co_await f.setup(2);
     auto room = co_await f.room(f.users[0], f.users[1]);
     const std::optional<std::string> c1 = "c-1";
-    auto first = co_await f.db.run<SendMessage>(f.tenant, room, f.users[0], "hi", "{}", c1);
-    auto again = co_await f.db.run<SendMessage>(f.tenant, room, f.users[0], "hi", "{}", c1);
+    auto first =
+        co_await f.db.run<SendMessage>(f.tenant, room, f.users[0], "hi", "{}", c1, kNoTokens);
+    auto again =
+        co_await f.db.run<SendMessage>(f.tenant, room, f.users[0], "hi", "{}", c1, kNoTokens);
     CO_ASSERT(first && again);
     EXPECT_FALSE(first->duplicate);
     EXPECT_TRUE(again->duplicate);
     EXPECT_EQ(again->message.id, first->message.id);
     // Another sender may use the same client id.
-    auto other = co_await f.db.run<SendMessage>(f.tenant, room, f.users[1], "hi", "{}", c1);
+    auto other =
+        co_await f.db.run<SendMessage>(f.tenant, room, f.users[1], "hi", "{}", c1, kNoTokens);
     EXPECT_FALSE(other->duplicate);
     EXPECT_EQ(other->message.seq, 2);
 }
@@ -149,7 +157,7 @@ core::Task<void> sender(Fixture* f, Join* join, std::int64_t room, std::int64_t 
         if (duplicate_every > 0) client_id = "k" + std::to_string(i / duplicate_every);
         const std::string body = "m" + std::to_string(i);
         co_await f->db.run<SendMessage>(f->tenant, room, user, body, R"({"emojis":null})",
-                                        client_id);
+                                        client_id, kNoTokens);
     }
     if (--join->pending == 0) join->done.cancel();
 }
@@ -273,6 +281,35 @@ CO_TEST(ChatOps, RoomListShowsLatestPeerMentionsAndUnread) {
     ListRooms::Request as_alice{f.tenant, alice, 10, std::nullopt, std::nullopt};
     auto alice_rooms = co_await f.db.run<ListRooms>(as_alice);
     EXPECT_FALSE(alice_rooms->items[0].is_mentioned);
+}
+
+CO_TEST(ChatOps, SearchFindsKoreanWithParticlesOnlyInTheCallersRooms) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    const auto a = f.users[0], b = f.users[1], outsider = f.users[2];
+    auto shared = co_await f.room(a, b);
+    auto private_room = co_await f.room(outsider);
+    auto hit = co_await f.send(shared, a, "서버에서 배포를 시작합니다");
+    co_await f.send(shared, b, "점심 메뉴는?");
+    co_await f.send(private_room, outsider, "서버 비밀번호 변경");
+
+    auto search = [&](std::int64_t user, std::string_view q) {
+        SearchMessages::Request req;
+        req.tenant_id = f.tenant;
+        req.user_id = user;
+        req.tsquery = search::to_tsquery(search::parse_query(q));
+        req.limit = 10;
+        return f.db.run<SearchMessages>(std::move(req));
+    };
+    auto found = co_await search(b, "서버");
+    CO_ASSERT(found.has_value());
+    CO_ASSERT(found->items.size() == 1);  // not the outsider's room
+    EXPECT_EQ(found->items[0].id, hit.id);
+    auto theirs = co_await search(outsider, "서버");
+    CO_ASSERT(theirs && theirs->items.size() == 1);
+    EXPECT_NE(theirs->items[0].id, hit.id);
+    auto none = co_await search(b, "배포 점심");  // both terms in one message: none
+    EXPECT_TRUE(none->items.empty());
 }
 
 }  // namespace

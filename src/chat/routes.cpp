@@ -16,6 +16,7 @@ std::vector<core::Route> routes(ChatService& service) {
         {Method::post, "/api/v1/rooms", any, bind(&Handlers::create_room)},
         {Method::get, "/api/v1/rooms", any, bind(&Handlers::list_rooms)},
         {Method::get, "/api/v1/rooms/unread-counts", any, bind(&Handlers::unread_counts)},
+        {Method::get, "/api/v1/messages/search", any, bind(&Handlers::search)},
         {Method::post, "/api/v1/rooms/:id/members", any, bind(&Handlers::add_member)},
         {Method::post, "/api/v1/rooms/:id/messages", any, bind(&Handlers::send_message)},
         {Method::get, "/api/v1/rooms/:id/messages", any, bind(&Handlers::list_messages)},

@@ -7,8 +7,11 @@
 
 #include "bus/bus.hpp"
 #include "core/base64url.hpp"
+#include "core/json.hpp"
 #include "core/metrics.hpp"
+#include "core/text.hpp"
 #include "data/executor.hpp"
+#include "search/tokenizer.hpp"
 
 namespace msg::chat {
 
@@ -109,15 +112,62 @@ Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& cal
         co_return core::Error{core::ErrorCode::too_many_requests, "too many requests", wait};
     }
     std::string meta = make_meta_json(in.attachments);
-    auto r =
-        co_await db_.run<SendMessage>(caller.tenant_id, room_id, caller.user_id, std::move(in.body),
-                                      std::move(meta), std::move(in.client_msg_id));
+    auto tokens = search::index_tokens(in.body);
+    auto r = co_await db_.run<SendMessage>(caller.tenant_id, room_id, caller.user_id,
+                                           std::move(in.body), std::move(meta),
+                                           std::move(in.client_msg_id), std::move(tokens));
     if (!r) co_return r.error();
     if (!r->duplicate) {
         persisted_.inc();
         publish_message(caller, r->message);
     }
     co_return r;
+}
+
+Task<Result<ChatService::MessagePage>> ChatService::search(const core::Principal& caller,
+                                                           std::string q,
+                                                           std::optional<std::int64_t> room_id,
+                                                           int limit,
+                                                           std::optional<std::string> cursor) {
+    const std::string_view trimmed = core::trim(q);
+    if (trimmed.empty()) co_return core::invalid("q is required");
+    if (core::utf8_length(trimmed) > kMaxSearchQueryChars) co_return core::invalid("q is too long");
+    if (room_id) {
+        auto member = co_await require_member(caller, *room_id);
+        if (!member) co_return member.error();
+    }
+    SearchMessages::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = caller.user_id;
+    req.room_id = room_id;
+    if (cursor) {
+        auto c = core::decode_cursor(*cursor);
+        if (!c) co_return core::invalid("cursor is invalid");
+        req.before_id = c->id;
+    }
+    const auto query = search::parse_query(trimmed);
+    MessagePage page;
+    if (query.empty()) co_return page;  // nothing searchable (punctuation, emoji)
+    req.tsquery = search::to_tsquery(query);
+    req.limit = limit + 1;
+    // Index candidates, then verification (bigram false positives out). A few rounds at most,
+    // so a query whose candidates mostly fail stays bounded; the page may then be short.
+    for (int round = 0; round < 5 && page.items.size() <= static_cast<std::size_t>(limit);
+         ++round) {
+        auto r = co_await db_.run<SearchMessages>(req);
+        if (!r) co_return r.error();
+        for (auto& m : r->items) {
+            if (search::contains_all(m.body, query.terms)) page.items.push_back(std::move(m));
+        }
+        if (r->items.size() < static_cast<std::size_t>(req.limit)) break;  // no more candidates
+        req.before_id = r->items.back().id;
+    }
+    if (page.items.size() > static_cast<std::size_t>(limit)) {
+        page.items.resize(static_cast<std::size_t>(limit));
+        const auto& last = page.items.back();
+        page.next_cursor = core::encode_cursor({last.created_unix_nanos, last.id});
+    }
+    co_return page;
 }
 
 Task<Result<ChatService::MessagePage>> ChatService::list_messages(

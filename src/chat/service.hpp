@@ -75,6 +75,13 @@ class ChatService {
                                                         std::optional<std::string> cursor,
                                                         std::optional<std::int64_t> after_seq);
 
+    /// Korean-aware search (ARCHITECTURE §9) over the caller's rooms, newest first: every
+    /// term of `q` must occur in the message. 400 `q is required` / `q is too long`; with
+    /// room_id, 403 unless a member.
+    core::Task<core::Result<MessagePage>> search(const core::Principal& caller, std::string q,
+                                                 std::optional<std::int64_t> room_id, int limit,
+                                                 std::optional<std::string> cursor);
+
     core::Task<core::Result<std::int64_t>> unread_count(const core::Principal& caller,
                                                         std::int64_t room_id);
     core::Task<core::Result<std::vector<RoomUnread>>> unread_counts(const core::Principal& caller);

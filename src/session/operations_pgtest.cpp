@@ -138,9 +138,10 @@ CO_TEST(SessionOps, ChatNotificationsNeedMembersAndAMessageOfTheRoom) {
     std::vector<std::int64_t> members{b, c};
     auto room = co_await f.db.run<chat::CreateRoom>(f.tenant, a, "room", "group", members);
     std::vector<std::int64_t> just_a{};
+    const std::vector<std::string> no_tokens;
     auto other_room = co_await f.db.run<chat::CreateRoom>(f.tenant, a, "other", "group", just_a);
-    auto message =
-        co_await f.db.run<chat::SendMessage>(f.tenant, other_room->id, a, "hi", "{}", std::nullopt);
+    auto message = co_await f.db.run<chat::SendMessage>(f.tenant, other_room->id, a, "hi", "{}",
+                                                        std::nullopt, no_tokens);
     CO_ASSERT(room && other_room && message);
 
     std::vector<std::int64_t> to_b_c{b, c};
