@@ -240,8 +240,9 @@ core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection&
 
 core::Task<core::Result<SearchMessages::Response>> SearchMessages::run(pg::Connection& c,
                                                                        const Request& r) {
-    auto rows = co_await c.query(kSearch, r.tenant_id, r.user_id, r.tsquery, r.room_id, r.before_id,
-                                 r.limit);
+    // Replanned each time: the right plan depends on how common the terms are.
+    auto rows = co_await c.query_replanned(kSearch, r.tenant_id, r.user_id, r.tsquery, r.room_id,
+                                           r.before_id, r.limit);
     Response out;
     out.items.reserve(static_cast<std::size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) out.items.push_back(message_from(rows, i));

@@ -279,6 +279,19 @@ core::Task<Rows> Connection::query_params(std::string_view sql, Params params) {
     co_return co_await finish(true);
 }
 
+core::Task<Rows> Connection::query_params_unprepared(std::string_view sql, Params params) {
+    Impl& c = *impl_;
+    std::string text(sql);
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    if (!PQsendQueryParams(c.conn, text.c_str(), static_cast<int>(values.size()), nullptr,
+                           values.data(), nullptr, nullptr, 0)) {
+        c.fail("database send failed");
+    }
+    co_return co_await finish(true);
+}
+
 core::Task<void> Connection::execute(std::string_view sql) {
     std::string text(sql);
     if (!PQsendQuery(impl_->conn, text.c_str())) impl_->fail("database send failed");

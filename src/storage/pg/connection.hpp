@@ -115,6 +115,14 @@ class Connection {
         return query_params(sql, Params{param(args)...});
     }
     core::Task<Rows> query_params(std::string_view sql, Params params);
+    /// Like query(), but parsed and planned on every call with the actual values (unnamed
+    /// statement, so never a generic plan): for statements whose best plan depends on them —
+    /// a search term found in half the table wants a backward id scan, a rare one the GIN index.
+    template <class... Args>
+    core::Task<Rows> query_replanned(std::string_view sql, const Args&... args) {
+        return query_params_unprepared(sql, Params{param(args)...});
+    }
+    core::Task<Rows> query_params_unprepared(std::string_view sql, Params params);
     /// Raw SQL through the simple protocol (several statements allowed, no parameters):
     /// migrations, BEGIN/COMMIT/ROLLBACK.
     core::Task<void> execute(std::string_view sql);
