@@ -155,11 +155,12 @@ asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) 
     o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
     o.statement_timeout = std::chrono::minutes(5);
     auto conn = co_await pg::Connection::connect(*io, o);
-    std::int64_t total = 0;
+    std::int64_t total = 0, after = 0;
     for (;;) {
-        const chat::UnindexedMessages::Request next{500};
+        const chat::UnindexedMessages::Request next{after, 500};
         auto batch = co_await chat::UnindexedMessages::run(*conn, next);
         if (!batch || batch->ids.empty()) break;
+        after = batch->ids.back();
         chat::WriteSearchTokens::Request write;
         write.ids = batch->ids;
         for (const auto& body : batch->bodies) {

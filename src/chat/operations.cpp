@@ -97,7 +97,7 @@ constexpr std::string_view kSearch =
 
 // All tenants: the backfill is an operator command.
 constexpr std::string_view kUnindexed =
-    "SELECT id, body FROM messages WHERE search_tokens IS NULL ORDER BY id LIMIT $1";
+    "SELECT id, body FROM messages WHERE id > $1 AND search_tokens IS NULL ORDER BY id LIMIT $2";
 constexpr std::string_view kWriteTokens =
     "UPDATE messages m SET search_tokens = array_to_tsvector(string_to_array(u.tokens, ' '))"
     " FROM unnest($1::bigint[], $2::text[]) AS u(id, tokens) WHERE m.id = u.id";
@@ -251,7 +251,7 @@ core::Task<core::Result<SearchMessages::Response>> SearchMessages::run(pg::Conne
 
 core::Task<core::Result<UnindexedMessages::Response>> UnindexedMessages::run(pg::Connection& c,
                                                                              const Request& r) {
-    auto rows = co_await c.query(kUnindexed, r.limit);
+    auto rows = co_await c.query(kUnindexed, r.after_id, r.limit);
     Response out;
     for (int i = 0; i < rows.size(); ++i) {
         out.ids.push_back(rows.int64(i, 0));

@@ -121,6 +121,7 @@ struct UnindexedMessages {
     static constexpr std::string_view kName = "messages/unindexed";
     static constexpr bool kReadOnly = false;
     struct Request {
+        std::int64_t after_id = 0;  // keyset: one linear pass, not a rescan per batch
         int limit = 500;
     };
     struct Response {
@@ -129,7 +130,7 @@ struct UnindexedMessages {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(UnindexedMessages::Request, (), (limit))
+BOOST_DESCRIBE_STRUCT(UnindexedMessages::Request, (), (after_id, limit))
 BOOST_DESCRIBE_STRUCT(UnindexedMessages::Response, (), (ids, bodies))
 
 struct WriteSearchTokens {

@@ -57,9 +57,10 @@ CO_TEST(PgConnection, TextArraysRoundTripAnyText) {
 CO_TEST(PgConnection, ReplannedQueriesTakeParametersToo) {
     Pool pool(ctx.io, options(1));
     auto conn = co_await pool.acquire();
+    const Param null_param;  // named: no class temporary inside the co_await (GCC 12)
     for (std::int64_t i = 0; i < 7; ++i) {  // past the point where a prepared one goes generic
-        auto rows =
-            co_await conn->query_replanned("SELECT $1::bigint * 2, $2::text IS NULL", i, Param{});
+        auto rows = co_await conn->query_replanned("SELECT $1::bigint * 2, $2::text IS NULL", i,
+                                                   null_param);
         EXPECT_EQ(rows.int64(0, 0), i * 2);
         EXPECT_TRUE(rows.boolean(0, 1));
     }
