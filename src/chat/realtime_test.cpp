@@ -6,6 +6,7 @@
 
 #include "bus/inproc_bus.hpp"
 #include "chat/realtime.hpp"
+#include "testing/fake_socket.hpp"
 
 namespace msg::chat {
 namespace {
@@ -13,25 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 /// Records what the hub sends to one socket.
-class FakeSocket final : public core::WsConnection {
-  public:
-    explicit FakeSocket(std::uint64_t id) : id_(id) {}
-    void send(core::Frame frame) override {
-        std::lock_guard lock(mutex_);
-        frames_.push_back(*frame);
-    }
-    void close(unsigned short, std::string) override {}
-    std::uint64_t id() const override { return id_; }
-    std::vector<std::string> frames() {
-        std::lock_guard lock(mutex_);
-        return frames_;
-    }
-
-  private:
-    std::uint64_t id_;
-    std::mutex mutex_;
-    std::vector<std::string> frames_;
-};
+using testing::FakeSocket;
 
 std::string message(int seq) {
     return R"({"type":"message","room_id":1,"user_id":2,"target_id":"","payload":{"seq":)" +

@@ -7,10 +7,7 @@ namespace msg::chat {
 std::vector<core::Route> routes(ChatService& service) {
     using core::Access;
     using core::Method;
-    auto h = std::make_shared<Handlers>(service);
-    auto bind = [h](Handlers::Reply (Handlers::*fn)(core::HttpRequest&)) {
-        return [h, fn](core::HttpRequest& r) { return ((*h).*fn)(r); };
-    };
+    auto bind = core::bind_methods(std::make_shared<Handlers>(service));
     constexpr auto any = Access::authenticated;
     return {
         {Method::post, "/api/v1/rooms", any, bind(&Handlers::create_room)},

@@ -5,6 +5,7 @@
 #include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,5 +79,16 @@ struct Route {
     Access access;
     Handler handler;
 };
+
+/// Route-table helper: turns member functions of one shared handler object into Handlers.
+///
+///     auto on = core::bind_methods(std::make_shared<Handlers>(service));
+///     return {{Method::get, "/api/v1/x", Access::authenticated, on(&Handlers::x)}};
+template <class H>
+auto bind_methods(std::shared_ptr<H> handlers) {
+    return [handlers](Task<Result<HttpResponse>> (H::*fn)(HttpRequest&)) -> Handler {
+        return [handlers, fn](HttpRequest& r) { return ((*handlers).*fn)(r); };
+    };
+}
 
 }  // namespace msg::core

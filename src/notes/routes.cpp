@@ -7,11 +7,7 @@ namespace msg::notes {
 std::vector<core::Route> routes(NotesService& service) {
     using core::Access;
     using core::Method;
-    auto h = std::make_shared<Handlers>(service);
-    auto bind =
-        [h](core::Task<core::Result<core::HttpResponse>> (Handlers::*fn)(core::HttpRequest&)) {
-            return [h, fn](core::HttpRequest& r) { return ((*h).*fn)(r); };
-        };
+    auto bind = core::bind_methods(std::make_shared<Handlers>(service));
     return {
         {Method::post, "/api/v1/notes", Access::authenticated, bind(&Handlers::create)},
         {Method::get, "/api/v1/notes/inbox", Access::authenticated, bind(&Handlers::inbox)},

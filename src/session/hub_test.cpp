@@ -8,39 +8,14 @@
 #include "bus/inproc_bus.hpp"
 #include "session/events.hpp"
 #include "session/hub.hpp"
+#include "testing/fake_socket.hpp"
 
 namespace msg::session {
 namespace {
 
 namespace json = boost::json;
 
-class FakeSocket final : public core::WsConnection {
-  public:
-    explicit FakeSocket(std::uint64_t id) : id_(id) {}
-    void send(core::Frame frame) override {
-        std::lock_guard lock(mutex_);
-        frames_.push_back(*frame);
-    }
-    void close(unsigned short code, std::string) override {
-        std::lock_guard lock(mutex_);
-        close_code_ = code;
-    }
-    std::uint64_t id() const override { return id_; }
-    std::vector<std::string> frames() {
-        std::lock_guard lock(mutex_);
-        return frames_;
-    }
-    unsigned short close_code() {
-        std::lock_guard lock(mutex_);
-        return close_code_;
-    }
-
-  private:
-    std::uint64_t id_;
-    std::mutex mutex_;
-    std::vector<std::string> frames_;
-    unsigned short close_code_ = 0;
-};
+using testing::FakeSocket;
 
 const std::string kSession = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
 

@@ -7,11 +7,7 @@ namespace msg::session {
 std::vector<core::Route> routes(SessionService& service) {
     using core::Access;
     using core::Method;
-    auto h = std::make_shared<Handlers>(service);
-    auto bind =
-        [h](core::Task<core::Result<core::HttpResponse>> (Handlers::*fn)(core::HttpRequest&)) {
-            return [h, fn](core::HttpRequest& r) { return ((*h).*fn)(r); };
-        };
+    auto bind = core::bind_methods(std::make_shared<Handlers>(service));
     return {
         {Method::post, "/api/v1/session/login", Access::authenticated, bind(&Handlers::login)},
         {Method::post, "/api/v1/session/logout", Access::authenticated, bind(&Handlers::logout)},
