@@ -310,8 +310,9 @@ int run_server(const Config& config, const Role& role) {
             session_events.broadcast_tenant(tenant_id,
                                             session::status_changed_event(tenant_id, change));
         });
-    session::SessionService session_service(db, session_events, org_service);
-    notes::NotesService notes_service(db, session_events);
+    session::SessionService session_service(db, session_events, org_service, clock,
+                                            config.sends_per_user_per_second);
+    notes::NotesService notes_service(db, session_events, clock, config.sends_per_user_per_second);
     session::SessionHub session_hub(bus);
     session::Presence presence(db, session_events, io);
 

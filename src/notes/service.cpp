@@ -15,6 +15,9 @@ Task<Result<Note>> NotesService::create(const core::Principal& caller, NewNote i
     if (in.title.empty()) co_return core::invalid("title is required");
     auto recipients = merge_recipients(in.to, in.cc, in.bcc);
     if (recipients.empty()) co_return core::invalid("at least one recipient is required");
+    if (int wait = sends_.acquire(caller.tenant_id + ":" + std::to_string(caller.user_id))) {
+        co_return core::Error{core::ErrorCode::too_many_requests, "too many requests", wait};
+    }
     auto note = co_await db_.run<CreateNote>(caller.tenant_id, caller.user_id, std::move(in.title),
                                              std::move(in.body), recipients, std::move(in.files));
     if (!note) co_return note.error();

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "auth/rate_limiter.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
 #include "core/task.hpp"
@@ -23,7 +25,10 @@ namespace msg::notes {
 /// `note.received` event to each recipient's session sockets.
 class NotesService {
   public:
-    NotesService(data::Executor& db, session::SessionEvents& events) : db_(db), events_(events) {}
+    /// `per_user_per_second`: notes a user may send per second (MESSAGE_RATE_PER_USER) → 429.
+    NotesService(data::Executor& db, session::SessionEvents& events, const core::Clock& clock,
+                 int per_user_per_second)
+        : db_(db), events_(events), sends_(per_user_per_second, std::chrono::seconds(1), clock) {}
 
     struct NewNote {
         std::string title;  // trimmed
@@ -42,6 +47,7 @@ class NotesService {
   private:
     data::Executor& db_;
     session::SessionEvents& events_;
+    auth::RateLimiter sends_;
 };
 
 }  // namespace msg::notes

@@ -80,6 +80,9 @@ Task<Result<void>> SessionService::notify(const core::Principal& caller, Notific
         }
     }
     if (recipients.empty()) co_return core::invalid("recipient_ids is required");
+    if (int wait = notifies_.acquire(caller.tenant_id + ":" + std::to_string(caller.user_id))) {
+        co_return core::Error{core::ErrorCode::too_many_requests, "too many requests", wait};
+    }
     auto stored = co_await db_.run<CreateChatNotifications>(
         caller.tenant_id, caller.user_id, in.room_id, in.message_id, in.title, in.body, recipients);
     if (!stored) co_return stored.error();

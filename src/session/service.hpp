@@ -1,10 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "auth/rate_limiter.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
 #include "core/task.hpp"
@@ -25,8 +27,14 @@ class SessionEvents;
 /// in the caller's tenant.
 class SessionService {
   public:
-    SessionService(data::Executor& db, SessionEvents& events, org::OrgService& org)
-        : db_(db), events_(events), org_(org) {}
+    /// `notify_per_user_per_second`: chat notifications a user may send per second
+    /// (MESSAGE_RATE_PER_USER) → 429.
+    SessionService(data::Executor& db, SessionEvents& events, org::OrgService& org,
+                   const core::Clock& clock, int notify_per_user_per_second)
+        : db_(db),
+          events_(events),
+          org_(org),
+          notifies_(notify_per_user_per_second, std::chrono::seconds(1), clock) {}
 
     struct LoginInput {
         std::string device_id;  // trimmed, non-empty
@@ -71,6 +79,7 @@ class SessionService {
     data::Executor& db_;
     SessionEvents& events_;
     org::OrgService& org_;
+    auth::RateLimiter notifies_;
 };
 
 }  // namespace msg::session

@@ -470,5 +470,29 @@ class SessionTest(ServerTestCase):
                 self.assertStatus(self.server.post("/api/v1/session/login", body, t), 400, error)
 
 
+class ThrottleTest(ServerTestCase):
+    server_env = {"MESSAGE_RATE_PER_USER": "2"}
+
+    def test_notes_and_notify_are_throttled_per_user(self):
+        s = self.server
+        admin = s.admin_token()
+        ids = {n: s.create_user(admin, f"{n}@example.com") for n in ("amy", "ben")}
+        amy, ben = (s.login(f"{n}@example.com", "password-1") for n in ("amy", "ben"))
+        room = s.post("/api/v1/rooms", {"name": "r", "member_ids": [ids["ben"]]}, amy).json["id"]
+        note = {"title": "t", "to": [ids["ben"]]}
+        statuses = [s.post("/api/v1/notes", note, amy).status for _ in range(6)]
+        self.assertIn(429, statuses)
+        self.assertEqual(statuses[0], 201)
+        limited = s.post("/api/v1/notes", note, amy)
+        if limited.status == 429:
+            self.assertIn("retry-after", limited.headers)
+            self.assertEqual(limited.json, {"error": "too many requests"})
+        self.assertStatus(s.post("/api/v1/notes", {"title": "t", "to": [ids["amy"]]}, ben), 201)
+        ping = {"room_id": room, "recipient_ids": [ids["ben"]]}
+        statuses = [s.post("/api/v1/chat/notify", ping, amy).status for _ in range(6)]
+        self.assertEqual(statuses[0], 200)
+        self.assertIn(429, statuses)
+
+
 if __name__ == "__main__":
     unittest.main()
