@@ -126,21 +126,25 @@ T run_once(asio::io_context& io, asio::awaitable<T> task) {
     return future.get();
 }
 
-asio::awaitable<std::vector<std::string>> migrate_with(asio::io_context* io, Config config) {
+/// The single connection of a one-shot command (migrate, presence reset, reindex).
+pg::Connection::Options command_connection(const Config& c, std::chrono::milliseconds timeout) {
     pg::Connection::Options o;
-    o.dsn = config.postgres_dsn;
-    o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
-    o.statement_timeout = std::chrono::minutes(10);
+    o.dsn = c.postgres_dsn;
+    o.connect_timeout = std::chrono::milliseconds(c.pg_connect_timeout_ms);
+    o.statement_timeout = timeout;
+    return o;
+}
+
+asio::awaitable<std::vector<std::string>> migrate_with(asio::io_context* io, Config config) {
+    const auto o = command_connection(config, std::chrono::minutes(10));
     auto conn = co_await pg::Connection::connect(*io, o);
     co_return co_await pg::migrate(*conn, pg::embedded_migrations());
 }
 
 /// Single-node start: no socket exists yet, so automatic `online` left by a crash is stale.
 asio::awaitable<std::int64_t> reset_presence_with(asio::io_context* io, Config config) {
-    pg::Connection::Options o;
-    o.dsn = config.postgres_dsn;
-    o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
-    o.statement_timeout = std::chrono::milliseconds(config.pg_statement_timeout_ms);
+    const auto o =
+        command_connection(config, std::chrono::milliseconds(config.pg_statement_timeout_ms));
     auto conn = co_await pg::Connection::connect(*io, o);
     const org::ResetAutoPresence::Request request;
     auto r = co_await org::ResetAutoPresence::run(*conn, request);
@@ -150,10 +154,7 @@ asio::awaitable<std::int64_t> reset_presence_with(asio::io_context* io, Config c
 /// `reindex`: fills messages.search_tokens for rows written before migration 004, in
 /// batches; safe to stop and run again.
 asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) {
-    pg::Connection::Options o;
-    o.dsn = config.postgres_dsn;
-    o.connect_timeout = std::chrono::milliseconds(config.pg_connect_timeout_ms);
-    o.statement_timeout = std::chrono::minutes(5);
+    const auto o = command_connection(config, std::chrono::minutes(5));
     auto conn = co_await pg::Connection::connect(*io, o);
     std::int64_t total = 0, after = 0;
     for (;;) {

@@ -3,7 +3,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -150,12 +149,8 @@ void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
 
 namespace {
 
-core::Frame frame_of(const json::value& v) {
-    return std::make_shared<const std::string>(json::serialize(v));
-}
-
 core::Frame error_frame(std::string_view message) {
-    return frame_of(json::object{{"type", "error"}, {"error", message}});
+    return core::json_frame(json::object{{"type", "error"}, {"error", message}});
 }
 
 /// One chat socket: the rooms it listens to and the frames it accepts.
@@ -175,7 +170,6 @@ class ChatSocket final : public core::WsSession {
     core::Task<void> on_open() override {
         for (auto room : initial_) join(room);
         initial_.clear();
-        opened_ = true;
         if (presence_) presence_->socket_opened(caller_.tenant_id, caller_.user_id);
         co_return;
     }
@@ -183,8 +177,7 @@ class ChatSocket final : public core::WsSession {
     void on_close() override {
         for (auto room : rooms_) hub_.leave(caller_.tenant_id, room, socket_->id());
         rooms_.clear();
-        if (opened_ && presence_) presence_->socket_closed(caller_.tenant_id, caller_.user_id);
-        opened_ = false;
+        if (presence_) presence_->socket_closed(caller_.tenant_id, caller_.user_id);
     }
 
     core::Task<void> on_text(std::string text) override {
@@ -201,7 +194,7 @@ class ChatSocket final : public core::WsSession {
         }
         const std::string type(type_it->value().get_string());
         if (type == "ping") {
-            socket_->send(frame_of(json::object{{"type", "pong"}}));
+            socket_->send(core::json_frame(json::object{{"type", "pong"}}));
         } else if (type == "message") {
             co_await on_message(frame);
         } else if (type == "read") {
@@ -271,7 +264,7 @@ class ChatSocket final : public core::WsSession {
         ack["client_msg_id"] = client_msg_id ? json::value(*client_msg_id) : json::value(nullptr);
         ack["duplicate"] = sent->duplicate;
         ack["payload"] = to_json(sent->message);
-        socket_->send(frame_of(ack));
+        socket_->send(core::json_frame(ack));
     }
 
     core::Task<void> on_read(const json::object& frame) {
@@ -314,7 +307,7 @@ class ChatSocket final : public core::WsSession {
         for (auto room : ids_in(frame, "room_ids")) {
             auto member = co_await service_.require_member(caller_, room);
             if (!member) {
-                socket_->send(frame_of(json::object{
+                socket_->send(core::json_frame(json::object{
                     {"type", "error"}, {"error", member.error().message}, {"room_id", room}}));
                 continue;
             }
@@ -322,7 +315,8 @@ class ChatSocket final : public core::WsSession {
         }
         json::array now;
         for (auto r : rooms_) now.emplace_back(r);
-        socket_->send(frame_of(json::object{{"type", "subscribed"}, {"room_ids", std::move(now)}}));
+        socket_->send(
+            core::json_frame(json::object{{"type", "subscribed"}, {"room_ids", std::move(now)}}));
     }
 
     void on_unsubscribe(const json::object& frame) {
@@ -364,17 +358,17 @@ class ChatSocket final : public core::WsSession {
             }
             if (page->items.size() >= static_cast<std::size_t>(kMaxResumeMessages)) {
                 socket_->send(
-                    frame_of(json::object{{"type", "resync_required"},
-                                          {"room_id", *room},
-                                          {"payload", json::object{{"after_seq", last}}}}));
+                    core::json_frame(json::object{{"type", "resync_required"},
+                                                  {"room_id", *room},
+                                                  {"payload", json::object{{"after_seq", last}}}}));
                 continue;
             }
             for (const auto& m : page->items) {
-                socket_->send(frame_of(json::object{{"type", "message"},
-                                                    {"room_id", *room},
-                                                    {"user_id", m.sender_id},
-                                                    {"target_id", ""},
-                                                    {"payload", to_json(m)}}));
+                socket_->send(core::json_frame(json::object{{"type", "message"},
+                                                            {"room_id", *room},
+                                                            {"user_id", m.sender_id},
+                                                            {"target_id", ""},
+                                                            {"payload", to_json(m)}}));
             }
         }
     }
@@ -407,7 +401,6 @@ class ChatSocket final : public core::WsSession {
     std::optional<std::int64_t> single_;
     std::vector<std::int64_t> initial_;
     std::set<std::int64_t> rooms_;
-    bool opened_ = false;
 };
 
 core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_chat_socket(

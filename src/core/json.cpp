@@ -1,5 +1,9 @@
 #include "core/json.hpp"
 
+#include <boost/json/serialize.hpp>
+
+#include "core/ws.hpp"
+
 #include "core/text.hpp"
 
 #include <boost/json/parse.hpp>
@@ -177,6 +181,10 @@ std::optional<std::vector<std::string>> BodyReader::strings(std::string_view key
     }
     if (rule.required && out.empty()) fail(std::string(key) + " is required");
     return out;
+}
+
+Frame json_frame(const boost::json::value& v) {
+    return std::make_shared<const std::string>(boost::json::serialize(v));
 }
 
 }  // namespace msg::core

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include <boost/json/fwd.hpp>
+
 #include "core/error.hpp"
 #include "core/http.hpp"
 #include "core/task.hpp"
@@ -15,6 +17,9 @@
 namespace msg::core {
 
 using Frame = std::shared_ptr<const std::string>;
+
+/// A JSON value serialized once into a frame (or bus payload) shared by every recipient.
+Frame json_frame(const boost::json::value& v);
 
 /// The server side of one socket. Thread-safe: send() and close() may be called from any
 /// thread (bus deliveries arrive on other threads); they post to the socket's own thread.

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "bus/bus.hpp"
+#include "core/ws.hpp"
 
 namespace msg::session {
 
@@ -13,7 +14,7 @@ namespace json = boost::json;
 
 void SessionEvents::publish(const json::object& event) {
     const std::string channel(kEventsChannel);
-    bus_.publish(channel, std::make_shared<const std::string>(json::serialize(event)));
+    bus_.publish(channel, core::json_frame(event));
 }
 
 void SessionEvents::notify_user(const std::string& tenant_id, std::int64_t user_id,

@@ -1,7 +1,6 @@
 #include "session/hub.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -42,14 +41,6 @@ std::size_t SessionHub::sockets() const {
     return count_;
 }
 
-namespace {
-
-core::Frame frame_of(std::string text) {
-    return std::make_shared<const std::string>(std::move(text));
-}
-
-}  // namespace
-
 void SessionHub::deliver(const bus::Payload& event) {
     boost::system::error_code ec;
     auto parsed = json::parse(*event, ec);
@@ -64,58 +55,65 @@ void SessionHub::deliver(const bus::Payload& event) {
     const std::string_view kind = kind_v->get_string();
     const std::string tenant_id(tenant_v->get_string());
 
-    auto send_to = [](const std::vector<Entry>& entries, const core::Frame& frame) {
+    // Recipients are collected under the lock and served outside it (STYLE rule 9).
+    std::vector<std::pair<std::shared_ptr<core::WsConnection>, core::Frame>> sends;
+    std::vector<std::shared_ptr<core::WsConnection>> closes;
+    auto send_to = [&sends](const std::vector<Entry>& entries, const core::Frame& frame) {
         for (const auto& entry : entries) {
-            if (auto c = entry.connection.lock()) c->send(frame);
+            if (auto c = entry.connection.lock()) sends.emplace_back(std::move(c), frame);
         }
     };
+    {
+        std::lock_guard lock(mutex_);
+        auto tenant = tenants_.find(tenant_id);
+        if (tenant == tenants_.end()) return;
+        Users& users = tenant->second;
 
-    std::lock_guard lock(mutex_);
-    auto tenant = tenants_.find(tenant_id);
-    if (tenant == tenants_.end()) return;
-    Users& users = tenant->second;
-
-    if (kind == "broadcast_tenant") {
-        const json::value* payload = e.if_contains("payload");
-        if (payload == nullptr || !payload->is_object()) return;
-        auto frame = frame_of(json::serialize(*payload));
-        for (const auto& [user, entries] : users) send_to(entries, frame);
-    } else if (kind == "notify_user") {
-        const json::value* payload = e.if_contains("payload");
-        const json::value* user_v = e.if_contains("user_id");
-        auto user = user_v ? core::parse_id(*user_v) : std::nullopt;
-        if (!user || payload == nullptr || !payload->is_object()) return;
-        auto it = users.find(*user);
-        if (it != users.end()) send_to(it->second, frame_of(json::serialize(*payload)));
-    } else if (kind == "notify_users") {
-        const json::value* by = e.if_contains("payload_by");
-        if (by == nullptr || !by->is_object()) return;
-        for (const auto& [key, text] : by->get_object()) {
-            auto user = core::parse_id(std::string_view(key));
-            if (!user || !text.is_string()) continue;
+        if (kind == "broadcast_tenant") {
+            const json::value* payload = e.if_contains("payload");
+            if (payload == nullptr || !payload->is_object()) return;
+            auto frame = core::json_frame(*payload);
+            for (const auto& [user, entries] : users) send_to(entries, frame);
+        } else if (kind == "notify_user") {
+            const json::value* payload = e.if_contains("payload");
+            const json::value* user_v = e.if_contains("user_id");
+            auto user = user_v ? core::parse_id(*user_v) : std::nullopt;
+            if (!user || payload == nullptr || !payload->is_object()) return;
             auto it = users.find(*user);
-            if (it != users.end()) send_to(it->second, frame_of(std::string(text.get_string())));
-        }
-    } else if (kind == "close_session") {
-        const json::value* user_v = e.if_contains("user_id");
-        const json::value* session_v = e.if_contains("session_id");
-        const json::value* before_v = e.if_contains("before_generation");
-        auto user = user_v ? core::parse_id(*user_v) : std::nullopt;
-        if (!user || session_v == nullptr || !session_v->is_string() || before_v == nullptr ||
-            !before_v->is_int64()) {
-            return;
-        }
-        auto it = users.find(*user);
-        if (it == users.end()) return;
-        for (const auto& entry : it->second) {
-            if (entry.session_id != session_v->get_string() ||
-                entry.generation >= before_v->get_int64()) {
-                continue;
+            if (it != users.end()) send_to(it->second, core::json_frame(*payload));
+        } else if (kind == "notify_users") {
+            const json::value* by = e.if_contains("payload_by");
+            if (by == nullptr || !by->is_object()) return;
+            for (const auto& [key, text] : by->get_object()) {
+                auto user = core::parse_id(std::string_view(key));
+                if (!user || !text.is_string()) continue;
+                auto it = users.find(*user);
+                if (it != users.end())
+                    send_to(it->second, std::make_shared<const std::string>(text.get_string()));
             }
-            if (auto c = entry.connection.lock()) c->close(1008, "session ended");
+        } else if (kind == "close_session") {
+            const json::value* user_v = e.if_contains("user_id");
+            const json::value* session_v = e.if_contains("session_id");
+            const json::value* before_v = e.if_contains("before_generation");
+            auto user = user_v ? core::parse_id(*user_v) : std::nullopt;
+            if (!user || session_v == nullptr || !session_v->is_string() || before_v == nullptr ||
+                !before_v->is_int64()) {
+                return;
+            }
+            auto it = users.find(*user);
+            if (it == users.end()) return;
+            for (const auto& entry : it->second) {
+                if (entry.session_id != session_v->get_string() ||
+                    entry.generation >= before_v->get_int64()) {
+                    continue;
+                }
+                if (auto c = entry.connection.lock()) closes.push_back(std::move(c));
+            }
         }
+        // Unknown kinds are ignored (seed).
     }
-    // Unknown kinds are ignored (seed).
+    for (auto& [connection, frame] : sends) connection->send(frame);
+    for (auto& connection : closes) connection->close(1008, "session ended");
 }
 
 }  // namespace msg::session

@@ -1,7 +1,6 @@
 #include "session/realtime.hpp"
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <chrono>
 
@@ -16,10 +15,6 @@ namespace msg::session {
 namespace json = boost::json;
 
 namespace {
-
-core::Frame frame_of(const json::object& o) {
-    return std::make_shared<const std::string>(json::serialize(o));
-}
 
 class SessionSocket final : public core::WsSession {
   public:
@@ -38,7 +33,7 @@ class SessionSocket final : public core::WsSession {
           socket_(std::move(socket)) {}
 
     core::Task<void> on_open() override {
-        socket_->send(frame_of(json::object{
+        socket_->send(core::json_frame(json::object{
             {"type", "session.connected"},
             {"tenant_id", tenant_id_},
             {"user_id", user_id_},
@@ -46,7 +41,6 @@ class SessionSocket final : public core::WsSession {
             {"connected_at", core::format_rfc3339(std::chrono::system_clock::now())}}));
         SessionHub::Socket entry{session_id_, generation_, socket_};
         hub_.add(tenant_id_, user_id_, entry);
-        registered_ = true;
         if (presence_) presence_->socket_opened(tenant_id_, user_id_);
         // A login or logout that committed between the handshake check and the line above
         // published its close before this socket was in the hub: check once more.
@@ -60,17 +54,15 @@ class SessionSocket final : public core::WsSession {
         if (parsed) {
             auto type = parsed->find("type");
             if (type != parsed->end() && type->value() == "ping") {
-                socket_->send(frame_of(json::object{{"type", "pong"}}));
+                socket_->send(core::json_frame(json::object{{"type", "pong"}}));
             }
         }
         co_return;  // anything else is a keep-alive (seed)
     }
 
-    void on_close() override {
-        if (!registered_) return;
+    void on_close() override {  // after on_open, once (core::WsSession)
         hub_.remove(tenant_id_, user_id_, socket_->id());
         if (presence_) presence_->socket_closed(tenant_id_, user_id_);
-        registered_ = false;
     }
 
   private:
@@ -83,7 +75,6 @@ class SessionSocket final : public core::WsSession {
     std::string token_;  // held until the re-check in on_open, then dropped
     std::int64_t generation_;
     std::shared_ptr<core::WsConnection> socket_;
-    bool registered_ = false;
 };
 
 core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_session_socket(
