@@ -312,5 +312,48 @@ CO_TEST(ChatOps, SearchFindsKoreanWithParticlesOnlyInTheCallersRooms) {
     EXPECT_TRUE(none->items.empty());
 }
 
+// 24,000 messages interleaved between a room of the caller's and one of an outsider's: the
+// first pages come from the recent window, later ones from the index below it, and paging
+// with before_id returns every match once, newest first, never the outsider's.
+CO_TEST(ChatOps, SearchPagesAcrossTheRecentWindowCompletely) {
+    Fixture f(ctx.io);
+    co_await f.setup(2);
+    const auto reader = f.users[0], outsider = f.users[1];
+    auto mine = co_await f.room(reader);
+    auto theirs = co_await f.room(outsider);
+    {
+        auto c = co_await f.pool.acquire();
+        co_await c->query(
+            "INSERT INTO messages (tenant_id, room_id, seq, sender_id, body, search_tokens)"
+            " SELECT $1, CASE WHEN i % 2 = 0 THEN $2::bigint ELSE $3::bigint END, i,"
+            "   CASE WHEN i % 2 = 0 THEN $4::bigint ELSE $5::bigint END,"
+            "   CASE WHEN i % 2 = 1 OR i % 1000 = 0 THEN 'needle' ELSE 'hay' END,"
+            "   CASE WHEN i % 2 = 1 OR i % 1000 = 0 THEN 'needle'::tsvector"
+            "        ELSE 'hay'::tsvector END"
+            " FROM generate_series(1, 24000) i",
+            f.tenant, mine, theirs, reader, outsider);
+    }
+    SearchMessages::Request req;
+    req.tenant_id = f.tenant;
+    req.user_id = reader;
+    req.tsquery = search::to_tsquery(search::parse_query("needle"));
+    req.limit = 5;
+    std::vector<std::int64_t> seen;
+    for (int page = 0; page < 10; ++page) {
+        auto r = co_await f.db.run<SearchMessages>(req);
+        CO_ASSERT(r.has_value());
+        for (const auto& m : r->items) {
+            EXPECT_EQ(m.room_id, mine);
+            if (!seen.empty()) {
+                EXPECT_LT(m.id, seen.back());
+            }
+            seen.push_back(m.id);
+        }
+        if (r->items.size() < 5) break;
+        req.before_id = r->items.back().id;
+    }
+    EXPECT_EQ(seen.size(), 24u);  // i = 1000, 2000, …, 24000
+}
+
 }  // namespace
 }  // namespace msg::chat

@@ -152,20 +152,30 @@ Task<Result<ChatService::MessagePage>> ChatService::search(const core::Principal
     req.limit = limit + 1;
     // Index candidates, then verification (bigram false positives out). A few rounds at most,
     // so a query whose candidates mostly fail stays bounded; the page may then be short.
+    // When the rounds run out with candidates left, the page is short but still has a cursor
+    // (past the last candidate looked at), so nothing is skipped.
+    bool candidates_left = false;
+    std::int64_t last_candidate_nanos = 0;
     for (int round = 0; round < 5 && page.items.size() <= static_cast<std::size_t>(limit);
          ++round) {
         auto r = co_await db_.run<SearchMessages>(req);
         if (!r) co_return r.error();
+        candidates_left = r->items.size() == static_cast<std::size_t>(req.limit);
+        if (!r->items.empty()) {
+            req.before_id = r->items.back().id;
+            last_candidate_nanos = r->items.back().created_unix_nanos;
+        }
         for (auto& m : r->items) {
             if (search::contains_all(m.body, query.terms)) page.items.push_back(std::move(m));
         }
-        if (r->items.size() < static_cast<std::size_t>(req.limit)) break;  // no more candidates
-        req.before_id = r->items.back().id;
+        if (!candidates_left) break;
     }
     if (page.items.size() > static_cast<std::size_t>(limit)) {
         page.items.resize(static_cast<std::size_t>(limit));
         const auto& last = page.items.back();
         page.next_cursor = core::encode_cursor({last.created_unix_nanos, last.id});
+    } else if (candidates_left) {
+        page.next_cursor = core::encode_cursor({last_candidate_nanos, *req.before_id});
     }
     co_return page;
 }

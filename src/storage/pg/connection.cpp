@@ -75,6 +75,27 @@ std::optional<std::int64_t> Rows::opt_int64(int row, int col) const {
     return int64(row, col);
 }
 
+std::vector<std::int64_t> Rows::int64_array(int row, int col) const {
+    // "{1,2,3}" (a bigint[] has no quotes or NULL elements here; a NULL array is empty).
+    std::vector<std::int64_t> out;
+    if (is_null(row, col)) return out;
+    auto t = text(row, col);
+    if (t.size() < 2 || t.front() != '{' || t.back() != '}') {
+        throw std::runtime_error("column is not an integer array");
+    }
+    const char* p = t.data() + 1;
+    const char* end = t.data() + t.size() - 1;
+    while (p < end) {
+        std::int64_t v = 0;
+        auto [next, ec] = std::from_chars(p, end, v);
+        if (ec != std::errc{}) throw std::runtime_error("column is not an integer array");
+        out.push_back(v);
+        p = next;
+        if (p < end && *p == ',') ++p;
+    }
+    return out;
+}
+
 bool Rows::boolean(int row, int col) const { return text(row, col) == "t"; }
 
 std::string Rows::time(int row, int col) const {

@@ -74,6 +74,8 @@ class Rows {
     std::string string(int row, int col) const { return std::string(text(row, col)); }
     std::int64_t int64(int row, int col) const;
     std::optional<std::int64_t> opt_int64(int row, int col) const;
+    /// A bigint[] column ("{1,2,3}"); NULL → empty.
+    std::vector<std::int64_t> int64_array(int row, int col) const;
     bool boolean(int row, int col) const;
     /// A timestamptz column as RFC 3339 UTC ("2026-11-27T07:39:34.123456Z"); the session
     /// TimeZone is UTC.
