@@ -151,8 +151,8 @@ asio::awaitable<std::int64_t> reset_presence_with(asio::io_context* io, Config c
     co_return r ? r->reset : 0;
 }
 
-/// `reindex`: fills messages.search_tokens for rows written before migration 004, in
-/// batches; safe to stop and run again.
+/// `reindex`: fills messages.search_tokens for rows written before migration 004, then
+/// users.search_tokens (005), in batches; safe to stop and run again.
 asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) {
     const auto o = command_connection(config, std::chrono::minutes(5));
     auto conn = co_await pg::Connection::connect(*io, o);
@@ -177,6 +177,14 @@ asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) 
         total += written->written;
         core::logger("app")->info("reindex progress messages={}", total);
     }
+    std::int64_t users = 0;
+    for (;;) {  // users search tokens (migration 005; bulk-inserted users)
+        const org::IndexUsers::Request next{500};
+        auto batch = co_await org::IndexUsers::run(*conn, next);
+        if (!batch || batch->indexed == 0) break;
+        users += batch->indexed;
+    }
+    core::logger("app")->info("reindex users={}", users);
     co_return total;
 }
 

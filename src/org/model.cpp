@@ -118,4 +118,13 @@ std::string like_escape(std::string_view s) {
     return out;
 }
 
+std::string user_search_text(std::string_view name, std::string_view email, std::string_view title,
+                             std::string_view aliases) {
+    std::string out;
+    out.reserve(name.size() + email.size() + title.size() + aliases.size() + 3);
+    out.append(name).append(1, '\n').append(email).append(1, '\n').append(title);
+    out.append(1, '\n').append(aliases);
+    return out;
+}
+
 }  // namespace msg::org

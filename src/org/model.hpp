@@ -79,6 +79,11 @@ inline constexpr std::size_t kMaxAliasChars = 40;
 inline constexpr std::size_t kMaxAliasesPerUser = 50;
 inline constexpr std::size_t kMaxSearchQueryChars = 100;
 
+/// What users search matches: name, email, title and the newline-joined aliases, one per line
+/// (a term cannot match across two fields).
+std::string user_search_text(std::string_view name, std::string_view email, std::string_view title,
+                             std::string_view aliases);
+
 bool valid_role(std::string_view role);      // admin | manager | user
 bool valid_status(std::string_view status);  // online | offline | busy | away | meeting
 /// A pragmatic address check: one '@', non-empty local part ≤ 64 bytes, a dotted domain, no

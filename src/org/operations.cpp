@@ -1,6 +1,7 @@
 #include "org/operations.hpp"
 
 #include "data/executor.hpp"
+#include "search/tokenizer.hpp"
 
 namespace msg::org {
 
@@ -53,14 +54,27 @@ constexpr std::string_view kAutoPresence =
     "   AND status <> CASE WHEN $3 THEN 'online' ELSE 'offline' END"
     " RETURNING id, status, status_note, status_updated_at";
 
-// Substring match on name/email/title (trigram index) or an alias; `$2` is LIKE-escaped.
+// Index candidates (search::to_tsquery over users.search_tokens), newest change first, keyset
+// paged; the caller verifies each against its name, email, title and aliases (column 11).
 constexpr std::string_view kSearchUsers =
     "SELECT tenant_id, id, org_id, email, name, title, role, status, status_note, created_at,"
-    " updated_at FROM users u WHERE u.tenant_id = $1 AND ("
-    "   lower(u.name || ' ' || u.email || ' ' || u.title) LIKE $2"
-    "   OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.tenant_id = u.tenant_id"
-    "              AND a.user_id = u.id AND a.alias LIKE $2))"
-    " ORDER BY u.updated_at DESC, u.id DESC LIMIT $3";
+    " updated_at, coalesce((SELECT string_agg(a.alias, E'\\n') FROM user_aliases a"
+    "   WHERE a.tenant_id = u.tenant_id AND a.user_id = u.id), '')"
+    " FROM users u WHERE u.tenant_id = $1 AND u.search_tokens @@ $2::tsquery"
+    "   AND ($3::timestamptz IS NULL OR (u.updated_at, u.id) < ($3::timestamptz, $4::bigint))"
+    " ORDER BY u.updated_at DESC, u.id DESC LIMIT $5";
+
+// What users search matches, locked so that concurrent alias changes write their tokens in
+// commit order; then the tokens.
+constexpr std::string_view kUserSearchText =
+    "SELECT u.name, u.email, u.title, coalesce((SELECT string_agg(a.alias, E'\\n')"
+    "   FROM user_aliases a WHERE a.tenant_id = u.tenant_id AND a.user_id = u.id), '')"
+    " FROM users u WHERE u.tenant_id = $1 AND u.id = $2 FOR UPDATE";
+constexpr std::string_view kWriteUserTokens =
+    "UPDATE users SET search_tokens = array_to_tsvector($3::text[])"
+    " WHERE tenant_id = $1 AND id = $2";
+constexpr std::string_view kUnindexedUsers =
+    "SELECT tenant_id, id FROM users WHERE search_tokens IS NULL ORDER BY tenant_id, id LIMIT $1";
 
 constexpr std::string_view kListAliases =
     "SELECT alias FROM user_aliases WHERE tenant_id = $1 AND user_id = $2 ORDER BY alias";
@@ -119,6 +133,17 @@ std::optional<std::int64_t> micros(const std::optional<std::int64_t>& nanos) {
     return *nanos / 1000;
 }
 
+/// Rewrites a user's search tokens from what is stored now. Inside the caller's transaction.
+core::Task<void> refresh_search_tokens(pg::Connection& c, const std::string& tenant_id,
+                                       std::int64_t user_id) {
+    auto rows = co_await c.query(kUserSearchText, tenant_id, user_id);
+    if (rows.empty()) co_return;
+    const std::string text =
+        user_search_text(rows.text(0, 0), rows.text(0, 1), rows.text(0, 2), rows.text(0, 3));
+    const auto tokens = pg::param(search::index_tokens(text));
+    co_await c.query(kWriteUserTokens, tenant_id, user_id, tokens);
+}
+
 }  // namespace
 
 core::Task<core::Result<IdResponse>> CreateOrgUnit::run(pg::Connection& c, const Request& r) {
@@ -146,9 +171,13 @@ core::Task<core::Result<ListOrgUnits::Response>> ListOrgUnits::run(pg::Connectio
 core::Task<core::Result<IdResponse>> CreateUser::run(pg::Connection& c, const Request& r) {
     std::string failure;
     try {
+        co_await data::begin(c);
         auto rows = co_await c.query(kInsertUser, r.tenant_id, r.org_id, r.email, r.name, r.title,
                                      r.role, r.status, r.status_note, r.password_hash);
-        co_return IdResponse{rows.int64(0, 0)};
+        const std::int64_t id = rows.int64(0, 0);
+        co_await refresh_search_tokens(c, r.tenant_id, id);
+        co_await data::commit(c);
+        co_return IdResponse{id};
     } catch (const pg::SqlError& e) {
         if (e.unique_violation()) {
             failure = "email";
@@ -205,15 +234,25 @@ core::Task<core::Result<SetAutoPresence::Response>> SetAutoPresence::run(pg::Con
 
 core::Task<core::Result<SearchUsers::Response>> SearchUsers::run(pg::Connection& c,
                                                                  const Request& r) {
-    // lower() on the pattern too, so the match is case-insensitive for ASCII and exact for
-    // scripts without case (Hangul).
-    std::string pattern = "%" + like_escape(r.query) + "%";
-    for (char& ch : pattern) {
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    }
-    auto rows = co_await c.query(kSearchUsers, r.tenant_id, pattern, r.limit);
+    auto rows = co_await c.query(kSearchUsers, r.tenant_id, r.tsquery, r.after_updated_at,
+                                 r.after_id, r.limit);
     Response out;
-    for (int i = 0; i < rows.size(); ++i) out.items.push_back(user_from(rows, i));
+    for (int i = 0; i < rows.size(); ++i) {
+        out.items.push_back(user_from(rows, i));
+        out.aliases.push_back(rows.string(i, 11));
+    }
+    co_return out;
+}
+
+core::Task<core::Result<IndexUsers::Response>> IndexUsers::run(pg::Connection& c,
+                                                               const Request& r) {
+    auto rows = co_await c.query(kUnindexedUsers, r.limit);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        const std::string tenant_id = rows.string(i, 0);
+        co_await refresh_search_tokens(c, tenant_id, rows.int64(i, 1));
+        ++out.indexed;
+    }
     co_return out;
 }
 
@@ -231,12 +270,18 @@ core::Task<core::Result<Empty>> AddAlias::run(pg::Connection& c, const Request& 
     if (state.int64(0, 0) >= static_cast<std::int64_t>(kMaxAliasesPerUser)) {
         co_return core::invalid("too many aliases");
     }
+    co_await data::begin(c);
     co_await c.query(kAddAlias, r.tenant_id, r.user_id, r.alias, r.ip, r.user_agent);
+    co_await refresh_search_tokens(c, r.tenant_id, r.user_id);
+    co_await data::commit(c);
     co_return Empty{};
 }
 
 core::Task<core::Result<Empty>> DeleteAlias::run(pg::Connection& c, const Request& r) {
+    co_await data::begin(c);
     co_await c.query(kDeleteAlias, r.tenant_id, r.user_id, r.alias, r.ip, r.user_agent);
+    co_await refresh_search_tokens(c, r.tenant_id, r.user_id);
+    co_await data::commit(c);
     co_return Empty{};
 }
 
@@ -278,6 +323,7 @@ core::Task<core::Result<SeedAdmin::Response>> SeedAdmin::run(pg::Connection& c, 
         out.user_id = rows.int64(0, 0);
         out.created = true;
     }
+    co_await refresh_search_tokens(c, r.tenant_id, out.user_id);
     co_await data::commit(c);
     co_return out;
 }

@@ -161,21 +161,45 @@ struct ResetAutoPresence {
 BOOST_DESCRIBE_STRUCT(ResetAutoPresence::Request, (), ())
 BOOST_DESCRIBE_STRUCT(ResetAutoPresence::Response, (), (reset))
 
+/// Candidates of a users search: users whose search tokens match `tsquery`
+/// (search::to_tsquery), newest change first, after the keyset (`after_updated_at`,
+/// `after_id`). `aliases[i]` (newline-joined) belongs to `items[i]`; the caller verifies each
+/// candidate with search::contains_all over user_search_text().
 struct SearchUsers {
     static constexpr std::string_view kName = "users/search";
     static constexpr bool kReadOnly = true;
     struct Request {
         std::string tenant_id;
-        std::string query;  // matched literally as a case-insensitive substring
+        std::string tsquery;
+        std::optional<std::string> after_updated_at;  // RFC 3339
+        std::optional<std::int64_t> after_id;
         int limit = 20;
     };
     struct Response {
         std::vector<User> items;
+        std::vector<std::string> aliases;
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(SearchUsers::Request, (), (tenant_id, query, limit))
-BOOST_DESCRIBE_STRUCT(SearchUsers::Response, (), (items))
+BOOST_DESCRIBE_STRUCT(SearchUsers::Request, (),
+                      (tenant_id, tsquery, after_updated_at, after_id, limit))
+BOOST_DESCRIBE_STRUCT(SearchUsers::Response, (), (items, aliases))
+
+/// Backfill: writes the search tokens of up to `limit` users that have none (created before
+/// migration 005 or bulk-inserted). All tenants: an operator command (`reindex`).
+struct IndexUsers {
+    static constexpr std::string_view kName = "users/index";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        int limit = 500;
+    };
+    struct Response {
+        std::int64_t indexed = 0;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(IndexUsers::Request, (), (limit))
+BOOST_DESCRIBE_STRUCT(IndexUsers::Response, (), (indexed))
 
 struct ListAliases {
     static constexpr std::string_view kName = "users/aliases/list";

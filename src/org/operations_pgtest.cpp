@@ -2,6 +2,7 @@
 
 #include "data/executor.hpp"
 #include "org/operations.hpp"
+#include "search/tokenizer.hpp"
 #include "storage/pg/pool.hpp"
 #include "testing/co_test.hpp"
 #include "testing/pg_database.hpp"
@@ -190,7 +191,15 @@ CO_TEST(OrgOps, StartUpResetClearsOnlyAutomaticOnline) {
     EXPECT_FALSE(up->changed);
 }
 
-CO_TEST(OrgOps, SearchMatchesSubstringsLiterallyAndAliases) {
+std::string tsquery(std::string_view q) { return search::to_tsquery(search::parse_query(q)); }
+
+std::vector<std::int64_t> ids(const SearchUsers::Response& r) {
+    std::vector<std::int64_t> out;
+    for (const auto& u : r.items) out.push_back(u.id);
+    return out;
+}
+
+CO_TEST(OrgOps, SearchTokensFollowNamesTitlesAndAliases) {
     Fixture f(ctx.io);
     auto a = testing::unique_tenant(), b = testing::unique_tenant();
     auto org = co_await f.tenant(a);
@@ -198,24 +207,60 @@ CO_TEST(OrgOps, SearchMatchesSubstringsLiterallyAndAliases) {
     auto kim = co_await f.user(a, org, "kim@example.com", "김철수", "Backend Lead");
     auto lee = co_await f.user(a, org, "lee@example.com", "이영희", "100% Designer");
     co_await f.user(b, org_b, "kim2@example.com", "김철수", "");
-    co_await f.db.run<AddAlias>(a, lee, "디자인팀장", "", "");
 
-    auto by_korean = co_await f.db.run<SearchUsers>(a, "철수", 20);
-    CO_ASSERT(by_korean && by_korean->items.size() == 1);  // other tenant's 김철수 not seen
-    EXPECT_EQ(by_korean->items[0].id, kim);
-    auto by_title = co_await f.db.run<SearchUsers>(a, "backend", 20);
-    EXPECT_EQ(by_title->items.size(), 1u);
-    auto by_alias = co_await f.db.run<SearchUsers>(a, "팀장", 20);
-    CO_ASSERT(by_alias->items.size() == 1);
-    EXPECT_EQ(by_alias->items[0].id, lee);
-    // Wildcards are literals: "%" matches only the title that contains a percent sign.
-    auto percent = co_await f.db.run<SearchUsers>(a, "%", 20);
-    CO_ASSERT(percent->items.size() == 1);
-    EXPECT_EQ(percent->items[0].id, lee);
-    auto underscore = co_await f.db.run<SearchUsers>(a, "_", 20);
-    EXPECT_TRUE(underscore->items.empty());
-    auto limited = co_await f.db.run<SearchUsers>(a, "example", 1);
-    EXPECT_EQ(limited->items.size(), 1u);
+    SearchUsers::Request req{a, tsquery("철수"), std::nullopt, std::nullopt, 20};
+    auto by_korean = co_await f.db.run<SearchUsers>(req);
+    CO_ASSERT(by_korean.has_value());
+    EXPECT_EQ(ids(*by_korean), std::vector<std::int64_t>{kim});  // not the other tenant's
+    req.tsquery = tsquery("ＢＡＣＫＥＮＤ");                     // full width, upper case
+    auto by_title = co_await f.db.run<SearchUsers>(req);
+    EXPECT_EQ(ids(*by_title), std::vector<std::int64_t>{kim});
+
+    // An alias is searchable once added and not after it is deleted; the candidate carries
+    // the aliases for verification.
+    req.tsquery = tsquery("팀장");
+    auto before = co_await f.db.run<SearchUsers>(req);
+    EXPECT_TRUE(before->items.empty());
+    co_await f.db.run<AddAlias>(a, lee, "디자인팀장", "", "");
+    auto added = co_await f.db.run<SearchUsers>(req);
+    CO_ASSERT(added && added->items.size() == 1);
+    EXPECT_EQ(added->items[0].id, lee);
+    EXPECT_EQ(added->aliases[0], "디자인팀장");
+    co_await f.db.run<DeleteAlias>(a, lee, "디자인팀장", "", "");
+    auto deleted = co_await f.db.run<SearchUsers>(req);
+    EXPECT_TRUE(deleted->items.empty());
+
+    // Keyset paging: newest change first, then strictly after the last one seen.
+    req.tsquery = tsquery("example");
+    req.limit = 1;
+    auto first = co_await f.db.run<SearchUsers>(req);
+    CO_ASSERT(first && first->items.size() == 1);
+    EXPECT_EQ(first->items[0].id, lee);  // the alias changes touched nothing but tokens
+    req.after_updated_at = first->items[0].updated_at;
+    req.after_id = first->items[0].id;
+    auto second = co_await f.db.run<SearchUsers>(req);
+    EXPECT_EQ(ids(*second), std::vector<std::int64_t>{kim});
+}
+
+CO_TEST(OrgOps, IndexUsersFillsMissingTokens) {
+    Fixture f(ctx.io);
+    auto a = testing::unique_tenant();
+    auto org = co_await f.tenant(a);
+    auto park = co_await f.user(a, org, "park@example.com", "박지성", "");
+    {
+        auto c = co_await f.pool.acquire();
+        co_await c->query("UPDATE users SET search_tokens = NULL WHERE tenant_id = $1", a);
+    }
+    SearchUsers::Request req{a, tsquery("지성"), std::nullopt, std::nullopt, 20};
+    auto missing = co_await f.db.run<SearchUsers>(req);
+    EXPECT_TRUE(missing->items.empty());
+    for (;;) {  // other tests' users may be unindexed too; run until none is left
+        auto r = co_await f.db.run<IndexUsers>(100);
+        CO_ASSERT(r.has_value());
+        if (r->indexed == 0) break;
+    }
+    auto found = co_await f.db.run<SearchUsers>(req);
+    EXPECT_EQ(ids(*found), std::vector<std::int64_t>{park});
 }
 
 CO_TEST(OrgOps, AliasesAreAuditedOnlyWhenTheyChange) {

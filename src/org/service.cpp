@@ -1,5 +1,7 @@
 #include "org/service.hpp"
 
+#include "search/tokenizer.hpp"
+
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "core/base64url.hpp"
@@ -8,6 +10,7 @@
 #include "core/time.hpp"
 #include "data/executor.hpp"
 #include "org/operations.hpp"
+#include "search/tokenizer.hpp"
 
 namespace msg::org {
 
@@ -114,10 +117,35 @@ Task<Result<StatusChange>> OrgService::update_status(const core::Principal& call
 
 Task<Result<std::vector<User>>> OrgService::search_users(const core::Principal& caller,
                                                          std::string query, int limit) {
-    if (query.empty()) co_return core::invalid("q is required");
-    auto r = co_await db_.run<SearchUsers>(caller.tenant_id, std::move(query), limit);
-    if (!r) co_return r.error();
-    co_return std::move(r->items);
+    const std::string_view trimmed = core::trim(query);
+    if (trimmed.empty()) co_return core::invalid("q is required");
+    const auto parsed = search::parse_query(trimmed);
+    std::vector<User> found;
+    if (parsed.empty()) co_return found;  // nothing searchable (punctuation, emoji)
+    SearchUsers::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.tsquery = search::to_tsquery(parsed);
+    req.limit = limit;
+    // Index candidates, then verification (as message search): a few rounds at most.
+    for (int round = 0; round < 5 && found.size() < static_cast<std::size_t>(limit); ++round) {
+        auto r = co_await db_.run<SearchUsers>(req);
+        if (!r) co_return r.error();
+        const bool more = r->items.size() == static_cast<std::size_t>(req.limit);
+        if (more) {  // the keyset, before the items are moved out
+            req.after_updated_at = r->items.back().updated_at;
+            req.after_id = r->items.back().id;
+        }
+        for (std::size_t i = 0; i < r->items.size(); ++i) {
+            User& u = r->items[i];
+            const auto text = user_search_text(u.name, u.email, u.title, r->aliases[i]);
+            if (search::contains_all(text, parsed.terms) &&
+                found.size() < static_cast<std::size_t>(limit)) {
+                found.push_back(std::move(u));
+            }
+        }
+        if (!more) break;
+    }
+    co_return found;
 }
 
 Task<Result<User>> OrgService::me(const core::Principal& caller) {

@@ -2,6 +2,7 @@
 aliases + audit, tenants."""
 import time
 import unittest
+import urllib.parse
 
 from .harness import ADMIN_PASSWORD, ServerTestCase
 
@@ -140,8 +141,18 @@ class OrgAndUsersTest(ServerTestCase):
         self.assertEqual(r.json[0]["tenant_id"], "default")
         lead = self.server.get("/api/v1/users/search?q=backend&limit=5", self.admin).json
         self.assertEqual(len(lead), 1)
-        pct = self.server.get("/api/v1/users/search?q=%25", self.admin).json  # a literal %
+        pct = self.server.get("/api/v1/users/search?q=100%25", self.admin).json  # a literal %
         self.assertEqual([u["email"] for u in pct], ["pct@example.com"])
+        # Punctuation alone has nothing to search for: no user, certainly not every user.
+        self.assertEqual(self.server.get("/api/v1/users/search?q=%25", self.admin).json, [])
+        # Tokenizer semantics: full width and case fold; every term must match; the email's
+        # words are searchable, and a term never spans two fields.
+        for q, want in (("ＫＩＭ.ＣＳ", ["kim.cs@example.com"]), ("철수 lead", ["kim.cs@example.com"]),
+                        ("철수 designer", []), ("lead kim", ["kim.cs@example.com"]),
+                        ("철수kim", [])):
+            found = self.server.get("/api/v1/users/search?q=" + urllib.parse.quote(q),
+                                    self.admin).json
+            self.assertEqual([u["email"] for u in found], want, q)
         self.assertStatus(self.server.get("/api/v1/users/search?q=", self.admin), 400,
                           "q is required")
         self.assertStatus(self.server.get("/api/v1/users/search?q=" + "a" * 101, self.admin), 400,
