@@ -72,4 +72,8 @@ std::string sha256_hex(std::string_view data) {
     return hex;
 }
 
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 }  // namespace msg::auth

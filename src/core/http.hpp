@@ -67,7 +67,9 @@ HttpResponse id_response(unsigned status, std::int64_t id);  // {"id":N}
 /// Who may call a route; the pipeline enforces it before the handler runs, with the seed's
 /// error strings (401 `bearer token is required` / `invalid token`, 403 `insufficient
 /// permissions`).
-enum class Access { open, authenticated, admin_or_manager };
+/// `internal`: service-to-service routes (vectorman, dbman); `Authorization: Bearer
+/// <INTERNAL_API_TOKEN>`, no JWT.
+enum class Access { open, authenticated, admin_or_manager, internal };
 
 /// Handlers are thin: parse → one service call → response. An expected failure is returned as
 /// an Error and mapped to a status in one place (transport/error_response.cpp).

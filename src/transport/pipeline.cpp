@@ -7,6 +7,7 @@
 #include <random>
 
 #include "auth/jwt.hpp"
+#include "auth/password.hpp"
 #include "core/log.hpp"
 #include "transport/error_response.hpp"
 
@@ -147,7 +148,18 @@ core::Task<core::HttpResponse> Pipeline::dispatch(core::HttpRequest& request,
     route = r.pattern;
     request.path_params = std::move(match.params);
 
-    if (r.access != core::Access::open) {
+    if (r.access == core::Access::internal) {
+        constexpr std::string_view kBearer = "Bearer ";
+        if (!request.authorization.starts_with(kBearer)) {
+            co_return plain_error(401, "bearer token is required");
+        }
+        const std::string_view presented =
+            std::string_view(request.authorization).substr(kBearer.size());
+        // Constant time; an unset token refuses everything.
+        if (internal_token_.empty() || !auth::constant_time_equal(presented, internal_token_)) {
+            co_return plain_error(401, "invalid token");
+        }
+    } else if (r.access != core::Access::open) {
         constexpr std::string_view kBearer = "Bearer ";
         if (!request.authorization.starts_with(kBearer)) {
             co_return plain_error(401, "bearer token is required");

@@ -47,11 +47,15 @@ class Pipeline {
     /// The Origin rule alone (for sockets that authenticate themselves).
     core::Result<void> check_websocket_origin(const core::HttpRequest& request) const;
 
+    /// INTERNAL_API_TOKEN, which Access::internal routes require (unset: they refuse all).
+    void set_internal_token(std::string token) { internal_token_ = std::move(token); }
+
   private:
     std::string next_request_id();
     core::Task<core::HttpResponse> dispatch(core::HttpRequest& request, std::string_view& route);
     void add_cors_headers(const core::HttpRequest& request, core::HttpResponse& response) const;
 
+    std::string internal_token_;
     const Router& router_;
     const auth::JwtCodec& jwt_;
     core::Metrics& metrics_;

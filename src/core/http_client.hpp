@@ -1,0 +1,38 @@
+#pragma once
+
+// Outgoing HTTP (Milvus, an embedding endpoint, vectorman): an interface without Beast, so
+// domain modules can call services and tests can hand them a real server on loopback.
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/http.hpp"
+#include "core/task.hpp"
+
+namespace msg::core {
+
+struct ClientRequest {
+    Method method = Method::post;
+    std::string url;  // http://host[:port]/path[?query]
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string content_type = "application/json";
+    std::chrono::milliseconds timeout{4000};  // the whole exchange
+};
+
+struct ClientResponse {
+    unsigned status = 0;
+    std::string body;
+};
+
+/// send() returns any HTTP answer (the caller judges the status); it throws
+/// UnavailableException when there is none: unreachable, timed out, malformed, too large.
+class HttpClient {
+  public:
+    virtual ~HttpClient() = default;
+    virtual Task<ClientResponse> send(const ClientRequest& request) = 0;
+};
+
+}  // namespace msg::core

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <boost/describe/class.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/task.hpp"
+#include "storage/pg/connection.hpp"
+
+namespace msg::vector {
+
+/// A tenant's messages with an id above `after_id`, oldest first: what a rebuilt or stale
+/// local index re-embeds.
+struct MessagesToIndex {
+    static constexpr std::string_view kName = "vectors/messages-to-index";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t after_id = 0;
+        int limit = 500;
+    };
+    struct Response {
+        std::vector<std::int64_t> ids;
+        std::vector<std::int64_t> room_ids;
+        std::vector<std::string> bodies;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(MessagesToIndex::Request, (), (tenant_id, after_id, limit))
+BOOST_DESCRIBE_STRUCT(MessagesToIndex::Response, (), (ids, room_ids, bodies))
+
+}  // namespace msg::vector
