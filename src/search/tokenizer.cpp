@@ -1,5 +1,7 @@
 #include "search/tokenizer.hpp"
 
+#include <cmath>
+
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -74,6 +76,20 @@ void runs(const std::string& text, F&& on_run) {
     flush();
 }
 
+/// A word token: the run's first kMaxWordBytes bytes at most, cut at a code point boundary.
+/// PostgreSQL refuses lexemes over 2047 bytes (a 16 KiB "zzz…" message failed its send); a
+/// query word is cut the same way and matched as a prefix, and verification still compares
+/// the whole term, so nothing that matches is lost.
+std::string word_token(const std::vector<utf8proc_int32_t>& run) {
+    std::string word;
+    for (auto ch : run) {
+        std::string next = encode(ch);
+        if (word.size() + next.size() > kMaxWordBytes) break;
+        word += next;
+    }
+    return word;
+}
+
 struct Collector {
     std::vector<std::string> out;
     std::unordered_set<std::string> seen;
@@ -102,9 +118,7 @@ std::vector<std::string> index_tokens(std::string_view text) {
     Collector c;
     runs(normalize(text), [&c](bool cjk, const std::vector<utf8proc_int32_t>& run) {
         if (!cjk) {
-            std::string word;
-            for (auto ch : run) word += encode(ch);
-            c.add(std::move(word));
+            c.add(word_token(run));
             return;
         }
         for (std::size_t i = 0; i < run.size(); ++i) {
@@ -121,9 +135,7 @@ Query parse_query(std::string_view q) {
     const std::string normalized = normalize(q);
     runs(normalized, [&](bool cjk, const std::vector<utf8proc_int32_t>& run) {
         if (!cjk) {
-            std::string word;
-            for (auto ch : run) word += encode(ch);
-            prefixes.add(std::move(word));
+            prefixes.add(word_token(run));
             return;
         }
         if (run.size() == 1) exact.add(encode(run[0]));
@@ -183,6 +195,21 @@ bool contains_all(std::string_view text, const std::vector<std::string>& terms) 
     const std::string haystack = normalize(text);
     return std::all_of(terms.begin(), terms.end(),
                        [&](const std::string& t) { return haystack.find(t) != std::string::npos; });
+}
+
+double term_density(std::string_view text, const std::vector<std::string>& terms) {
+    const std::string haystack = normalize(text);
+    std::size_t hits = 0;
+    for (const auto& t : terms) {
+        if (t.empty()) continue;
+        for (auto at = haystack.find(t); at != std::string::npos;
+             at = haystack.find(t, at + t.size())) {
+            ++hits;
+        }
+    }
+    std::size_t points = 0;  // code points: bytes that do not continue a sequence
+    for (unsigned char c : haystack) points += (c & 0xC0) != 0x80;
+    return static_cast<double>(hits) / std::sqrt(static_cast<double>(points) + 1.0);
 }
 
 }  // namespace msg::search

@@ -36,6 +36,12 @@ std::string to_tsquery(const Query& q);
 /// True when normalize(text) contains every term (each a normalized substring).
 bool contains_all(std::string_view text, const std::vector<std::string>& terms);
 
+/// A text rank for ordering matches: occurrences of the terms in normalize(text), divided by
+/// the square root of its length in code points (a short message that says it twice beats a
+/// long one that says it once).
+double term_density(std::string_view text, const std::vector<std::string>& terms);
+
 inline constexpr std::size_t kMaxIndexTokens = 4096;
+inline constexpr std::size_t kMaxWordBytes = 255;  // longer words are indexed by their prefix
 
 }  // namespace msg::search

@@ -88,5 +88,35 @@ TEST(Tokenizer, LongInputIsBounded) {
     EXPECT_EQ(normalize("\xff\xfe"), "");  // invalid UTF-8
 }
 
+TEST(Tokenizer, TermDensityRewardsRepeatsAndBrevity) {
+    const std::vector<std::string> terms{"배포"};
+    const double twice_short = term_density("배포 배포", terms);
+    const double once_short = term_density("배포 완료", terms);
+    const double once_long = term_density("오늘 오후 세 시에 서버 배포를 진행할 예정입니다", terms);
+    EXPECT_GT(twice_short, once_short);
+    EXPECT_GT(once_short, once_long);
+    EXPECT_EQ(term_density("점심", terms), 0.0);
+    const std::vector<std::string> latin{"deploy"};
+    EXPECT_GT(term_density("ＤＥＰＬＯＹ now", latin), 0.0);  // normalised like the search
+}
+
+TEST(Tokenizer, LongWordsAreCutToAPrefixTheDatabaseAccepts) {
+    const std::string long_word(16000, 'z');
+    const auto tokens = index_tokens(long_word);
+    ASSERT_EQ(tokens.size(), 1u);
+    EXPECT_EQ(tokens[0], std::string(kMaxWordBytes, 'z'));
+    const auto q = parse_query(std::string(300, 'z'));
+    ASSERT_EQ(q.prefixes.size(), 1u);
+    EXPECT_EQ(q.prefixes[0].size(), kMaxWordBytes);
+    EXPECT_TRUE(contains_all(long_word, q.terms));  // the whole term is still verified
+    EXPECT_FALSE(contains_all(std::string(299, 'z'), q.terms));
+    // Cut at a code point boundary: 2-byte letters never leave half a character.
+    std::string e_acute;
+    for (int i = 0; i < 200; ++i) e_acute += "é";
+    const auto accented = index_tokens(e_acute);
+    ASSERT_EQ(accented.size(), 1u);
+    EXPECT_EQ(accented[0].size(), 254u);
+}
+
 }  // namespace
 }  // namespace msg::search
