@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/vectors.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "bus/inproc_bus.hpp"
@@ -48,6 +49,8 @@
 #include "tenant/service.hpp"
 #include "transport/http_server.hpp"
 #include "transport/pipeline.hpp"
+#include "vector/handlers.hpp"
+#include "vector/service.hpp"
 
 namespace msg::app {
 
@@ -260,6 +263,15 @@ int run_reindex(const Config& config) {
 int run_server(const Config& config, const Role& role) {
     auto log = core::logger("app");
     if (!require_dsn(config)) return 2;
+    if (role.name == "vectorman" && config.internal_api_token.empty()) {
+        std::fprintf(stderr, "INTERNAL_API_TOKEN must be set for role vectorman\n");
+        return 2;
+    }
+    if (role.name == "chat" && !config.vectorman_endpoint.empty() &&
+        config.internal_api_token.empty()) {
+        std::fprintf(stderr, "INTERNAL_API_TOKEN must be set with VECTORMAN_ENDPOINT\n");
+        return 2;
+    }
     if (config.dev() && config.jwt_secret == kDefaultJwtSecret) {
         log->warn(
             "JWT_SECRET is the public default: fine for APP_ENV=dev on a laptop, never "
@@ -325,6 +337,28 @@ int run_server(const Config& config, const Role& role) {
     session::SessionHub session_hub(bus);
     session::Presence presence(db, session_events, io);
 
+    // Vectors: in process where the role has them (vectorman, all); chat's rerank calls them
+    // directly, or vectorman over HTTP when it runs apart (VECTORMAN_ENDPOINT).
+    std::unique_ptr<Vectors> vectors;
+    std::unique_ptr<chat::RelevanceScorer> remote;
+    if (role.has(RouteGroup::vector) && config.vector_backend != "off") {
+        vectors = std::make_unique<Vectors>(config, db, blocking);
+        try {
+            asio::io_context once;
+            run_once(once, vectors->ensure());
+        } catch (const std::exception& e) {
+            log->error("vector index unavailable error=\"{}\"", e.what());
+            if (role.name == "vectorman") return 2;
+            vectors.reset();  // single node: serve without the vector hook
+        }
+    }
+    if (vectors) {
+        chat_service.set_relevance_scorer(&vectors->scorer());
+    } else if (role.has(RouteGroup::chat) && !config.vectorman_endpoint.empty()) {
+        remote = remote_scorer(config);
+        chat_service.set_relevance_scorer(remote.get());
+    }
+
     transport::Router router;
     router.add(ops_routes(primary, metrics));
     for (auto group : role.groups) {
@@ -342,14 +376,19 @@ int run_server(const Config& config, const Role& role) {
                 router.add(session::routes(session_service));
                 router.add(notes::routes(notes_service));
                 break;
+            case RouteGroup::vector:
+                if (vectors) router.add(vector::routes(vectors->service()));
+                break;
         }
     }
     transport::Pipeline pipeline(router, jwt, metrics, {config.cors_allowed_origins});
+    pipeline.set_internal_token(config.internal_api_token);
 
     transport::ServerOptions server_options;
     server_options.address = config.bind_address;
-    server_options.port =
-        role.port == PortSetting::session_port ? config.session_port : config.port;
+    server_options.port = role.port == PortSetting::session_port     ? config.session_port
+                          : role.port == PortSetting::vectorman_port ? config.vectorman_port
+                                                                     : config.port;
     server_options.header_limit = config.http_header_limit;
     server_options.body_limit = config.http_body_limit;
     server_options.read_timeout = std::chrono::seconds(config.http_read_timeout_s);
@@ -390,6 +429,13 @@ int run_server(const Config& config, const Role& role) {
     auto& dispatched = metrics.counter("msg_events_dispatched_total",
                                        "Outbox events handed to in-process consumers.");
     events.subscribe("message.created", [&dispatched](const queue::Event&) { dispatched.inc(); });
+    if (vectors) {
+        // Asynchronous indexing (never in the send path); a failure is retried by the relay.
+        vector::VectorService& vs = vectors->service();
+        events.subscribe_async("message.created",
+                               [&vs](const queue::Event& e) { return vs.on_message_created(e); });
+        asio::co_spawn(io, vectors->flush_every(io, config.vector_flush_s), asio::detached);
+    }
     queue::OutboxRelay relay(primary, events, {});
     if (role.outbox_relay) asio::co_spawn(io, relay.run(io), asio::detached);
 
@@ -410,6 +456,14 @@ int run_server(const Config& config, const Role& role) {
     }
     io.run();
     for (auto& t : workers) t.join();
+    if (vectors) {
+        try {
+            asio::io_context last;
+            run_once(last, vectors->flush());
+        } catch (const std::exception& e) {
+            log->error("vector index flush at shutdown failed error=\"{}\"", e.what());
+        }
+    }
     blocking.stop();
     log->info("stopped");
     return 0;

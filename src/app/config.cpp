@@ -122,6 +122,17 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("WS_IDLE_TIMEOUT_SECONDS", c.ws_idle_timeout_s, 2, 7200);
     r.integer("PASSWORD_HASH_MEMORY_KIB", c.password_hash_memory_kib, 8, 4 * 1024 * 1024);
     r.integer("PASSWORD_HASH_OPS", c.password_hash_ops, 1, 100);
+    r.integer("VECTORMAN_PORT", c.vectorman_port, 0, 65535);
+    r.one_of("VECTOR_BACKEND", c.vector_backend, {"", "hnsw", "milvus", "off"});
+    r.integer("VECTOR_DIM", c.vector_dim, 8, 4096);
+    r.integer("VECTOR_FLUSH_SECONDS", c.vector_flush_s, 1, 3600);
+    r.string("MILVUS_ENDPOINT", c.milvus_endpoint);
+    r.string("MILVUS_TOKEN", c.milvus_token);
+    r.string("MILVUS_COLLECTION", c.milvus_collection);
+    r.string("EMBEDDING_ENDPOINT", c.embedding_endpoint);
+    r.string("EMBEDDING_MODEL", c.embedding_model);
+    r.string("EMBEDDING_API_KEY", c.embedding_api_key);
+    r.string("VECTORMAN_ENDPOINT", c.vectorman_endpoint);
     r.string("TENANT_ID", c.admin_tenant_id);
     r.string("ADMIN_EMAIL", c.admin_email);
     if (auto v = r.raw("ADMIN_PASSWORD")) c.admin_password = *v;
@@ -143,6 +154,19 @@ core::Result<Config> load_config(const Getenv& getenv) {
     }
     if (c.admin_password && (c.admin_password->size() < 8 || c.admin_password->size() > 128)) {
         r.fail("ADMIN_PASSWORD must be 8 to 128 bytes");
+    }
+    if (c.vector_backend.empty()) c.vector_backend = c.milvus_endpoint.empty() ? "hnsw" : "milvus";
+    if (c.vector_backend == "milvus" && c.milvus_endpoint.empty()) {
+        r.fail("MILVUS_ENDPOINT must be set when VECTOR_BACKEND=milvus");
+    }
+    if (!c.internal_api_token.empty() && c.internal_api_token.size() < 32) {
+        r.fail("INTERNAL_API_TOKEN must be at least 32 bytes");
+    }
+    for (const auto* url : {&c.milvus_endpoint, &c.embedding_endpoint, &c.vectorman_endpoint}) {
+        if (!url->empty() && !url->starts_with("http://")) {
+            r.fail(
+                "MILVUS_ENDPOINT, EMBEDDING_ENDPOINT and VECTORMAN_ENDPOINT must be http:// URLs");
+        }
     }
     if (r.error()) return *r.error();
     return c;

@@ -28,10 +28,10 @@ struct Config {
     int pg_connect_timeout_ms = 5000;     // PG_CONNECT_TIMEOUT_MS
     int pg_statement_timeout_ms = 30000;  // PG_STATEMENT_TIMEOUT_MS
 
-    std::string data_dir = "./var/data";  // DATA_DIR
-    std::string internal_api_token;       // INTERNAL_API_TOKEN (internal routes; later roles)
-    std::string platform_tenant_id = "default";     // PLATFORM_TENANT_ID
-    std::vector<std::string> trusted_proxies;       // TRUSTED_PROXIES (CSV of addresses)
+    std::string data_dir = "./var/data";         // DATA_DIR
+    std::string internal_api_token;              // INTERNAL_API_TOKEN (internal routes: vectorman)
+    std::string platform_tenant_id = "default";  // PLATFORM_TENANT_ID
+    std::vector<std::string> trusted_proxies;    // TRUSTED_PROXIES (CSV of addresses)
     std::vector<std::string> cors_allowed_origins;  // CORS_ALLOWED_ORIGINS (CSV; dev → *)
 
     std::string log_format = "text";  // LOG_FORMAT: text | json
@@ -55,6 +55,20 @@ struct Config {
     int ws_idle_timeout_s = 90;                    // WS_IDLE_TIMEOUT_SECONDS
     std::size_t password_hash_memory_kib = 65536;  // PASSWORD_HASH_MEMORY_KIB (argon2id)
     int password_hash_ops = 2;                     // PASSWORD_HASH_OPS
+
+    // Vectors (vectorman; in process in `all`)
+    unsigned short vectorman_port = 8083;  // VECTORMAN_PORT
+    std::string vector_backend;            // VECTOR_BACKEND: hnsw | milvus | off ("" → milvus
+                                           // when MILVUS_ENDPOINT is set, else hnsw)
+    std::size_t vector_dim = 256;          // VECTOR_DIM
+    int vector_flush_s = 10;               // VECTOR_FLUSH_SECONDS (hnsw files)
+    std::string milvus_endpoint;           // MILVUS_ENDPOINT (http://host:19530)
+    std::string milvus_token;              // MILVUS_TOKEN
+    std::string milvus_collection = "messages";  // MILVUS_COLLECTION
+    std::string embedding_endpoint;  // EMBEDDING_ENDPOINT (OpenAI-compatible; "" = built-in)
+    std::string embedding_model = "text-embedding-3-small";  // EMBEDDING_MODEL
+    std::string embedding_api_key;                           // EMBEDDING_API_KEY
+    std::string vectorman_endpoint;  // VECTORMAN_ENDPOINT (role chat: the rerank's vectorman)
 
     // seed-admin
     std::string admin_tenant_id = "default";        // TENANT_ID

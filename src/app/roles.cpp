@@ -7,7 +7,8 @@ namespace {
 const std::vector<Role>& roles() {
     static const std::vector<Role> kRoles = {
         {"all",
-         {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat, RouteGroup::session},
+         {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat, RouteGroup::session,
+          RouteGroup::vector},
          PortSetting::main_port,
          true,
          true},
@@ -17,10 +18,20 @@ const std::vector<Role>& roles() {
          PortSetting::session_port,
          false,
          false},
+        // Until the `worker` role exists, vectorman relays the outbox itself (its consumer
+        // indexes message.created); run one vectorman per database.
+        {"vectorman", {RouteGroup::vector}, PortSetting::vectorman_port, false, true},
     };
     return kRoles;
 }
 }  // namespace
+
+bool Role::has(RouteGroup g) const {
+    for (auto x : groups) {
+        if (x == g) return true;
+    }
+    return false;
+}
 
 std::optional<Role> find_role(std::string_view name) {
     for (const auto& r : roles()) {

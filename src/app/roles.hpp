@@ -6,10 +6,11 @@
 
 namespace msg::app {
 
-/// Route groups a serving role mounts. Later issues add chat, files, dbman, vectorman…
-enum class RouteGroup { org, tenant, chat, session };  // session: devices, presence, notes
+/// Route groups a serving role mounts. Later issues add files, dbman…
+/// session: devices, presence, notes; vector: vectorman's internal API + the index in process.
+enum class RouteGroup { org, tenant, chat, session, vector };
 
-enum class PortSetting { main_port, session_port };
+enum class PortSetting { main_port, session_port, vectorman_port };
 
 /// A serving role: which route groups it mounts and which port it listens on. One-shot roles
 /// (`migrate`, `seed-admin`) are commands, handled in main.cpp.
@@ -19,6 +20,8 @@ struct Role {
     PortSetting port;
     bool migrate_on_start;  // the single-node role: applies migrations, resets stale presence
     bool outbox_relay;      // runs the outbox relay (single node; a later `worker` role too)
+
+    bool has(RouteGroup g) const;
 };
 
 /// nullopt for an unknown role name.

@@ -141,8 +141,13 @@ Handlers::Reply Handlers::search(HttpRequest& req) {
     }
     auto cursor = req.query_param("cursor");
     if (cursor && cursor->empty()) cursor.reset();
-    auto page =
-        co_await service_.search(req.caller(), std::move(q), room, limit, std::move(cursor));
+    const auto rank = req.query_param("rank").value_or("recent");
+    if (rank != "recent" && rank != "relevance") {
+        co_return core::invalid("rank must be recent or relevance");
+    }
+    const bool by_relevance = rank == "relevance";
+    auto page = co_await service_.search(req.caller(), std::move(q), room, limit, std::move(cursor),
+                                         by_relevance);
     if (!page) co_return page.error();
     json::array items;
     for (const auto& m : page->items) items.push_back(to_json(m));

@@ -189,4 +189,37 @@ json::value to_json(const Reader& r) {
                         {"read_at", r.read_at}};
 }
 
+std::vector<std::size_t> relevance_order(const std::vector<double>& text_scores,
+                                         const std::vector<std::optional<double>>& vector_scores) {
+    const std::size_t n = text_scores.size();
+    // Rank (1-based) of each item in an order by score, descending; ties by original position.
+    auto ranks = [n](auto score_of, auto present) {
+        std::vector<std::size_t> order;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (present(i)) order.push_back(i);
+        }
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return score_of(a) > score_of(b); });
+        std::vector<std::size_t> rank(n, 0);
+        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = r + 1;
+        return rank;
+    };
+    const auto text_rank =
+        ranks([&](std::size_t i) { return text_scores[i]; }, [](std::size_t) { return true; });
+    const auto vector_rank =
+        ranks([&](std::size_t i) { return *vector_scores[i]; },
+              [&](std::size_t i) { return i < vector_scores.size() && vector_scores[i]; });
+    constexpr double kK = 60;
+    std::vector<double> fused(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        fused[i] = 1.0 / (kK + static_cast<double>(text_rank[i]));
+        if (vector_rank[i] != 0) fused[i] += 1.0 / (kK + static_cast<double>(vector_rank[i]));
+    }
+    std::vector<std::size_t> out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = i;
+    std::stable_sort(out.begin(), out.end(),
+                     [&](std::size_t a, std::size_t b) { return fused[a] > fused[b]; });
+    return out;
+}
+
 }  // namespace msg::chat

@@ -79,6 +79,13 @@ boost::json::value to_json(const Message& m);
 boost::json::value to_json(const RoomSummary& r);
 boost::json::value to_json(const Reader& r);
 
+/// `rank=relevance`: reciprocal rank fusion (k = 60) of two orders of the same page, the text
+/// order (by `text_scores`, descending) and the vector order (by `vector_scores`, descending;
+/// items without one take no part in it). Ties keep the original (newest-first) order.
+/// Returns the new order as indices into the page.
+std::vector<std::size_t> relevance_order(const std::vector<double>& text_scores,
+                                         const std::vector<std::optional<double>>& vector_scores);
+
 inline constexpr std::size_t kMaxBodyBytes = 16 * 1024;
 inline constexpr std::size_t kMaxRoomNameBytes = 200;
 inline constexpr std::size_t kMaxMembersPerRequest = 1000;

@@ -66,5 +66,22 @@ TEST(MessageJson, CarriesParsedFormsAndSeq) {
     EXPECT_FALSE(to_json(m).as_object().contains("client_msg_id"));
 }
 
+TEST(ChatModel, RelevanceOrderFusesTextAndVectorRanks) {
+    // Page (newest first): 0, 1, 2, 3.
+    // Text ranks: 2 (0.9), 0 (0.5), 3 (0.4), 1 (0.1). Vector ranks: 1 (0.95), 2 (0.9); 0 and 3
+    // unknown to the vector index.
+    const std::vector<double> text{0.5, 0.1, 0.9, 0.4};
+    const std::vector<std::optional<double>> vec{std::nullopt, 0.95, 0.9, std::nullopt};
+    // Fused: 2 = 1/61 + 1/62, 1 = 1/64 + 1/61, 0 = 1/62, 3 = 1/63.
+    EXPECT_EQ(relevance_order(text, vec), (std::vector<std::size_t>{2, 1, 0, 3}));
+    // Without vectors: the text order; equal scores keep newest first.
+    const std::vector<std::optional<double>> none(4);
+    EXPECT_EQ(relevance_order(text, none), (std::vector<std::size_t>{2, 0, 3, 1}));
+    const std::vector<double> flat{1, 1, 1};
+    EXPECT_EQ(relevance_order(flat, std::vector<std::optional<double>>(3)),
+              (std::vector<std::size_t>{0, 1, 2}));
+    EXPECT_TRUE(relevance_order({}, {}).empty());
+}
+
 }  // namespace
 }  // namespace msg::chat

@@ -8,6 +8,7 @@
 #include "bus/bus.hpp"
 #include "core/base64url.hpp"
 #include "core/json.hpp"
+#include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/text.hpp"
 #include "data/executor.hpp"
@@ -124,11 +125,9 @@ Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& cal
     co_return r;
 }
 
-Task<Result<ChatService::MessagePage>> ChatService::search(const core::Principal& caller,
-                                                           std::string q,
-                                                           std::optional<std::int64_t> room_id,
-                                                           int limit,
-                                                           std::optional<std::string> cursor) {
+Task<Result<ChatService::MessagePage>> ChatService::search(
+    const core::Principal& caller, std::string q, std::optional<std::int64_t> room_id, int limit,
+    std::optional<std::string> cursor, bool by_relevance) {
     const std::string_view trimmed = core::trim(q);
     if (trimmed.empty()) co_return core::invalid("q is required");
     if (core::utf8_length(trimmed) > kMaxSearchQueryChars) co_return core::invalid("q is too long");
@@ -177,7 +176,41 @@ Task<Result<ChatService::MessagePage>> ChatService::search(const core::Principal
     } else if (candidates_left) {
         page.next_cursor = core::encode_cursor({last_candidate_nanos, *req.before_id});
     }
+    if (by_relevance && !cursor && page.items.size() > 1) {
+        const std::string query_text(trimmed);
+        co_await rerank(caller.tenant_id, query_text, query.terms, page.items);
+    }
     co_return page;
+}
+
+Task<void> ChatService::rerank(const std::string& tenant_id, const std::string& query,
+                               const std::vector<std::string>& terms, std::vector<Message>& items) {
+    std::vector<double> text(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        text[i] = search::term_density(items[i].body, terms);
+    }
+    std::vector<std::optional<double>> vector(items.size());
+    if (scorer_) {
+        std::vector<std::int64_t> ids;
+        for (const auto& m : items) ids.push_back(m.id);
+        std::vector<std::pair<std::int64_t, double>> scores;
+        try {
+            scores = co_await scorer_->similarity(tenant_id, query, ids);
+        } catch (const std::exception& e) {
+            // Best effort: the text rank alone still orders the page.
+            core::logger("chat")->warn("rerank without vectors error=\"{}\"", e.what());
+        }
+        for (const auto& [id, score] : scores) {
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                if (items[i].id == id) vector[i] = score;
+            }
+        }
+    }
+    const auto order = relevance_order(text, vector);
+    std::vector<Message> reordered;
+    reordered.reserve(items.size());
+    for (auto i : order) reordered.push_back(std::move(items[i]));
+    items = std::move(reordered);
 }
 
 Task<Result<ChatService::MessagePage>> ChatService::list_messages(

@@ -28,6 +28,17 @@ class Bus;
 
 namespace msg::chat {
 
+/// The vector hook of `rank=relevance` (vectorman, in process or over HTTP): similarity of
+/// each given message to the query, best first; messages it does not know are left out. It
+/// may throw core::UnavailableException; search then ranks by text alone.
+class RelevanceScorer {
+  public:
+    virtual ~RelevanceScorer() = default;
+    virtual core::Task<std::vector<std::pair<std::int64_t, double>>> similarity(
+        const std::string& tenant_id, const std::string& query,
+        const std::vector<std::int64_t>& message_ids) = 0;
+};
+
 struct ChatLimits {
     int sends_per_user_per_second = 50;
 };
@@ -77,10 +88,15 @@ class ChatService {
 
     /// Korean-aware search (ARCHITECTURE §9) over the caller's rooms, newest first: every
     /// term of `q` must occur in the message. 400 `q is required` / `q is too long`; with
-    /// room_id, 403 unless a member.
+    /// room_id, 403 unless a member. `by_relevance` reorders the first page (no cursor) by
+    /// fusing text rank and vector similarity (relevance_order); the cursor is unchanged.
     core::Task<core::Result<MessagePage>> search(const core::Principal& caller, std::string q,
                                                  std::optional<std::int64_t> room_id, int limit,
-                                                 std::optional<std::string> cursor);
+                                                 std::optional<std::string> cursor,
+                                                 bool by_relevance = false);
+
+    /// Set once at start-up (nullptr: text rank only).
+    void set_relevance_scorer(RelevanceScorer* scorer) { scorer_ = scorer; }
 
     core::Task<core::Result<std::int64_t>> unread_count(const core::Principal& caller,
                                                         std::int64_t room_id);
@@ -105,11 +121,14 @@ class ChatService {
 
   private:
     void publish_message(const core::Principal& caller, const Message& m);
+    core::Task<void> rerank(const std::string& tenant_id, const std::string& query,
+                            const std::vector<std::string>& terms, std::vector<Message>& items);
 
     data::Executor& db_;
     bus::Bus& bus_;
     auth::RateLimiter sends_;
     core::Counter& persisted_;
+    RelevanceScorer* scorer_ = nullptr;
 };
 
 }  // namespace msg::chat

@@ -32,12 +32,16 @@ class EventQueue {
 class InprocQueue final : public EventQueue {
   public:
     using Consumer = std::function<void(const Event&)>;
+    /// A consumer that does I/O (the vector indexer); awaited in turn.
+    using AsyncConsumer = std::function<core::Task<void>(const Event&)>;
     void subscribe(const std::string& topic, Consumer consumer);
+    void subscribe_async(const std::string& topic, AsyncConsumer consumer);
     core::Task<void> publish(const Event& event) override;
 
   private:
     std::mutex mutex_;
     std::multimap<std::string, Consumer> consumers_;
+    std::multimap<std::string, AsyncConsumer> async_consumers_;
 };
 
 }  // namespace msg::queue

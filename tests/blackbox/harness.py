@@ -12,8 +12,10 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -56,6 +58,7 @@ class Server:
         self.db = f"bb_{os.getpid()}_{secrets.token_hex(4)}"
         psql(ADMIN_DSN, f"CREATE DATABASE {self.db}")
         self.jwt_secret = secrets.token_hex(24)
+        self.data_dir = tempfile.mkdtemp(prefix="msg_bb_data_")
         self.env = dict(os.environ)
         self.env.update({
             "APP_ENV": "test",
@@ -63,6 +66,8 @@ class Server:
             "POSTGRES_DSN": f"{ADMIN_DSN} dbname={self.db}",
             "PORT": "0",
             "SESSION_PORT": "0",
+            "VECTORMAN_PORT": "0",
+            "DATA_DIR": self.data_dir,
             "BIND_ADDRESS": "127.0.0.1",
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
             # Cheaper argon2id than production so the suite stays fast; the algorithm and code
@@ -122,6 +127,7 @@ class Server:
     def drop(self):
         self.stop()
         psql(ADMIN_DSN, f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def log(self):
         return "".join(self.lines)
