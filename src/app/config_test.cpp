@@ -97,5 +97,34 @@ TEST(Roles, TableKnowsServingAndCommandRoles) {
     EXPECT_NE(std::find(names.begin(), names.end(), "seed-admin"), names.end());
 }
 
+TEST(Config, VectorBackendFollowsMilvusEndpoint) {
+    auto local = load({{"APP_ENV", "dev"}});
+    ASSERT_TRUE(local);
+    EXPECT_EQ(local->vector_backend, "hnsw");
+    EXPECT_EQ(local->vectorman_port, 8083);
+    auto milvus = load({{"APP_ENV", "dev"}, {"MILVUS_ENDPOINT", "http://milvus:19530"}});
+    ASSERT_TRUE(milvus);
+    EXPECT_EQ(milvus->vector_backend, "milvus");
+    auto off = load({{"APP_ENV", "dev"}, {"VECTOR_BACKEND", "off"}});
+    ASSERT_TRUE(off);
+    EXPECT_EQ(off->vector_backend, "off");
+    EXPECT_EQ(load({{"APP_ENV", "dev"}, {"VECTOR_BACKEND", "milvus"}}).error().message,
+              "MILVUS_ENDPOINT must be set when VECTOR_BACKEND=milvus");
+    EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"VECTOR_BACKEND", "qdrant"}}));
+    EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"MILVUS_ENDPOINT", "https://milvus:19530"}}));
+    EXPECT_EQ(load({{"APP_ENV", "dev"}, {"INTERNAL_API_TOKEN", "short"}}).error().message,
+              "INTERNAL_API_TOKEN must be at least 32 bytes");
+    EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"VECTOR_DIM", "4"}}));
+}
+
+TEST(Roles, VectormanHasItsOwnPort) {
+    auto role = find_role("vectorman");
+    ASSERT_TRUE(role);
+    EXPECT_EQ(role->port, PortSetting::vectorman_port);
+    EXPECT_TRUE(role->has(RouteGroup::vector));
+    EXPECT_TRUE(find_role("all")->has(RouteGroup::vector));
+    EXPECT_FALSE(find_role("chat")->has(RouteGroup::vector));
+}
+
 }  // namespace
 }  // namespace msg::app

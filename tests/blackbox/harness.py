@@ -230,7 +230,7 @@ class ServerTestCase(unittest.TestCase):
         log = cls.server.log()
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
             if marker in log:
-                start = log.index(marker)
+                start = log.rfind("\n", 0, log.index(marker)) + 1  # the whole line: file:line
                 raise AssertionError(f"sanitizer report in the server log:\n{log[start:start + 3000]}")
         if code not in (0, None):
             raise AssertionError(f"server exited with {code}:\n{log[-3000:]}")
