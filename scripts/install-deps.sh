@@ -10,8 +10,14 @@ packages=(
     libpq-dev libhiredis-dev librabbitmq-dev libvips-dev libsodium-dev libjwt-dev libutf8proc-dev
     libspdlog-dev libfmt-dev libhnswlib-dev libgtest-dev libbenchmark-dev
     postgresql-15 postgresql-client-15 redis-server rabbitmq-server
-    python3 python3-websockets curl procps
+    python3 python3-websockets python3-boto3 curl procps
 )
+
+# Node.js + npm run s3rver (the tests' S3 server). A Node.js that is already there (e.g. from
+# NodeSource, which bundles npm) is used as it is; otherwise Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

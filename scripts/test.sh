@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs packages, checks format and lint, builds the debug
-# preset (ASan + UBSan, -Werror), starts a private PostgreSQL for the tests, runs ctest (unit,
-# PostgreSQL and black-box tests), stops what it started. The last line is the summary.
+# preset (ASan + UBSan, -Werror), starts a private PostgreSQL and s3rver for the tests, runs
+# ctest (unit, PostgreSQL, S3 and black-box tests), stops what it started. The last line is the
+# summary.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,11 @@ cmake --build --preset debug
 
 test_var=$repo/var/test
 pg_dir=$test_var/pg
-cleanup() { scripts/pg-local.sh stop "$pg_dir" >/dev/null 2>&1 || true; }
+s3_dir=$test_var/s3
+cleanup() {
+    scripts/pg-local.sh stop "$pg_dir" >/dev/null 2>&1 || true
+    scripts/s3rver.sh stop "$s3_dir" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 echo "== services"
@@ -35,6 +40,10 @@ PG_FAST=1 scripts/pg-local.sh start "$pg_dir" >/dev/null
 dsn=$(scripts/pg-local.sh dsn "$pg_dir")
 export MSG_TEST_POSTGRES_DSN="${dsn/dbname=msg/dbname=postgres}"
 echo "postgres: $MSG_TEST_POSTGRES_DSN"
+rm -rf "$s3_dir"
+MSG_TEST_S3_ENDPOINT=$(scripts/s3rver.sh start "$s3_dir")
+export MSG_TEST_S3_ENDPOINT
+echo "s3rver: $MSG_TEST_S3_ENDPOINT"
 
 echo "== ctest"
 build_dir=$(dirname "$repo")/build-$(basename "$repo")/debug

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,15 @@ struct ClientRequest {
 struct ClientResponse {
     unsigned status = 0;
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+
+    /// The first header of that (lower-case) name, or "".
+    std::string_view header(std::string_view name) const {
+        for (const auto& [n, v] : headers) {
+            if (n == name) return v;
+        }
+        return {};
+    }
 };
 
 /// send() returns any HTTP answer (the caller judges the status); it throws

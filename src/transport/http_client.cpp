@@ -117,7 +117,15 @@ core::Task<core::ClientResponse> BeastHttpClient::send(const core::ClientRequest
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     auto& res = parser.get();
-    co_return core::ClientResponse{res.result_int(), std::move(res.body())};
+    core::ClientResponse out;
+    out.status = res.result_int();
+    out.body = std::move(res.body());
+    for (const auto& field : res) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    co_return out;
 }
 
 }  // namespace msg::transport

@@ -1,0 +1,47 @@
+#pragma once
+
+// Where file bytes live (ARCHITECTURE §4): local disk with server-signed URLs (default) or an
+// S3 API (MinIO, AWS, s3rver in tests) with SigV4-presigned URLs. Clients move the bytes
+// directly with the presigned URLs; the server itself only reads and writes small objects
+// (thumbnails) and checks sizes.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/task.hpp"
+
+namespace msg::blob {
+
+struct PresignedUrl {
+    std::string url;
+    std::chrono::system_clock::time_point expires_at;
+};
+
+/// Infrastructure failures throw core::UnavailableException. Keys are full object keys
+/// (`tenants/<tenant>/rooms/…`), validated by valid_key() before any store sees them.
+class BlobStore {
+  public:
+    virtual ~BlobStore() = default;
+    virtual std::string_view name() const = 0;
+    /// Creates the directory or the bucket.
+    virtual core::Task<void> ensure() = 0;
+    virtual PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl) const = 0;
+    virtual PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl) const = 0;
+    /// The object's size; nullopt when it does not exist.
+    virtual core::Task<std::optional<std::int64_t>> size(const std::string& key) = 0;
+    /// The whole object; nullopt when it does not exist. Throws UnavailableException when it is
+    /// larger than `max_bytes` (it is never read whole then).
+    virtual core::Task<std::optional<std::string>> get(const std::string& key,
+                                                       std::size_t max_bytes) = 0;
+    virtual core::Task<void> put(const std::string& key, const std::string& content_type,
+                                 const std::string& data) = 0;
+};
+
+/// The key rules of every store (API.md "Files"): relative, 1–512 bytes of valid UTF-8, no
+/// control characters or backslashes, no empty, `.` or `..` segments, no trailing '/'.
+bool valid_key(std::string_view key);
+
+}  // namespace msg::blob

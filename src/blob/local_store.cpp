@@ -1,0 +1,162 @@
+#include "blob/local_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <stdexcept>
+
+#include "auth/password.hpp"
+#include "blob/sigv4.hpp"
+#include "core/error.hpp"
+
+namespace msg::blob {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string signing_input(std::string_view method, std::string_view key, std::string_view exp) {
+    std::string s(method);
+    s += '\n';
+    s += key;
+    s += '\n';
+    s += exp;
+    return s;
+}
+
+void fsync_file(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) throw core::UnavailableException("cannot open " + path.string());
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) throw core::UnavailableException("fsync failed: " + path.string());
+}
+
+}  // namespace
+
+LocalBlobStore::LocalBlobStore(core::BlockingPool& blocking, const core::Clock& clock,
+                               Options options)
+    : blocking_(blocking), clock_(clock), options_(std::move(options)) {
+    while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/') {
+        options_.public_base_url.pop_back();
+    }
+}
+
+core::Task<void> LocalBlobStore::ensure() {
+    fs::create_directories(options_.dir);
+    co_return;
+}
+
+fs::path LocalBlobStore::path_of(std::string_view key) const {
+    if (!valid_key(key)) throw std::invalid_argument("invalid object key");
+    return options_.dir / fs::path(std::string(key));
+}
+
+PresignedUrl LocalBlobStore::presign(std::string_view method, std::string_view key,
+                                     std::chrono::seconds ttl) const {
+    const auto expires_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now() + ttl);
+    const std::string exp = std::to_string(expires_at.time_since_epoch().count());
+    const std::string sig = hmac_sha256_hex(options_.secret, signing_input(method, key, exp));
+    return {options_.public_base_url + "/blobs/" + uri_encode(key, true) + "?exp=" + exp +
+                "&sig=" + sig,
+            expires_at};
+}
+
+PresignedUrl LocalBlobStore::presign_put(std::string_view key, std::chrono::seconds ttl) const {
+    return presign("PUT", key, ttl);
+}
+
+PresignedUrl LocalBlobStore::presign_get(std::string_view key, std::chrono::seconds ttl) const {
+    return presign("GET", key, ttl);
+}
+
+bool LocalBlobStore::verify(std::string_view method, std::string_view key, std::string_view exp,
+                            std::string_view sig) const {
+    if (!valid_key(key)) return false;
+    std::int64_t expires = 0;
+    auto [end, ec] = std::from_chars(exp.data(), exp.data() + exp.size(), expires);
+    if (ec != std::errc{} || end != exp.data() + exp.size()) return false;
+    const std::string want = hmac_sha256_hex(options_.secret, signing_input(method, key, exp));
+    if (!auth::constant_time_equal(sig, want)) return false;
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch());
+    return now.count() <= expires;
+}
+
+core::Task<std::optional<std::int64_t>> LocalBlobStore::size(const std::string& key) {
+    const fs::path path = path_of(key);
+    std::optional<std::int64_t> out;
+    co_await blocking_.run([&] {
+        std::error_code ec;
+        const auto n = fs::file_size(path, ec);
+        if (!ec) out = static_cast<std::int64_t>(n);
+    });
+    co_return out;
+}
+
+core::Task<std::optional<std::string>> LocalBlobStore::get(const std::string& key,
+                                                           std::size_t max_bytes) {
+    const fs::path path = path_of(key);
+    std::optional<std::string> out;
+    co_await blocking_.run([&] {
+        std::error_code ec;
+        const auto n = fs::file_size(path, ec);
+        if (ec) return;
+        if (n > max_bytes) throw core::UnavailableException("object is larger than allowed");
+        std::ifstream in(path, std::ios::binary);
+        std::string data(n, '\0');
+        in.read(data.data(), static_cast<std::streamsize>(n));
+        if (!in) throw core::UnavailableException("cannot read object");
+        out = std::move(data);
+    });
+    co_return out;
+}
+
+core::Task<void> LocalBlobStore::put(const std::string& key, const std::string&,
+                                     const std::string& data) {
+    const fs::path path = path_of(key);
+    co_await blocking_.run([&] {
+        fs::create_directories(path.parent_path());
+        const fs::path tmp = fs::path(path).concat(".tmp-" + auth::random_hex(8));
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out.write(data.data(), static_cast<std::streamsize>(data.size()));
+            if (!out.flush()) throw core::UnavailableException("cannot write object");
+        }
+        fsync_file(tmp);
+        fs::rename(tmp, path);
+    });
+}
+
+bool valid_key(std::string_view key) {
+    if (key.empty() || key.size() > 512 || key.front() == '/' || key.back() == '/') return false;
+    std::size_t start = 0;
+    while (start <= key.size()) {
+        const auto slash = key.find('/', start);
+        const auto segment =
+            key.substr(start, slash == std::string_view::npos ? key.npos : slash - start);
+        if (segment.empty() || segment == "." || segment == "..") return false;
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+    }
+    // Control characters, DEL and backslashes; then UTF-8 well-formedness.
+    for (std::size_t i = 0; i < key.size();) {
+        const auto c = static_cast<unsigned char>(key[i]);
+        if (c < 0x20 || c == 0x7f || c == '\\') return false;
+        std::size_t len = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xe  ? 3
+                          : (c >> 3) == 0x1e ? 4
+                                             : 0;
+        if (len == 0 || i + len > key.size()) return false;
+        for (std::size_t j = 1; j < len; ++j) {
+            if ((static_cast<unsigned char>(key[i + j]) & 0xC0) != 0x80) return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+}  // namespace msg::blob
