@@ -46,6 +46,9 @@ export MSG_TEST_S3_ENDPOINT
 echo "s3rver: $MSG_TEST_S3_ENDPOINT"
 
 echo "== ctest"
+# Undefined behaviour fails the test that caused it (UBSan's default is to report and go on:
+# a unit test would still pass).
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build_dir=$(dirname "$repo")/build-$(basename "$repo")/debug
 log=$test_var/ctest.log
 set +e

@@ -1,8 +1,5 @@
 #include "blob/local_store.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <fstream>
 #include <stdexcept>
@@ -10,6 +7,7 @@
 #include "auth/password.hpp"
 #include "blob/sigv4.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace msg::blob {
 
@@ -24,14 +22,6 @@ std::string signing_input(std::string_view method, std::string_view key, std::st
     s += '\n';
     s += exp;
     return s;
-}
-
-void fsync_file(const fs::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) throw core::UnavailableException("cannot open " + path.string());
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) throw core::UnavailableException("fsync failed: " + path.string());
 }
 
 }  // namespace
@@ -125,7 +115,7 @@ core::Task<void> LocalBlobStore::put(const std::string& key, const std::string&,
             out.write(data.data(), static_cast<std::streamsize>(data.size()));
             if (!out.flush()) throw core::UnavailableException("cannot write object");
         }
-        fsync_file(tmp);
+        core::fsync_path(tmp);
         fs::rename(tmp, path);
     });
 }

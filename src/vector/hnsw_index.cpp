@@ -1,8 +1,5 @@
 #include "vector/hnsw_index.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 // hnswlib 0.6.2's SSE path prefetches one entry past the end of a link list (an out-of-bounds
 // read ASan reports in addPoint); the portable path does not, and the compiler vectorises its
 // distance loops anyway.
@@ -16,6 +13,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/files.hpp"
 #include "core/log.hpp"
 
 namespace msg::vector {
@@ -61,14 +59,6 @@ std::uint64_t file_checksum(const fs::path& path) {
         }
     }
     return h;
-}
-
-void fsync_path(const fs::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) throw std::runtime_error("cannot open " + path.string());
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) throw std::runtime_error("fsync failed: " + path.string());
 }
 
 template <class T>
@@ -182,6 +172,18 @@ core::Task<void> HnswIndex::upsert(const std::string& tenant_id,
         auto& g = *t->graph;
         for (const auto& item : items) {
             const auto label = static_cast<hnswlib::labeltype>(item.message_id);
+            // A repeat with the same vector (outbox redelivery, catch-up overlapping the
+            // consumer) changes nothing in the graph; skipping it also avoids hnswlib's
+            // update path.
+            if (auto it = g.label_lookup_.find(label);
+                it != g.label_lookup_.end() && !g.isMarkedDeleted(it->second)) {
+                const auto* stored =
+                    reinterpret_cast<const float*>(g.getDataByInternalId(it->second));
+                if (std::equal(item.vector.begin(), item.vector.end(), stored)) {
+                    t->rooms[item.message_id] = item.room_id;
+                    continue;
+                }
+            }
             if (!t->rooms.contains(item.message_id) && g.cur_element_count >= g.max_elements_ &&
                 !g.label_lookup_.contains(label)) {
                 g.resizeIndex(std::max<std::size_t>(g.max_elements_ * 2, 16));
@@ -276,7 +278,7 @@ core::Task<std::size_t> HnswIndex::flush() {
             const fs::path graph_tmp = fs::path(graph).concat(".tmp");
             const fs::path meta_tmp = fs::path(meta).concat(".tmp");
             t->graph->saveIndex(graph_tmp.string());
-            fsync_path(graph_tmp);
+            core::fsync_path(graph_tmp);
             {
                 std::ofstream out(meta_tmp, std::ios::binary | std::ios::trunc);
                 out.write(kMagic, 4);
@@ -291,11 +293,11 @@ core::Task<std::size_t> HnswIndex::flush() {
                 }
                 if (!out.flush()) throw std::runtime_error("cannot write " + meta_tmp.string());
             }
-            fsync_path(meta_tmp);
+            core::fsync_path(meta_tmp);
             // Graph first: a crash between the renames leaves a checksum mismatch → rebuild.
             fs::rename(graph_tmp, graph);
             fs::rename(meta_tmp, meta);
-            fsync_path(options_.dir);
+            core::fsync_path(options_.dir);
             t->dirty = false;
             ++written;
         }
