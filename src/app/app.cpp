@@ -19,6 +19,7 @@
 #include "app/vectors.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "blob/s3_store.hpp"
 #include "bus/inproc_bus.hpp"
 #include "chat/operations.hpp"
 #include "chat/realtime.hpp"
@@ -29,6 +30,8 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "data/executor.hpp"
+#include "files/handlers.hpp"
+#include "files/service.hpp"
 #include "notes/routes.hpp"
 #include "notes/service.hpp"
 #include "org/operations.hpp"
@@ -47,6 +50,7 @@
 #include "storage/pg/pool.hpp"
 #include "tenant/routes.hpp"
 #include "tenant/service.hpp"
+#include "transport/http_client.hpp"
 #include "transport/http_server.hpp"
 #include "transport/pipeline.hpp"
 #include "vector/handlers.hpp"
@@ -359,6 +363,33 @@ int run_server(const Config& config, const Role& role) {
         chat_service.set_relevance_scorer(remote.get());
     }
 
+    // Files: the S3 API when MINIO_ENDPOINT is set. (The local store's /blobs routes are not
+    // built yet, so without MINIO_ENDPOINT the files routes are not mounted.)
+    transport::BeastHttpClient blob_http;
+    std::unique_ptr<blob::BlobStore> blobs;
+    std::unique_ptr<files::FilesService> files_service;
+    if (role.has(RouteGroup::files) && !config.minio_endpoint.empty()) {
+        const std::string scheme = config.minio_use_ssl ? "https://" : "http://";
+        blob::S3BlobStore::Options o;
+        o.endpoint = scheme + config.minio_endpoint;
+        o.public_endpoint = config.minio_public_endpoint;
+        o.bucket = config.minio_bucket;
+        o.credentials = {config.minio_access_key, config.minio_secret_key, config.minio_region};
+        blobs = std::make_unique<blob::S3BlobStore>(blob_http, clock, std::move(o));
+        try {
+            asio::io_context once;
+            run_once(once, blobs->ensure());
+        } catch (const std::exception& e) {
+            log->error("blob store unavailable error=\"{}\"", e.what());
+            return 2;
+        }
+        files_service = std::make_unique<files::FilesService>(db, *blobs, chat_service);
+    } else if (role.name == "fileman") {
+        std::fprintf(stderr,
+                     "role fileman needs MINIO_ENDPOINT (the local blob store comes later)\n");
+        return 2;
+    }
+
     transport::Router router;
     router.add(ops_routes(primary, metrics));
     for (auto group : role.groups) {
@@ -379,6 +410,9 @@ int run_server(const Config& config, const Role& role) {
             case RouteGroup::vector:
                 if (vectors) router.add(vector::routes(vectors->service()));
                 break;
+            case RouteGroup::files:
+                if (files_service) router.add(files::routes(*files_service));
+                break;
         }
     }
     transport::Pipeline pipeline(router, jwt, metrics, {config.cors_allowed_origins});
@@ -388,6 +422,7 @@ int run_server(const Config& config, const Role& role) {
     server_options.address = config.bind_address;
     server_options.port = role.port == PortSetting::session_port     ? config.session_port
                           : role.port == PortSetting::vectorman_port ? config.vectorman_port
+                          : role.port == PortSetting::fileman_port   ? config.fileman_port
                                                                      : config.port;
     server_options.header_limit = config.http_header_limit;
     server_options.body_limit = config.http_body_limit;

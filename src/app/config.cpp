@@ -133,6 +133,16 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.string("EMBEDDING_MODEL", c.embedding_model);
     r.string("EMBEDDING_API_KEY", c.embedding_api_key);
     r.string("VECTORMAN_ENDPOINT", c.vectorman_endpoint);
+    r.integer("FILEMAN_PORT", c.fileman_port, 0, 65535);
+    r.string("MINIO_ENDPOINT", c.minio_endpoint);
+    r.string("MINIO_PUBLIC_ENDPOINT", c.minio_public_endpoint);
+    r.string("MINIO_ACCESS_KEY", c.minio_access_key);
+    r.string("MINIO_SECRET_KEY", c.minio_secret_key);
+    r.string("MINIO_BUCKET", c.minio_bucket);
+    r.string("MINIO_REGION", c.minio_region);
+    std::string use_ssl = c.minio_use_ssl ? "true" : "false";
+    r.one_of("MINIO_USE_SSL", use_ssl, {"true", "false", "1", "0"});
+    c.minio_use_ssl = use_ssl == "true" || use_ssl == "1";
     r.string("TENANT_ID", c.admin_tenant_id);
     r.string("ADMIN_EMAIL", c.admin_email);
     if (auto v = r.raw("ADMIN_PASSWORD")) c.admin_password = *v;
@@ -167,6 +177,12 @@ core::Result<Config> load_config(const Getenv& getenv) {
             r.fail(
                 "MILVUS_ENDPOINT, EMBEDDING_ENDPOINT and VECTORMAN_ENDPOINT must be http:// URLs");
         }
+    }
+    if (!c.minio_endpoint.empty() && (c.minio_endpoint.find("://") != std::string::npos ||
+                                      c.minio_access_key.empty() || c.minio_secret_key.empty())) {
+        r.fail(
+            "MINIO_ENDPOINT is host:port (scheme from MINIO_USE_SSL) and needs "
+            "MINIO_ACCESS_KEY and MINIO_SECRET_KEY");
     }
     if (r.error()) return *r.error();
     return c;

@@ -70,6 +70,17 @@ struct Config {
     std::string embedding_api_key;                           // EMBEDDING_API_KEY
     std::string vectorman_endpoint;  // VECTORMAN_ENDPOINT (role chat: the rerank's vectorman)
 
+    // Files (fileman; in `all` on PORT). MINIO_ENDPOINT set → S3 API, else local disk (its
+    // /blobs routes are not built yet, so the files routes are mounted with S3 only).
+    unsigned short fileman_port = 8081;       // FILEMAN_PORT
+    std::string minio_endpoint;               // MINIO_ENDPOINT (host:port, as the seed)
+    std::string minio_public_endpoint;        // MINIO_PUBLIC_ENDPOINT (URL clients reach)
+    std::string minio_access_key;             // MINIO_ACCESS_KEY
+    std::string minio_secret_key;             // MINIO_SECRET_KEY
+    std::string minio_bucket = "chat-files";  // MINIO_BUCKET
+    std::string minio_region = "us-east-1";   // MINIO_REGION
+    bool minio_use_ssl = false;               // MINIO_USE_SSL
+
     // seed-admin
     std::string admin_tenant_id = "default";        // TENANT_ID
     std::string admin_email = "admin@example.com";  // ADMIN_EMAIL

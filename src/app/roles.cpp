@@ -8,7 +8,7 @@ const std::vector<Role>& roles() {
     static const std::vector<Role> kRoles = {
         {"all",
          {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat, RouteGroup::session,
-          RouteGroup::vector},
+          RouteGroup::vector, RouteGroup::files},
          PortSetting::main_port,
          true,
          true},
@@ -21,6 +21,7 @@ const std::vector<Role>& roles() {
         // Until the `worker` role exists, vectorman relays the outbox itself (its consumer
         // indexes message.created); run one vectorman per database.
         {"vectorman", {RouteGroup::vector}, PortSetting::vectorman_port, false, true},
+        {"fileman", {RouteGroup::files}, PortSetting::fileman_port, false, false},
     };
     return kRoles;
 }

@@ -6,11 +6,11 @@
 
 namespace msg::app {
 
-/// Route groups a serving role mounts. Later issues add files, dbman…
+/// Route groups a serving role mounts. Later issues add dbman…
 /// session: devices, presence, notes; vector: vectorman's internal API + the index in process.
-enum class RouteGroup { org, tenant, chat, session, vector };
+enum class RouteGroup { org, tenant, chat, session, vector, files };
 
-enum class PortSetting { main_port, session_port, vectorman_port };
+enum class PortSetting { main_port, session_port, vectorman_port, fileman_port };
 
 /// A serving role: which route groups it mounts and which port it listens on. One-shot roles
 /// (`migrate`, `seed-admin`) are commands, handled in main.cpp.

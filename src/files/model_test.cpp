@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "files/model.hpp"
+
+namespace msg::files {
+namespace {
+
+TEST(FilesModel, KeysResolveUnderTheTenant) {
+    auto room = resolve_key("acme", 5, " /rooms/12/사진 1.png ");
+    ASSERT_TRUE(room);
+    EXPECT_EQ(room->stored, "tenants/acme/rooms/12/사진 1.png");
+    EXPECT_EQ(room->room_id, std::optional<std::int64_t>(12));
+    auto prefixed = resolve_key("acme", 5, "tenants/acme/rooms/12/a.png");  // seed: accepted
+    ASSERT_TRUE(prefixed);
+    EXPECT_EQ(prefixed->stored, "tenants/acme/rooms/12/a.png");
+    auto own = resolve_key("acme", 5, "users/5/avatar.jpg");
+    ASSERT_TRUE(own);
+    EXPECT_FALSE(own->room_id);
+    auto note = resolve_key("acme", 5, "notes/x/y.pdf");
+    ASSERT_TRUE(note);
+    EXPECT_TRUE(note->note);
+}
+
+TEST(FilesModel, BadKeysAreRefused) {
+    const std::string wrong_place =
+        "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/";
+    EXPECT_EQ(resolve_key("acme", 5, "").error().message, "object_key is required");
+    EXPECT_EQ(resolve_key("acme", 5, "users/6/a.jpg").error().message, wrong_place);  // not own
+    EXPECT_EQ(resolve_key("acme", 5, "tenants/other/rooms/1/a").error().message, wrong_place);
+    EXPECT_EQ(resolve_key("acme", 5, "rooms/abc/a.png").error().message, wrong_place);
+    EXPECT_EQ(resolve_key("acme", 5, "rooms/0/a.png").error().message, wrong_place);
+    EXPECT_EQ(resolve_key("acme", 5, "rooms/12").error().message, wrong_place);
+    for (const char* bad : {"rooms/1/../2/a.png", "rooms/1/a\\b", "rooms/1//a", "rooms/1/a\tb"}) {
+        EXPECT_EQ(resolve_key("acme", 5, bad).error().message, "object_key is invalid") << bad;
+    }
+    EXPECT_EQ(resolve_key("acme", 5, "rooms/1/" + std::string(600, 'a')).error().message,
+              "object_key is invalid");
+}
+
+TEST(FilesModel, ThumbnailKeysFollowTheSeed) {
+    EXPECT_EQ(thumbnail_key_for("tenants/d/rooms/1/image.png"),
+              "tenants/d/rooms/1/image_thumb.jpg");
+    EXPECT_EQ(thumbnail_key_for("tenants/d/rooms/1/archive.tar.gz"),
+              "tenants/d/rooms/1/archive.tar_thumb.jpg");
+    EXPECT_EQ(thumbnail_key_for("tenants/d/rooms/1/noext"), "tenants/d/rooms/1/noext_thumb.jpg");
+    EXPECT_EQ(thumbnail_key_for("tenants/d/rooms/v1.2/noext"),
+              "tenants/d/rooms/v1.2/noext_thumb.jpg");
+}
+
+}  // namespace
+}  // namespace msg::files

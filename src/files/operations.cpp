@@ -1,0 +1,72 @@
+#include "files/operations.hpp"
+
+namespace msg::files {
+
+namespace {
+
+#define MSG_FILE_COLUMNS                                                                         \
+    "tenant_id, id, room_id, uploader_id, object_key, content_type, size_bytes, thumbnail_key, " \
+    "original_name, created_at"
+
+FileObject file_from(const pg::Rows& rows, int i) {
+    return FileObject{rows.string(i, 0), rows.int64(i, 1),  rows.int64(i, 2), rows.int64(i, 3),
+                      rows.string(i, 4), rows.string(i, 5), rows.int64(i, 6), rows.string(i, 7),
+                      rows.string(i, 8), rows.time(i, 9)};
+}
+
+// Membership in the statement: a file can only be registered into a room of the uploader.
+constexpr std::string_view kRegister =
+    "INSERT INTO files (tenant_id, room_id, uploader_id, object_key, content_type, size_bytes,"
+    "   thumbnail_key, original_name)"
+    " SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM room_members"
+    "   WHERE tenant_id = $1 AND room_id = $2 AND user_id = $3)"
+    " ON CONFLICT (tenant_id, object_key) DO NOTHING"
+    " RETURNING " MSG_FILE_COLUMNS;
+constexpr std::string_view kRegisteredOrMember =
+    "SELECT EXISTS (SELECT 1 FROM files WHERE tenant_id = $1 AND object_key = $2),"
+    " EXISTS (SELECT 1 FROM room_members WHERE tenant_id = $1 AND room_id = $3 AND user_id = $4)";
+
+constexpr std::string_view kCanDownload =
+    "SELECT EXISTS (SELECT 1 FROM files f JOIN room_members m ON m.tenant_id = f.tenant_id"
+    "   AND m.room_id = f.room_id AND m.user_id = $3"
+    "   WHERE f.tenant_id = $1 AND f.object_key = $2)"
+    " OR EXISTS (SELECT 1 FROM note_files nf JOIN notes n ON n.tenant_id = nf.tenant_id"
+    "   AND n.id = nf.note_id"
+    "   WHERE nf.tenant_id = $1"
+    "     AND (nf.object_key = $2 OR 'tenants/' || $1 || '/' || ltrim(nf.object_key, '/') = $2)"
+    "     AND (n.sender_id = $3 OR EXISTS (SELECT 1 FROM note_recipients r"
+    "          WHERE r.tenant_id = n.tenant_id AND r.note_id = n.id AND r.user_id = $3)))";
+
+constexpr std::string_view kListRoom =
+    "SELECT " MSG_FILE_COLUMNS
+    " FROM files WHERE tenant_id = $1 AND room_id = $2 AND ($3::bigint IS NULL OR id < $3)"
+    " ORDER BY id DESC LIMIT $4";
+
+}  // namespace
+
+core::Task<core::Result<RegisterFile::Response>> RegisterFile::run(pg::Connection& c,
+                                                                   const Request& r) {
+    auto rows = co_await c.query(kRegister, r.tenant_id, r.room_id, r.uploader_id, r.object_key,
+                                 r.content_type, r.size_bytes, r.thumbnail_key, r.original_name);
+    if (!rows.empty()) co_return file_from(rows, 0);
+    auto why =
+        co_await c.query(kRegisteredOrMember, r.tenant_id, r.object_key, r.room_id, r.uploader_id);
+    if (!why.boolean(0, 1)) co_return core::forbidden("room access denied");
+    co_return core::conflict("file is already registered");
+}
+
+core::Task<core::Result<CanDownload::Response>> CanDownload::run(pg::Connection& c,
+                                                                 const Request& r) {
+    auto rows = co_await c.query(kCanDownload, r.tenant_id, r.object_key, r.user_id);
+    co_return Response{rows.boolean(0, 0)};
+}
+
+core::Task<core::Result<ListRoomFiles::Response>> ListRoomFiles::run(pg::Connection& c,
+                                                                     const Request& r) {
+    auto rows = co_await c.query(kListRoom, r.tenant_id, r.room_id, r.before_id, r.limit);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) out.items.push_back(file_from(rows, i));
+    co_return out;
+}
+
+}  // namespace msg::files

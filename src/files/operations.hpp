@@ -1,0 +1,74 @@
+#pragma once
+
+#include <boost/describe/class.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/task.hpp"
+#include "files/model.hpp"
+#include "storage/pg/connection.hpp"
+
+namespace msg::files {
+
+/// 409 `file is already registered` for a key registered before; 403 `room access denied`
+/// unless the uploader is a member of the room (checked in the same statement).
+struct RegisterFile {
+    static constexpr std::string_view kName = "files/register";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t uploader_id = 0;
+        std::string object_key;
+        std::string content_type;
+        std::int64_t size_bytes = 0;
+        std::string thumbnail_key;
+        std::string original_name;
+    };
+    using Response = FileObject;
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(RegisterFile::Request, (),
+                      (tenant_id, room_id, uploader_id, object_key, content_type, size_bytes,
+                       thumbnail_key, original_name))
+
+/// May `user_id` read the stored key? A registered file of a room they are in, or a file of a
+/// note they sent or received. Unknown and forbidden look the same (`allowed = false`).
+struct CanDownload {
+    static constexpr std::string_view kName = "files/can-download";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::string object_key;  // stored form
+    };
+    struct Response {
+        bool allowed = false;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(CanDownload::Request, (), (tenant_id, user_id, object_key))
+BOOST_DESCRIBE_STRUCT(CanDownload::Response, (), (allowed))
+
+/// A room's registered files, newest first, below `before_id`.
+struct ListRoomFiles {
+    static constexpr std::string_view kName = "files/list-room";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::optional<std::int64_t> before_id;
+        int limit = 50;
+    };
+    struct Response {
+        std::vector<FileObject> items;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ListRoomFiles::Request, (), (tenant_id, room_id, before_id, limit))
+BOOST_DESCRIBE_STRUCT(ListRoomFiles::Response, (), (items))
+
+}  // namespace msg::files

@@ -1,0 +1,81 @@
+#include "files/service.hpp"
+
+#include "chat/service.hpp"
+#include "core/base64url.hpp"
+#include "core/time.hpp"
+#include "data/executor.hpp"
+
+namespace msg::files {
+
+using core::Result;
+using core::Task;
+
+FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat)
+    : db_(db), store_(store), chat_(chat) {}
+
+Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::Principal& caller,
+                                                                   std::string key) {
+    auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
+    if (!resolved) co_return resolved.error();
+    if (resolved->room_id) {
+        auto member = co_await chat_.require_member(caller, *resolved->room_id);
+        if (!member) co_return member.error();
+    }
+    const auto url = store_.presign_put(resolved->stored, kUrlTtl);
+    co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
+}
+
+Task<Result<FilesService::Presigned>> FilesService::presign_download(const core::Principal& caller,
+                                                                     std::string key) {
+    auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
+    if (!resolved) co_return resolved.error();
+    CanDownload::Request req{caller.tenant_id, caller.user_id, resolved->stored};
+    auto allowed = co_await db_.run<CanDownload>(std::move(req));
+    if (!allowed) co_return allowed.error();
+    if (!allowed->allowed) co_return core::not_found("file not found");
+    const auto url = store_.presign_get(resolved->stored, kUrlTtl);
+    co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
+}
+
+Task<Result<FileObject>> FilesService::register_file(const core::Principal& caller,
+                                                     Registration in) {
+    auto resolved = resolve_key(caller.tenant_id, caller.user_id, in.object_key);
+    if (!resolved) co_return resolved.error();
+    if (resolved->room_id != in.room_id) {
+        co_return core::invalid("object_key must be under rooms/<room_id>/");
+    }
+    auto member = co_await chat_.require_member(caller, in.room_id);
+    if (!member) co_return member.error();
+    const std::string stored = resolved->stored;
+    auto size = co_await store_.size(stored);
+    if (!size) co_return core::invalid("object does not exist");
+    if (*size != in.size_bytes) co_return core::invalid("size_bytes does not match the object");
+    RegisterFile::Request req{
+        caller.tenant_id, in.room_id, caller.user_id,  stored, in.content_type,
+        in.size_bytes,    "",         in.original_name};
+    co_return co_await db_.run<RegisterFile>(std::move(req));
+}
+
+Task<Result<FilesService::FilePage>> FilesService::room_files(const core::Principal& caller,
+                                                              std::int64_t room_id, int limit,
+                                                              std::optional<std::string> cursor) {
+    auto member = co_await chat_.require_member(caller, room_id);
+    if (!member) co_return member.error();
+    ListRoomFiles::Request req{caller.tenant_id, room_id, std::nullopt, limit + 1};
+    if (cursor) {
+        auto c = core::decode_cursor(*cursor);
+        if (!c) co_return core::invalid("cursor is invalid");
+        req.before_id = c->id;
+    }
+    auto r = co_await db_.run<ListRoomFiles>(std::move(req));
+    if (!r) co_return r.error();
+    FilePage page;
+    page.items = std::move(r->items);
+    if (page.items.size() > static_cast<std::size_t>(limit)) {
+        page.items.resize(static_cast<std::size_t>(limit));
+        page.next_cursor = core::encode_cursor({0, page.items.back().id});
+    }
+    co_return page;
+}
+
+}  // namespace msg::files

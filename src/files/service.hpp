@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "blob/blob_store.hpp"
+#include "core/http.hpp"
+#include "files/operations.hpp"
+
+namespace msg::data {
+class Executor;
+}
+namespace msg::chat {
+class ChatService;
+}
+
+namespace msg::files {
+
+/// Presigned transfer, registration and room file lists (API.md "Files"). Every key goes
+/// through resolve_key(); rooms are checked for membership.
+class FilesService {
+  public:
+    FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat);
+
+    struct Presigned {
+        std::string url;
+        std::string object_key;  // the stored key
+        std::string expires_at;  // RFC 3339
+    };
+    core::Task<core::Result<Presigned>> presign_upload(const core::Principal& caller,
+                                                       std::string key);
+    /// 404 `file not found` for a key the caller may not read, whether or not it exists.
+    core::Task<core::Result<Presigned>> presign_download(const core::Principal& caller,
+                                                         std::string key);
+
+    struct Registration {
+        std::int64_t room_id = 0;
+        std::string object_key, content_type, original_name;
+        std::int64_t size_bytes = 0;
+    };
+    /// The object must exist with exactly `size_bytes`; the key must be under the room.
+    core::Task<core::Result<FileObject>> register_file(const core::Principal& caller,
+                                                       Registration in);
+
+    struct FilePage {
+        std::vector<FileObject> items;
+        std::optional<std::string> next_cursor;
+    };
+    core::Task<core::Result<FilePage>> room_files(const core::Principal& caller,
+                                                  std::int64_t room_id, int limit,
+                                                  std::optional<std::string> cursor);
+
+    static constexpr std::chrono::seconds kUrlTtl{900};  // the seed's 15 minutes
+
+  private:
+    data::Executor& db_;
+    blob::BlobStore& store_;
+    chat::ChatService& chat_;
+};
+
+}  // namespace msg::files

@@ -1,0 +1,161 @@
+"""Files on the S3 backend (s3rver, started by scripts/test.sh): presign → PUT → register →
+list → presign-download → GET, with membership, tenant isolation, path rules, size checks and
+bad input refused. (The local backend's /blobs routes and thumbnails are not built yet.)"""
+import http.client
+import os
+import secrets
+import unittest
+import urllib.parse
+
+from .harness import ServerTestCase
+
+S3 = os.environ.get("MSG_TEST_S3_ENDPOINT", "")
+
+
+def transfer(method, url, body=None):
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request(method, u.path + "?" + u.query, body=body,
+                     headers={"Content-Type": "application/octet-stream"} if body else {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+class FilesTest(ServerTestCase):
+    server_env = {
+        "MINIO_ENDPOINT": urllib.parse.urlsplit(S3).netloc if S3 else "",
+        "MINIO_ACCESS_KEY": "S3RVER",
+        "MINIO_SECRET_KEY": "S3RVER",
+        "MINIO_BUCKET": "files-" + secrets.token_hex(4),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        if not S3:
+            raise RuntimeError("MSG_TEST_S3_ENDPOINT must be set (run through scripts/test.sh)")
+        super().setUpClass()
+        s = cls.server
+        admin = s.admin_token()
+        cls.ids, cls.tokens = {}, {}
+        for name in ("alice", "bob", "mallory"):
+            cls.ids[name] = s.create_user(admin, f"{name}@example.com")
+            cls.tokens[name] = s.login(f"{name}@example.com", "password-1")
+        cls.room = s.post("/api/v1/rooms", {"name": "ops", "member_ids": [cls.ids["bob"]]},
+                          cls.tokens["alice"]).json["id"]
+        s.create_tenant(admin, "other")
+        seeded = s.run_command("seed-admin", {"TENANT_ID": "other",
+                                              "ADMIN_EMAIL": "admin@other.example"})
+        assert seeded.returncode == 0, seeded.stderr
+        cls.tokens["other"] = s.login("admin@other.example", "admin-pass-123", tenant="other")
+
+    def post(self, path, body, who):
+        return self.server.post(path, body, self.tokens[who])
+
+    def upload(self, key, data, who="alice"):
+        r = self.post("/api/v1/files/presign-upload", {"object_key": key}, who)
+        self.assertStatus(r, 200)
+        status, _ = transfer("PUT", r.json["url"], data)
+        self.assertEqual(status, 200)
+        return r.json
+
+    def test_round_trip(self):
+        data = os.urandom(50_000)
+        key = f"rooms/{self.room}/사진 (1).png"
+        presigned = self.upload(key, data)
+        self.assertEqual(presigned["object_key"], f"tenants/default/{key}")
+        self.assertTrue(presigned["expires_at"].endswith("Z"))
+        body = {"room_id": str(self.room), "object_key": key, "content_type": "image/png",
+                "original_name": "사진 (1).png", "size_bytes": len(data)}
+        r = self.post("/api/v1/files/register", body, "alice")
+        self.assertStatus(r, 201)
+        f = r.json
+        self.assertEqual((f["room_id"], f["uploader_id"], f["object_key"], f["size_bytes"]),
+                         (self.room, self.ids["alice"], f"tenants/default/{key}", len(data)))
+        self.assertEqual(f["tenant_id"], "default")
+        self.assertStatus(self.post("/api/v1/files/register", body, "alice"), 409,
+                          "file is already registered")
+        listed = self.server.get(f"/api/v1/rooms/{self.room}/files", self.tokens["bob"])
+        self.assertStatus(listed, 200)
+        self.assertIn(f["id"], [x["id"] for x in listed.json["items"]])
+        # Bob (a member) downloads with the stored key or the client key.
+        for k in (key, f"tenants/default/{key}"):
+            d = self.post("/api/v1/files/presign-download", {"object_key": k}, "bob")
+            self.assertStatus(d, 200)
+            status, got = transfer("GET", d.json["url"])
+            self.assertEqual((status, got), (200, data))
+
+    def test_size_and_existence_are_checked(self):
+        key = f"rooms/{self.room}/sized.bin"
+        self.upload(key, b"x" * 100)
+        base = {"room_id": self.room, "object_key": key, "content_type": "application/pdf",
+                "original_name": "sized.bin"}
+        self.assertStatus(self.post("/api/v1/files/register", dict(base, size_bytes=99), "alice"),
+                          400, "size_bytes does not match the object")
+        self.assertStatus(self.post("/api/v1/files/register",
+                                    dict(base, object_key=f"rooms/{self.room}/never.bin",
+                                         size_bytes=1), "alice"), 400, "object does not exist")
+        self.assertStatus(self.post("/api/v1/files/register",
+                                    dict(base, room_id=self.room + 1000, size_bytes=100), "alice"),
+                          400, "object_key must be under rooms/<room_id>/")
+
+    def test_outsiders_and_other_tenants_are_refused(self):
+        key = f"rooms/{self.room}/secret.txt"
+        self.upload(key, b"secret")
+        self.assertStatus(self.post("/api/v1/files/register",
+                                    {"room_id": self.room, "object_key": key,
+                                     "content_type": "text/plain", "original_name": "s.txt",
+                                     "size_bytes": 6}, "alice"), 201)
+        self.assertStatus(self.post("/api/v1/files/presign-upload", {"object_key": key},
+                                    "mallory"), 403, "room access denied")
+        self.assertStatus(self.post("/api/v1/files/presign-download", {"object_key": key},
+                                    "mallory"), 404, "file not found")
+        self.assertStatus(self.server.get(f"/api/v1/rooms/{self.room}/files",
+                                          self.tokens["mallory"]), 403)
+        # Another tenant's key space: the same client key means their own (absent) file, and
+        # naming ours explicitly does not escape their prefix.
+        self.assertStatus(self.post("/api/v1/files/presign-download", {"object_key": key},
+                                    "other"), 404, "file not found")
+        self.assertStatus(self.post("/api/v1/files/presign-download",
+                                    {"object_key": f"tenants/default/{key}"}, "other"), 400)
+        # Unregistered objects are not downloadable either, even by the uploader.
+        self.upload(f"rooms/{self.room}/unregistered.txt", b"u")
+        self.assertStatus(self.post("/api/v1/files/presign-download",
+                                    {"object_key": f"rooms/{self.room}/unregistered.txt"},
+                                    "alice"), 404)
+
+    def test_key_rules(self):
+        me = self.ids["alice"]
+        ok = self.post("/api/v1/files/presign-upload", {"object_key": f"users/{me}/avatar.jpg"},
+                       "alice")
+        self.assertStatus(ok, 200)
+        self.assertStatus(self.post("/api/v1/files/presign-upload", {"object_key": "notes/x.pdf"},
+                                    "alice"), 200)
+        for key, error in ((f"rooms/{self.room}/../1/a.png", "object_key is invalid"),
+                           ("rooms/1/a\\b.png", "object_key is invalid"),
+                           (f"rooms/{self.room}/" + "a" * 600, None),
+                           (f"users/{self.ids['bob']}/x.jpg",
+                            "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/"),
+                           ("elsewhere/x", None), ("", "object_key is required")):
+            r = self.post("/api/v1/files/presign-upload", {"object_key": key}, "alice")
+            self.assertStatus(r, 400, error)
+
+    def test_bad_input(self):
+        for path, body in (("/api/v1/files/register", {"object_key": "rooms/1/a"}),
+                           ("/api/v1/files/register", {"room_id": self.room, "object_key":
+                                                       f"rooms/{self.room}/a", "content_type": "x",
+                                                       "original_name": "a", "size_bytes": 0}),
+                           ("/api/v1/files/presign-download", {}),
+                           ("/api/v1/files/presign-upload", {"object_key": 5})):
+            self.assertStatus(self.post(path, body, "alice"), 400)
+        r = self.server.request("POST", "/api/v1/files/register", raw=b"{nope",
+                                token=self.tokens["alice"])
+        self.assertStatus(r, 400)
+        self.assertStatus(self.server.get(f"/api/v1/rooms/{self.room}/files?cursor=%%%",
+                                          self.tokens["alice"]), 400, "cursor is invalid")
+
+
+if __name__ == "__main__":
+    unittest.main()
