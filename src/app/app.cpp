@@ -383,7 +383,7 @@ int run_server(const Config& config, const Role& role) {
             log->error("blob store unavailable error=\"{}\"", e.what());
             return 2;
         }
-        files_service = std::make_unique<files::FilesService>(db, *blobs, chat_service);
+        files_service = std::make_unique<files::FilesService>(db, *blobs, chat_service, blocking);
     } else if (role.name == "fileman") {
         std::fprintf(stderr,
                      "role fileman needs MINIO_ENDPOINT (the local blob store comes later)\n");

@@ -29,7 +29,7 @@ constexpr std::string_view kRegisteredOrMember =
 constexpr std::string_view kCanDownload =
     "SELECT EXISTS (SELECT 1 FROM files f JOIN room_members m ON m.tenant_id = f.tenant_id"
     "   AND m.room_id = f.room_id AND m.user_id = $3"
-    "   WHERE f.tenant_id = $1 AND f.object_key = $2)"
+    "   WHERE f.tenant_id = $1 AND (f.object_key = $2 OR f.thumbnail_key = $2))"
     " OR EXISTS (SELECT 1 FROM note_files nf JOIN notes n ON n.tenant_id = nf.tenant_id"
     "   AND n.id = nf.note_id"
     "   WHERE nf.tenant_id = $1"

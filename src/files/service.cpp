@@ -2,16 +2,42 @@
 
 #include "chat/service.hpp"
 #include "core/base64url.hpp"
+#include "core/blocking.hpp"
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "data/executor.hpp"
+#include "media/thumbnailer.hpp"
 
 namespace msg::files {
 
 using core::Result;
 using core::Task;
 
-FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat)
-    : db_(db), store_(store), chat_(chat) {}
+FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat,
+                           core::BlockingPool& blocking)
+    : db_(db), store_(store), chat_(chat), blocking_(blocking) {}
+
+Task<std::string> FilesService::thumbnail(const std::string& key) {
+    const media::ThumbnailLimits limits;
+    std::string thumb_key = thumbnail_key_for(key);
+    try {
+        auto image = co_await store_.get(key, limits.max_input_bytes);
+        if (!image) co_return std::string();
+        core::Result<std::string> jpeg = core::invalid("not made");
+        co_await blocking_.run([&] { jpeg = media::make_thumbnail(*image, limits); });
+        if (!jpeg) {
+            core::logger("files")->info("no thumbnail key=\"{}\" reason=\"{}\"", key,
+                                        jpeg.error().message);
+            co_return std::string();
+        }
+        const std::string type = "image/jpeg";
+        co_await store_.put(thumb_key, type, *jpeg);
+    } catch (const std::exception& e) {
+        core::logger("files")->warn("thumbnail failed key=\"{}\" error=\"{}\"", key, e.what());
+        co_return std::string();
+    }
+    co_return thumb_key;
+}
 
 Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::Principal& caller,
                                                                    std::string key) {
@@ -50,9 +76,10 @@ Task<Result<FileObject>> FilesService::register_file(const core::Principal& call
     auto size = co_await store_.size(stored);
     if (!size) co_return core::invalid("object does not exist");
     if (*size != in.size_bytes) co_return core::invalid("size_bytes does not match the object");
-    RegisterFile::Request req{
-        caller.tenant_id, in.room_id, caller.user_id,  stored, in.content_type,
-        in.size_bytes,    "",         in.original_name};
+    std::string thumb;
+    if (in.content_type.starts_with("image/")) thumb = co_await thumbnail(stored);
+    RegisterFile::Request req{caller.tenant_id, in.room_id,    caller.user_id,   stored,
+                              in.content_type,  in.size_bytes, std::move(thumb), in.original_name};
     co_return co_await db_.run<RegisterFile>(std::move(req));
 }
 

@@ -14,6 +14,9 @@ class Executor;
 namespace msg::chat {
 class ChatService;
 }
+namespace msg::core {
+class BlockingPool;
+}
 
 namespace msg::files {
 
@@ -21,7 +24,8 @@ namespace msg::files {
 /// through resolve_key(); rooms are checked for membership.
 class FilesService {
   public:
-    FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat);
+    FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat,
+                 core::BlockingPool& blocking);
 
     struct Presigned {
         std::string url;
@@ -54,9 +58,14 @@ class FilesService {
     static constexpr std::chrono::seconds kUrlTtl{900};  // the seed's 15 minutes
 
   private:
+    /// The thumbnail of an image object, or "" (not an image, too large, a bomb, a decoder or
+    /// store failure — logged, never an error of the registration).
+    core::Task<std::string> thumbnail(const std::string& key);
+
     data::Executor& db_;
     blob::BlobStore& store_;
     chat::ChatService& chat_;
+    core::BlockingPool& blocking_;
 };
 
 }  // namespace msg::files

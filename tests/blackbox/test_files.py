@@ -1,15 +1,31 @@
 """Files on the S3 backend (s3rver, started by scripts/test.sh): presign → PUT → register →
 list → presign-download → GET, with membership, tenant isolation, path rules, size checks and
-bad input refused. (The local backend's /blobs routes and thumbnails are not built yet.)"""
+bad input refused; thumbnails of images, refused decompression bombs. (The local backend's
+/blobs routes are not built yet.)"""
 import http.client
 import os
 import secrets
+import struct
 import unittest
 import urllib.parse
+import zlib
 
 from .harness import ServerTestCase
 
 S3 = os.environ.get("MSG_TEST_S3_ENDPOINT", "")
+
+
+def png(width, height, claimed=None):
+    """A grey gradient PNG (pure Python); `claimed` overrides the header's size (a bomb)."""
+    rows = b"".join(b"\x00" + bytes((x * 255 // max(1, width - 1)) for x in range(width))
+                    for _ in range(height))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    w, h = claimed or (width, height)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def transfer(method, url, body=None):
@@ -86,6 +102,47 @@ class FilesTest(ServerTestCase):
             self.assertStatus(d, 200)
             status, got = transfer("GET", d.json["url"])
             self.assertEqual((status, got), (200, data))
+
+    def register(self, name, data, content_type):
+        key = f"rooms/{self.room}/{name}"
+        self.upload(key, data)
+        r = self.post("/api/v1/files/register",
+                      {"room_id": self.room, "object_key": key, "content_type": content_type,
+                       "original_name": name, "size_bytes": len(data)}, "alice")
+        self.assertStatus(r, 201)
+        return r.json
+
+    def test_images_get_a_thumbnail(self):
+        f = self.register("그림.png", png(900, 300), "image/png")
+        self.assertEqual(f["thumbnail_key"], f"tenants/default/rooms/{self.room}/그림_thumb.jpg")
+        d = self.post("/api/v1/files/presign-download", {"object_key": f["thumbnail_key"]}, "bob")
+        self.assertStatus(d, 200)
+        status, jpeg = transfer("GET", d.json["url"])
+        self.assertEqual(status, 200)
+        self.assertEqual(jpeg[:3], b"\xff\xd8\xff")  # a JPEG
+        # Its size, from the SOF0/SOF2 marker: 320 x 320.
+        i = 2
+        while i < len(jpeg):
+            marker, length = jpeg[i + 1], struct.unpack(">H", jpeg[i + 2:i + 4])[0]
+            if marker in (0xC0, 0xC2):
+                self.assertEqual(struct.unpack(">HH", jpeg[i + 5:i + 9]), (320, 320))
+                break
+            i += 2 + length
+        else:
+            self.fail("no SOF marker")
+        self.assertStatus(self.post("/api/v1/files/presign-download",
+                                    {"object_key": f["thumbnail_key"]}, "mallory"), 404)
+
+    def test_bad_images_are_registered_without_thumbnail(self):
+        # Not an image despite its type, and a decompression bomb (a 2x2 PNG whose header
+        # claims 60000x60000): both refused by the thumbnailer, the file itself registered.
+        for name, data in (("fake.jpg", b"this is not a jpeg at all" * 10),
+                           ("bomb.png", png(2, 2, claimed=(60000, 60000)))):
+            f = self.register(name, data, "image/jpeg" if name.endswith("jpg") else "image/png")
+            self.assertEqual(f["thumbnail_key"], "", name)
+        self.assertIn("no thumbnail", self.server.log())
+        # A non-image type is not even tried.
+        self.assertEqual(self.register("notes.txt", b"plain", "text/plain")["thumbnail_key"], "")
 
     def test_size_and_existence_are_checked(self):
         key = f"rooms/{self.room}/sized.bin"
