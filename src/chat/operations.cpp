@@ -114,6 +114,12 @@ constexpr std::string_view kSearch =
     "   AND ($4::bigint IS NULL OR m.id < $4)"
     " ORDER BY m.id DESC LIMIT $5";
 
+constexpr std::string_view kRoomFilesExist =
+    "SELECT EXISTS (SELECT 1 FROM room_members WHERE tenant_id = $1 AND room_id = $2"
+    "   AND user_id = $3),"
+    " (SELECT count(*) FROM files WHERE tenant_id = $1 AND room_id = $2"
+    "   AND id = ANY($4::bigint[]))";
+
 // All tenants: the backfill is an operator command.
 constexpr std::string_view kUnindexed =
     "SELECT id, body FROM messages WHERE id > $1 AND search_tokens IS NULL ORDER BY id LIMIT $2";
@@ -288,6 +294,13 @@ core::Task<core::Result<SearchMessages::Response>> SearchMessages::run(pg::Conne
         co_await c.query_replanned(kSearch, r.tenant_id, room_param, r.tsquery, below, rest);
     add_rows(older);
     co_return out;
+}
+
+core::Task<core::Result<RoomFilesExist::Response>> RoomFilesExist::run(pg::Connection& c,
+                                                                       const Request& r) {
+    const auto ids = pg::param(r.file_ids);
+    auto rows = co_await c.query(kRoomFilesExist, r.tenant_id, r.room_id, r.user_id, ids);
+    co_return Response{rows.boolean(0, 0), rows.int64(0, 1)};
 }
 
 core::Task<core::Result<UnindexedMessages::Response>> UnindexedMessages::run(pg::Connection& c,

@@ -95,6 +95,26 @@ BOOST_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
 
 /// Candidates for a message search: messages of the caller's rooms whose search_tokens match
 /// the tsquery, newest first (by id). The service verifies each against the query terms.
+/// For a send with attachments: is the sender a member, and how many of `file_ids` are
+/// registered files of the room (migration 006).
+struct RoomFilesExist {
+    static constexpr std::string_view kName = "messages/files-exist";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t user_id = 0;
+        std::vector<std::int64_t> file_ids;
+    };
+    struct Response {
+        bool member = false;
+        std::int64_t found = 0;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(RoomFilesExist::Request, (), (tenant_id, room_id, user_id, file_ids))
+BOOST_DESCRIBE_STRUCT(RoomFilesExist::Response, (), (member, found))
+
 struct SearchMessages {
     static constexpr std::string_view kName = "messages/search";
     static constexpr bool kReadOnly = true;

@@ -112,6 +112,17 @@ Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& cal
     if (int wait = sends_.acquire(caller.tenant_id + ":" + std::to_string(caller.user_id))) {
         co_return core::Error{core::ErrorCode::too_many_requests, "too many requests", wait};
     }
+    if (!in.attachments.file_ids.empty()) {
+        // Attachments must be registered files of this room (file_ids are de-duplicated).
+        RoomFilesExist::Request check{caller.tenant_id, room_id, caller.user_id,
+                                      in.attachments.file_ids};
+        auto files = co_await db_.run<RoomFilesExist>(std::move(check));
+        if (!files) co_return files.error();
+        if (!files->member) co_return core::forbidden("room access denied");
+        if (files->found != static_cast<std::int64_t>(in.attachments.file_ids.size())) {
+            co_return core::invalid("file_ids must be registered files of this room");
+        }
+    }
     std::string meta = make_meta_json(in.attachments);
     auto tokens = search::index_tokens(in.body);
     auto r = co_await db_.run<SendMessage>(caller.tenant_id, room_id, caller.user_id,

@@ -129,6 +129,24 @@ class Server:
         psql(ADMIN_DSN, f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def sql(self, statement):
+        """Runs SQL on this server's database; the rows as lists of strings."""
+        out = subprocess.run(["psql", f"{ADMIN_DSN} dbname={self.db}", "-v", "ON_ERROR_STOP=1",
+                              "-qAtF", "\t", "-c", statement], check=True, capture_output=True,
+                             text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def register_files(self, room_id, uploader_id, count, tenant="default"):
+        """Registered file rows straight in SQL (servers without a blob store); their ids."""
+        rows = self.sql(
+            "INSERT INTO files (tenant_id, room_id, uploader_id, object_key, content_type,"
+            " size_bytes, original_name)"
+            f" SELECT '{tenant}', {int(room_id)}, {int(uploader_id)},"
+            f" 'tenants/{tenant}/rooms/{int(room_id)}/f' || g || '-' || md5(random()::text),"
+            " 'application/octet-stream', 1, 'f' || g"
+            f" FROM generate_series(1, {int(count)}) g RETURNING id")
+        return [int(r[0]) for r in rows]
+
     def log(self):
         return "".join(self.lines)
 

@@ -79,8 +79,10 @@ class ChatRestTest(ServerTestCase):
         self.assertStatus(emoji, 201)
         self.assertEqual(emoji.json["seq"], 2)
         self.assertEqual(emoji.json["emojis"], ["😀"])
-        files = self.send(room, body="see @김철수", file_id=7, file_ids=["7", 8])
-        self.assertEqual(files.json["file_ids"], [7, 8])
+        f1, f2 = s.register_files(room, self.ids["alice"], 2)
+        files = self.send(room, body="see @김철수", file_id=f1, file_ids=[str(f1), f2])
+        self.assertStatus(files, 201)
+        self.assertEqual(files.json["file_ids"], [f1, f2])
         self.assertEqual(files.json["mentions"], ["김철수"])
         for i in range(4, 8):
             self.assertEqual(self.send(room, body=f"m{i}").json["seq"], i)
@@ -109,6 +111,14 @@ class ChatRestTest(ServerTestCase):
                           "emojis must be an array of strings")
         self.assertStatus(self.send(room, body="x", file_ids=list(range(1, 30))), 400,
                           "file_ids has too many items")
+        # Attachments must be registered files of this very room.
+        other = self.room()
+        (elsewhere,) = self.server.register_files(other, self.ids["alice"], 1)
+        (here,) = self.server.register_files(room, self.ids["alice"], 1)
+        for ids in ([elsewhere], [here, 99999999], [99999999]):
+            self.assertStatus(self.send(room, body="x", file_ids=ids), 400,
+                              "file_ids must be registered files of this room")
+        self.assertStatus(self.send(room, body="", file_ids=[here]), 201)
 
     def test_read_state(self):
         s = self.server

@@ -293,6 +293,8 @@ class SeedBrowserExampleTest(ServerTestCase):
                                         "member_ids": []}, token, headers=page)
         self.assertEqual(room.status, 201, room)
         room_id = room.json["id"]
+        me = s.get("/api/v1/users/me", token).json["id"]
+        file_ids = s.register_files(room_id, me, 2)
 
         async def scenario():
             url = f"ws://127.0.0.1:{s.port}/ws?room_id={room_id}&access_token={token}"
@@ -300,10 +302,10 @@ class SeedBrowserExampleTest(ServerTestCase):
                 client = Client(ws)
                 await client.send({"type": "message", "payload": {
                     "client_msg_id": "5b0f7e3c-2d1f-4c57-9a51-7d7c3a1b2c3d",
-                    "body": "hello realtime with files", "file_ids": [1, 2], "emojis": []}})
+                    "body": "hello realtime with files", "file_ids": file_ids, "emojis": []}})
                 event = await client.next("message")
                 self.assertEqual(event["payload"]["body"], "hello realtime with files")
-                self.assertEqual(event["payload"]["file_ids"], [1, 2])
+                self.assertEqual(event["payload"]["file_ids"], file_ids)
                 self.assertEqual(event["room_id"], room_id)
         asyncio.run(asyncio.wait_for(scenario(), 30))
 
