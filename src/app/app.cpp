@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -19,7 +20,10 @@
 #include "app/vectors.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "blob/local_routes.hpp"
+#include "blob/local_store.hpp"
 #include "blob/s3_store.hpp"
+#include "blob/sigv4.hpp"
 #include "bus/inproc_bus.hpp"
 #include "chat/operations.hpp"
 #include "chat/realtime.hpp"
@@ -363,12 +367,25 @@ int run_server(const Config& config, const Role& role) {
         chat_service.set_relevance_scorer(remote.get());
     }
 
-    // Files: the S3 API when MINIO_ENDPOINT is set. (The local store's /blobs routes are not
-    // built yet, so without MINIO_ENDPOINT the files routes are not mounted.)
+    // Files: the S3 API when MINIO_ENDPOINT is set, else local disk under DATA_DIR/blobs with
+    // its streamed /blobs routes on this server.
     transport::BeastHttpClient blob_http;
     std::unique_ptr<blob::BlobStore> blobs;
+    blob::LocalBlobStore* local_blobs = nullptr;
     std::unique_ptr<files::FilesService> files_service;
-    if (role.has(RouteGroup::files) && !config.minio_endpoint.empty()) {
+    if (role.has(RouteGroup::files) && config.minio_endpoint.empty()) {
+        blob::LocalBlobStore::Options o;
+        o.dir = std::filesystem::path(config.data_dir) / "blobs";
+        o.public_base_url = config.public_base_url;
+        // URL signatures use a key derived from JWT_SECRET: no extra secret to configure.
+        o.secret = blob::hmac_sha256_hex(config.jwt_secret, "msg_server blob urls");
+        auto local = std::make_unique<blob::LocalBlobStore>(blocking, clock, std::move(o));
+        local_blobs = local.get();
+        blobs = std::move(local);
+        asio::io_context once;
+        run_once(once, blobs->ensure());
+        files_service = std::make_unique<files::FilesService>(db, *blobs, chat_service, blocking);
+    } else if (role.has(RouteGroup::files)) {
         const std::string scheme = config.minio_use_ssl ? "https://" : "http://";
         blob::S3BlobStore::Options o;
         o.endpoint = scheme + config.minio_endpoint;
@@ -384,10 +401,6 @@ int run_server(const Config& config, const Role& role) {
             return 2;
         }
         files_service = std::make_unique<files::FilesService>(db, *blobs, chat_service, blocking);
-    } else if (role.name == "fileman") {
-        std::fprintf(stderr,
-                     "role fileman needs MINIO_ENDPOINT (the local blob store comes later)\n");
-        return 2;
     }
 
     transport::Router router;
@@ -435,6 +448,10 @@ int run_server(const Config& config, const Role& role) {
     server_options.ws_ping_interval = std::chrono::seconds(config.ws_ping_interval_s);
     server_options.ws_idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
     transport::HttpServer server(context_ptrs, pipeline, server_options);
+    if (local_blobs) {
+        server.add_stream_route(
+            blob::local_blob_route(*local_blobs, blocking, config.max_upload_bytes));
+    }
     chat::RoomHub hub(bus, io);
     for (auto group : role.groups) {
         std::vector<core::WsRoute> sockets;

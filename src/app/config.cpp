@@ -134,6 +134,8 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.string("EMBEDDING_API_KEY", c.embedding_api_key);
     r.string("VECTORMAN_ENDPOINT", c.vectorman_endpoint);
     r.integer("FILEMAN_PORT", c.fileman_port, 0, 65535);
+    r.string("PUBLIC_BASE_URL", c.public_base_url);
+    r.integer("MAX_UPLOAD_BYTES", c.max_upload_bytes, 1, 1LL << 40);
     r.string("MINIO_ENDPOINT", c.minio_endpoint);
     r.string("MINIO_PUBLIC_ENDPOINT", c.minio_public_endpoint);
     r.string("MINIO_ACCESS_KEY", c.minio_access_key);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -70,9 +71,11 @@ struct Config {
     std::string embedding_api_key;                           // EMBEDDING_API_KEY
     std::string vectorman_endpoint;  // VECTORMAN_ENDPOINT (role chat: the rerank's vectorman)
 
-    // Files (fileman; in `all` on PORT). MINIO_ENDPOINT set → S3 API, else local disk (its
-    // /blobs routes are not built yet, so the files routes are mounted with S3 only).
-    unsigned short fileman_port = 8081;       // FILEMAN_PORT
+    // Files (fileman; in `all` on PORT). MINIO_ENDPOINT set → S3 API, else local disk with
+    // streamed /blobs routes.
+    unsigned short fileman_port = 8081;  // FILEMAN_PORT
+    std::string public_base_url;         // PUBLIC_BASE_URL (local blob URLs; "" → Host)
+    std::uint64_t max_upload_bytes = 100ull * 1024 * 1024;  // MAX_UPLOAD_BYTES (local store)
     std::string minio_endpoint;               // MINIO_ENDPOINT (host:port, as the seed)
     std::string minio_public_endpoint;        // MINIO_PUBLIC_ENDPOINT (URL clients reach)
     std::string minio_access_key;             // MINIO_ACCESS_KEY

@@ -28,8 +28,12 @@ class BlobStore {
     virtual std::string_view name() const = 0;
     /// Creates the directory or the bucket.
     virtual core::Task<void> ensure() = 0;
-    virtual PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl) const = 0;
-    virtual PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl) const = 0;
+    /// `base_hint`: how the client reached this server ("http://host:port"), for stores that
+    /// serve the URLs themselves and have no configured public base (local); others ignore it.
+    virtual PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl,
+                                     std::string_view base_hint = {}) const = 0;
+    virtual PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl,
+                                     std::string_view base_hint = {}) const = 0;
     /// The object's size; nullopt when it does not exist.
     virtual core::Task<std::optional<std::int64_t>> size(const std::string& key) = 0;
     /// The whole object; nullopt when it does not exist. Throws UnavailableException when it is

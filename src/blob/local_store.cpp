@@ -45,21 +45,24 @@ fs::path LocalBlobStore::path_of(std::string_view key) const {
 }
 
 PresignedUrl LocalBlobStore::presign(std::string_view method, std::string_view key,
-                                     std::chrono::seconds ttl) const {
+                                     std::chrono::seconds ttl, std::string_view base_hint) const {
     const auto expires_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now() + ttl);
     const std::string exp = std::to_string(expires_at.time_since_epoch().count());
     const std::string sig = hmac_sha256_hex(options_.secret, signing_input(method, key, exp));
-    return {options_.public_base_url + "/blobs/" + uri_encode(key, true) + "?exp=" + exp +
-                "&sig=" + sig,
-            expires_at};
+    std::string base =
+        options_.public_base_url.empty() ? std::string(base_hint) : options_.public_base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return {base + "/blobs/" + uri_encode(key, true) + "?exp=" + exp + "&sig=" + sig, expires_at};
 }
 
-PresignedUrl LocalBlobStore::presign_put(std::string_view key, std::chrono::seconds ttl) const {
-    return presign("PUT", key, ttl);
+PresignedUrl LocalBlobStore::presign_put(std::string_view key, std::chrono::seconds ttl,
+                                         std::string_view base_hint) const {
+    return presign("PUT", key, ttl, base_hint);
 }
 
-PresignedUrl LocalBlobStore::presign_get(std::string_view key, std::chrono::seconds ttl) const {
-    return presign("GET", key, ttl);
+PresignedUrl LocalBlobStore::presign_get(std::string_view key, std::chrono::seconds ttl,
+                                         std::string_view base_hint) const {
+    return presign("GET", key, ttl, base_hint);
 }
 
 bool LocalBlobStore::verify(std::string_view method, std::string_view key, std::string_view exp,

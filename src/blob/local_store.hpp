@@ -17,15 +17,17 @@ class LocalBlobStore final : public BlobStore {
   public:
     struct Options {
         std::filesystem::path dir;
-        std::string public_base_url;  // "http://chat.example.com" (no trailing '/')
+        std::string public_base_url;  // "https://chat.example.com"; "" → the request's host
         std::string secret;           // ≥ 32 bytes; never logged
     };
     LocalBlobStore(core::BlockingPool& blocking, const core::Clock& clock, Options options);
 
     std::string_view name() const override { return "local"; }
     core::Task<void> ensure() override;
-    PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl) const override;
-    PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl) const override;
+    PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl,
+                             std::string_view base_hint = {}) const override;
+    PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl,
+                             std::string_view base_hint = {}) const override;
     core::Task<std::optional<std::int64_t>> size(const std::string& key) override;
     core::Task<std::optional<std::string>> get(const std::string& key,
                                                std::size_t max_bytes) override;
@@ -39,8 +41,8 @@ class LocalBlobStore final : public BlobStore {
     std::filesystem::path path_of(std::string_view key) const;
 
   private:
-    PresignedUrl presign(std::string_view method, std::string_view key,
-                         std::chrono::seconds ttl) const;
+    PresignedUrl presign(std::string_view method, std::string_view key, std::chrono::seconds ttl,
+                         std::string_view base_hint) const;
 
     core::BlockingPool& blocking_;
     const core::Clock& clock_;

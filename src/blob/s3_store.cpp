@@ -34,11 +34,13 @@ PresignedUrl S3BlobStore::presign(std::string_view method, std::string_view key,
             std::chrono::time_point_cast<std::chrono::seconds>(r.now + ttl)};
 }
 
-PresignedUrl S3BlobStore::presign_put(std::string_view key, std::chrono::seconds ttl) const {
+PresignedUrl S3BlobStore::presign_put(std::string_view key, std::chrono::seconds ttl,
+                                      std::string_view) const {
     return presign("PUT", key, ttl);
 }
 
-PresignedUrl S3BlobStore::presign_get(std::string_view key, std::chrono::seconds ttl) const {
+PresignedUrl S3BlobStore::presign_get(std::string_view key, std::chrono::seconds ttl,
+                                      std::string_view) const {
     return presign("GET", key, ttl);
 }
 

@@ -23,8 +23,10 @@ class S3BlobStore final : public BlobStore {
 
     std::string_view name() const override { return "s3"; }
     core::Task<void> ensure() override;
-    PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl) const override;
-    PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl) const override;
+    PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl,
+                             std::string_view base_hint = {}) const override;
+    PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl,
+                             std::string_view base_hint = {}) const override;
     core::Task<std::optional<std::int64_t>> size(const std::string& key) override;
     core::Task<std::optional<std::string>> get(const std::string& key,
                                                std::size_t max_bytes) override;

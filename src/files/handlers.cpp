@@ -20,6 +20,9 @@ core::HttpResponse presigned_response(const FilesService::Presigned& p) {
         json::object{{"url", p.url}, {"object_key", p.object_key}, {"expires_at", p.expires_at}});
 }
 
+/// How the client reached us, for local-store URLs when PUBLIC_BASE_URL is unset.
+std::string base_of(const HttpRequest& req) { return "http://" + req.host; }
+
 }  // namespace
 
 Handlers::Reply Handlers::presign_upload(HttpRequest& req) {
@@ -29,7 +32,8 @@ Handlers::Reply Handlers::presign_upload(HttpRequest& req) {
     auto key = body.string("object_key", {.required = true, .max_bytes = kMaxKeyBytes});
     body.string("content_type", {.max_bytes = kMaxContentTypeBytes});  // accepted, bounded
     if (body.error()) co_return *body.error();
-    auto r = co_await service_.presign_upload(req.caller(), std::move(*key));
+    std::string base = base_of(req);
+    auto r = co_await service_.presign_upload(req.caller(), std::move(*key), std::move(base));
     if (!r) co_return r.error();
     co_return presigned_response(*r);
 }
@@ -40,7 +44,8 @@ Handlers::Reply Handlers::presign_download(HttpRequest& req) {
     BodyReader body(*obj);
     auto key = body.string("object_key", {.required = true, .max_bytes = kMaxKeyBytes});
     if (body.error()) co_return *body.error();
-    auto r = co_await service_.presign_download(req.caller(), std::move(*key));
+    std::string base = base_of(req);
+    auto r = co_await service_.presign_download(req.caller(), std::move(*key), std::move(base));
     if (!r) co_return r.error();
     co_return presigned_response(*r);
 }

@@ -40,26 +40,28 @@ Task<std::string> FilesService::thumbnail(const std::string& key) {
 }
 
 Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::Principal& caller,
-                                                                   std::string key) {
+                                                                   std::string key,
+                                                                   std::string base_hint) {
     auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
     if (!resolved) co_return resolved.error();
     if (resolved->room_id) {
         auto member = co_await chat_.require_member(caller, *resolved->room_id);
         if (!member) co_return member.error();
     }
-    const auto url = store_.presign_put(resolved->stored, kUrlTtl);
+    const auto url = store_.presign_put(resolved->stored, kUrlTtl, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }
 
 Task<Result<FilesService::Presigned>> FilesService::presign_download(const core::Principal& caller,
-                                                                     std::string key) {
+                                                                     std::string key,
+                                                                     std::string base_hint) {
     auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
     if (!resolved) co_return resolved.error();
     CanDownload::Request req{caller.tenant_id, caller.user_id, resolved->stored};
     auto allowed = co_await db_.run<CanDownload>(std::move(req));
     if (!allowed) co_return allowed.error();
     if (!allowed->allowed) co_return core::not_found("file not found");
-    const auto url = store_.presign_get(resolved->stored, kUrlTtl);
+    const auto url = store_.presign_get(resolved->stored, kUrlTtl, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }
 

@@ -32,11 +32,12 @@ class FilesService {
         std::string object_key;  // the stored key
         std::string expires_at;  // RFC 3339
     };
+    /// `base_hint`: how the client reached us (URLs of the local store).
     core::Task<core::Result<Presigned>> presign_upload(const core::Principal& caller,
-                                                       std::string key);
+                                                       std::string key, std::string base_hint);
     /// 404 `file not found` for a key the caller may not read, whether or not it exists.
     core::Task<core::Result<Presigned>> presign_download(const core::Principal& caller,
-                                                         std::string key);
+                                                         std::string key, std::string base_hint);
 
     struct Registration {
         std::int64_t room_id = 0;

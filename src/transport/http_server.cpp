@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -51,6 +52,7 @@ struct HttpServer::Impl {
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> websockets{0};
     std::vector<core::WsRoute> ws_routes;
+    std::vector<core::StreamRoute> stream_routes;
     WsOptions ws_options;
 };
 
@@ -179,6 +181,92 @@ asio::awaitable<void> write_error(beast::tcp_stream& stream, unsigned status,
     }
 }
 
+/// core::StreamIo over the connection: the body through a buffer_body parser (so nothing is
+/// buffered whole), the response as raw bytes with a Content-Length (the connection closes
+/// after a streamed exchange).
+class BeastStreamIo final : public core::StreamIo {
+  public:
+    BeastStreamIo(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                  http::request_parser<http::buffer_body>& parser, const ServerOptions& o,
+                  bool expect_continue)
+        : stream_(stream),
+          buffer_(buffer),
+          parser_(parser),
+          o_(o),
+          expect_continue_(expect_continue) {}
+
+    core::Task<std::size_t> read_some(char* data, std::size_t max) override {
+        if (expect_continue_) {  // curl and browsers wait for this before a large body
+            expect_continue_ = false;
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            stream_.expires_after(o_.write_timeout);
+            auto [wec, wn] = co_await asio::async_write(
+                stream_, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
+            if (wec) throw boost::system::system_error(wec);
+        }
+        while (!parser_.is_done()) {
+            parser_.get().body().data = data;
+            parser_.get().body().size = max;
+            stream_.expires_after(o_.read_timeout);
+            auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser_, kTuple);
+            if (ec && ec != http::error::need_buffer) throw boost::system::system_error(ec);
+            const std::size_t got = max - parser_.get().body().size;
+            if (got > 0) co_return got;
+        }
+        co_return 0;
+    }
+
+    core::Task<void> write_head(unsigned status, std::string_view content_type,
+                                std::uint64_t content_length) override {
+        std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                           std::string(http::obsolete_reason(static_cast<http::status>(status))) +
+                           "\r\nServer: msg_server\r\nConnection: close\r\nContent-Type: " +
+                           std::string(content_type) +
+                           "\r\nContent-Length: " + std::to_string(content_length) + "\r\n\r\n";
+        stream_.expires_after(o_.write_timeout);
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head), kTuple);
+        if (ec) throw boost::system::system_error(ec);
+    }
+
+    core::Task<void> write(std::string_view chunk) override {
+        stream_.expires_after(o_.write_timeout);
+        auto [ec, n] =
+            co_await asio::async_write(stream_, asio::buffer(chunk.data(), chunk.size()), kTuple);
+        if (ec) throw boost::system::system_error(ec);
+    }
+
+  private:
+    beast::tcp_stream& stream_;
+    beast::flat_buffer& buffer_;
+    http::request_parser<http::buffer_body>& parser_;
+    const ServerOptions& o_;
+    bool expect_continue_;
+};
+
+asio::awaitable<void> serve_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                   http::request_parser<http::string_body>& header_parser,
+                                   const core::StreamRoute& route, const ServerOptions& o,
+                                   const std::string& peer, spdlog::logger& log) {
+    http::request_parser<http::buffer_body> parser{std::move(header_parser)};
+    parser.body_limit(boost::none);  // the handler bounds what it accepts
+    const auto& req = parser.get();
+    core::StreamRequest request;
+    request.method = to_method(req.method());
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto q = target.find('?');
+    request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+    if (auto len = parser.content_length()) request.content_length = *len;
+    request.remote_ip = peer;
+    const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+    BeastStreamIo io(stream, buffer, parser, o, expect_continue);
+    try {
+        co_await route.handler(request, io);
+    } catch (const std::exception& e) {
+        log.info("stream request ended early path={} error=\"{}\"", request.path, e.what());
+    }
+}
+
 asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s) {
     struct ConnectionCount {
         std::atomic<std::size_t>& n;
@@ -197,7 +285,9 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
-        parser.body_limit(o.body_limit);
+        // No body limit while reading the header: streamed routes take large bodies. Buffered
+        // requests get body_limit below, before any body octet is parsed.
+        parser.body_limit(boost::none);
 
         stream.expires_after(o.idle_timeout);
         auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
@@ -213,6 +303,26 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
             }
             break;
         }
+        {
+            const auto target = parser.get().target();
+            const core::StreamRoute* streamed = nullptr;
+            for (const auto& route : s->stream_routes) {
+                if (std::string_view(target.data(), target.size()).starts_with(route.prefix)) {
+                    streamed = &route;
+                }
+            }
+            if (streamed) {
+                ++s->in_flight;
+                co_await serve_stream(stream, buffer, parser, *streamed, o, peer, *s->log);
+                --s->in_flight;
+                break;  // a streamed exchange closes the connection
+            }
+        }
+        if (parser.content_length() && *parser.content_length() > o.body_limit) {
+            co_await write_error(stream, 413, "request body too large", o);
+            break;
+        }
+        parser.body_limit(o.body_limit);
         boost::system::error_code bec;
         if (!parser.is_done()) {
             stream.expires_after(o.read_timeout);
@@ -318,5 +428,9 @@ std::size_t HttpServer::connections() const { return impl_->connections.load(); 
 std::size_t HttpServer::websockets() const { return impl_->websockets.load(); }
 
 void HttpServer::add_ws_route(core::WsRoute route) { impl_->ws_routes.push_back(std::move(route)); }
+
+void HttpServer::add_stream_route(core::StreamRoute route) {
+    impl_->stream_routes.push_back(std::move(route));
+}
 
 }  // namespace msg::transport

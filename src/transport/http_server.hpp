@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/stream.hpp"
 #include "core/ws.hpp"
 
 namespace boost::asio {
@@ -51,6 +52,9 @@ class HttpServer {
 
     /// A WebSocket endpoint (exact path); call before start().
     void add_ws_route(core::WsRoute route);
+    /// Requests under a path prefix whose bodies are streamed (core/stream.hpp); call before
+    /// start(). They bypass the pipeline: the handler authenticates (signed URLs).
+    void add_stream_route(core::StreamRoute route);
 
     /// Binds, listens and starts accepting; returns the bound port.
     unsigned short start();

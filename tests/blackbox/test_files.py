@@ -1,7 +1,7 @@
-"""Files on the S3 backend (s3rver, started by scripts/test.sh): presign → PUT → register →
-list → presign-download → GET, with membership, tenant isolation, path rules, size checks and
-bad input refused; thumbnails of images, refused decompression bombs. (The local backend's
-/blobs routes are not built yet.)"""
+"""Files on both backends — s3rver (started by scripts/test.sh) and the local store: presign → PUT →
+register → list → presign-download → GET, with membership, tenant isolation, path rules, size
+checks and bad input refused; thumbnails of images, refused decompression bombs (the local
+store's URLs are served by the server's streamed /blobs routes)."""
 import http.client
 import os
 import secrets
@@ -48,9 +48,11 @@ class FilesTest(ServerTestCase):
         "MINIO_BUCKET": "files-" + secrets.token_hex(4),
     }
 
+    needs_s3 = True
+
     @classmethod
     def setUpClass(cls):
-        if not S3:
+        if cls.needs_s3 and not S3:
             raise RuntimeError("MSG_TEST_S3_ENDPOINT must be set (run through scripts/test.sh)")
         super().setUpClass()
         s = cls.server
@@ -212,6 +214,49 @@ class FilesTest(ServerTestCase):
         self.assertStatus(r, 400)
         self.assertStatus(self.server.get(f"/api/v1/rooms/{self.room}/files?cursor=%%%",
                                           self.tokens["alice"]), 400, "cursor is invalid")
+
+
+class LocalFilesTest(FilesTest):
+    """The same tests on the local store (no MINIO_ENDPOINT): URLs served by this server's
+    streamed /blobs routes, plus what only the local store decides: signatures and size."""
+
+    needs_s3 = False
+    server_env = {"MAX_UPLOAD_BYTES": str(1_000_000)}
+
+    def test_urls_point_at_this_server(self):
+        r = self.post("/api/v1/files/presign-upload", {"object_key": f"rooms/{self.room}/x"},
+                      "alice")
+        self.assertTrue(r.json["url"].startswith(
+            f"http://127.0.0.1:{self.server.port}/blobs/tenants/default/rooms/"), r.json)
+
+    def test_signatures_are_checked(self):
+        key = f"rooms/{self.room}/signed.bin"
+        put = self.post("/api/v1/files/presign-upload", {"object_key": key}, "alice").json["url"]
+        status, body = transfer("GET", put)  # a PUT URL does not read
+        self.assertEqual(status, 403, body)
+        for tampered in (put[:-1] + ("0" if put[-1] != "0" else "1"),
+                         put.replace("exp=", "exp=1"), put.split("&sig=")[0],
+                         put.replace("signed.bin", "other.bin")):
+            status, body = transfer("PUT", tampered, b"x")
+            self.assertEqual(status, 403, tampered)
+            self.assertIn(b"invalid or expired signature", body)
+        status, _ = transfer("PUT", put.replace("signed.bin", "..%2F..%2Fescape"), b"x")
+        self.assertIn(status, (400, 403))
+        self.assertEqual(transfer("PUT", put, b"ok")[0], 200)
+
+    def test_oversize_upload_is_refused(self):
+        key = f"rooms/{self.room}/big.bin"
+        url = self.post("/api/v1/files/presign-upload", {"object_key": key}, "alice").json["url"]
+        status, body = transfer("PUT", url, b"x" * 1_000_001)
+        self.assertEqual(status, 413, body)
+        # Nothing was stored: registering it finds no object.
+        r = self.post("/api/v1/files/register",
+                      {"room_id": self.room, "object_key": key, "content_type": "x/y",
+                       "original_name": "big.bin", "size_bytes": 1_000_001}, "alice")
+        self.assertStatus(r, 400, "object does not exist")
+        # Exactly the limit is fine, and streamed to disk.
+        status, _ = transfer("PUT", url, b"y" * 1_000_000)
+        self.assertEqual(status, 200)
 
 
 if __name__ == "__main__":
