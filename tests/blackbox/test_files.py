@@ -2,10 +2,14 @@
 register → list → presign-download → GET, with membership, tenant isolation, path rules, size
 checks and bad input refused; thumbnails of images, refused decompression bombs (the local
 store's URLs are served by the server's streamed /blobs routes)."""
+import hashlib
+import hmac
 import http.client
 import os
 import secrets
+import socket
 import struct
+import time
 import unittest
 import urllib.parse
 import zlib
@@ -146,6 +150,22 @@ class FilesTest(ServerTestCase):
         # A non-image type is not even tried.
         self.assertEqual(self.register("notes.txt", b"plain", "text/plain")["thumbnail_key"], "")
 
+    def test_multi_file_message_flow(self):
+        """The seed README's browser flow: presign and PUT each file, register each, then send
+        one message carrying all their ids."""
+        ids = []
+        for i, data in enumerate((b"first", png(40, 30), os.urandom(3000))):
+            name = f"multi-{i}.bin"
+            f = self.register(name, data, "image/png" if i == 1 else "application/octet-stream")
+            ids.append(f["id"])
+        r = self.post(f"/api/v1/rooms/{self.room}/messages",
+                      {"body": "three files", "file_ids": ids}, "alice")
+        self.assertStatus(r, 201)
+        self.assertEqual(r.json["file_ids"], ids)
+        listed = self.server.get(f"/api/v1/rooms/{self.room}/messages?limit=1",
+                                 self.tokens["bob"]).json["items"][0]
+        self.assertEqual(listed["file_ids"], ids)
+
     def test_size_and_existence_are_checked(self):
         key = f"rooms/{self.room}/sized.bin"
         self.upload(key, b"x" * 100)
@@ -244,11 +264,36 @@ class LocalFilesTest(FilesTest):
         self.assertIn(status, (400, 403))
         self.assertEqual(transfer("PUT", put, b"ok")[0], 200)
 
+    def test_expired_urls_are_refused(self):
+        # The URL key is derived from JWT_SECRET (HMAC-SHA256(JWT_SECRET, "msg_server blob
+        # urls")); sign a URL as the server would, once valid and once expired.
+        url_key = hmac.new(self.server.jwt_secret.encode(), b"msg_server blob urls",
+                           hashlib.sha256).hexdigest().encode()
+        key = f"tenants/default/rooms/{self.room}/expiring.bin"
+
+        def signed(exp):
+            sig = hmac.new(url_key, f"PUT\n{key}\n{exp}".encode(), hashlib.sha256).hexdigest()
+            return (f"http://127.0.0.1:{self.server.port}/blobs/"
+                    f"{urllib.parse.quote(key)}?exp={exp}&sig={sig}")
+        self.assertEqual(transfer("PUT", signed(int(time.time()) + 60), b"fresh")[0], 200)
+        status, body = transfer("PUT", signed(int(time.time()) - 1), b"stale")
+        self.assertEqual(status, 403)
+        self.assertIn(b"invalid or expired signature", body)
+
     def test_oversize_upload_is_refused(self):
         key = f"rooms/{self.room}/big.bin"
         url = self.post("/api/v1/files/presign-upload", {"object_key": key}, "alice").json["url"]
-        status, body = transfer("PUT", url, b"x" * 1_000_001)
-        self.assertEqual(status, 413, body)
+        # Refused from Content-Length before any body byte is read: the answer comes back
+        # while the client has sent only the header (a raw socket, so nothing races).
+        u = urllib.parse.urlsplit(url)
+        with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+            sock.sendall(f"PUT {u.path}?{u.query} HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                         f"Content-Length: 1000001\r\n\r\n".encode())
+            answer = b""
+            while chunk := sock.recv(4096):  # the server closes after answering
+                answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer)
+        self.assertIn(b"upload too large", answer)
         # Nothing was stored: registering it finds no object.
         r = self.post("/api/v1/files/register",
                       {"room_id": self.room, "object_key": key, "content_type": "x/y",
