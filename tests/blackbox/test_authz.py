@@ -30,6 +30,11 @@ ROUTES = [
     ("GET", "/api/v1/notes/1", None, "any"),
     ("POST", "/api/v1/notes/1/read", None, "any"),
     ("POST", "/api/v1/chat/notify", {"room_id": 1}, "any"),
+    ("POST", "/api/v1/files/presign-upload", {"object_key": "notes/authz.bin"}, "any"),
+    ("POST", "/api/v1/files/presign-download", {"object_key": "notes/authz.bin"}, "any"),
+    ("POST", "/api/v1/files/register", {"room_id": 1, "object_key": "notes/authz.bin",
+                                        "content_type": "x/y", "original_name": "a",
+                                        "size_bytes": 1}, "any"),
 ]
 
 
