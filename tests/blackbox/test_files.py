@@ -210,6 +210,14 @@ class FilesTest(ServerTestCase):
         ok = self.post("/api/v1/files/presign-upload", {"object_key": f"users/{me}/avatar.jpg"},
                        "alice")
         self.assertStatus(ok, 200)
+        # The own folder: its owner reads it back; nobody else can even name it.
+        self.assertEqual(transfer("PUT", ok.json["url"], b"avatar")[0], 200)
+        mine = self.post("/api/v1/files/presign-download",
+                         {"object_key": f"users/{me}/avatar.jpg"}, "alice")
+        self.assertStatus(mine, 200)
+        self.assertEqual(transfer("GET", mine.json["url"]), (200, b"avatar"))
+        self.assertStatus(self.post("/api/v1/files/presign-download",
+                                    {"object_key": f"users/{me}/avatar.jpg"}, "bob"), 400)
         self.assertStatus(self.post("/api/v1/files/presign-upload", {"object_key": "notes/x.pdf"},
                                     "alice"), 200)
         for key, error in ((f"rooms/{self.room}/../1/a.png", "object_key is invalid"),
