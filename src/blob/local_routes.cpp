@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 
 #include "auth/password.hpp"
 #include "core/files.hpp"
@@ -17,43 +16,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "/blobs/";
 constexpr std::size_t kChunk = 256 * 1024;
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out += s[i];
-            continue;
-        }
-        if (i + 2 >= s.size()) return std::nullopt;
-        auto hex = [](char c) -> int {
-            if (c >= '0' && c <= '9') return c - '0';
-            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-            return -1;
-        };
-        const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
-}
-
-std::string query_value(std::string_view query, std::string_view name) {
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto pair = query.substr(0, amp);
-        const auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name && eq != std::string_view::npos) {
-            return percent_decode(pair.substr(eq + 1)).value_or("");
-        }
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return {};
-}
 
 core::Task<void> answer(core::StreamIo& io, unsigned status, std::string_view error) {
     const std::string body = boost::json::serialize(
@@ -158,7 +120,7 @@ core::Task<void> send_file(core::BlockingPool& blocking, const fs::path& path, c
 core::Task<void> serve(LocalBlobStore* store, core::BlockingPool* blocking,
                        std::uint64_t max_upload, const core::StreamRequest& req,
                        core::StreamIo& io) {
-    const auto key = percent_decode(std::string_view(req.path).substr(kPrefix.size()));
+    const auto key = core::percent_decode_path(std::string_view(req.path).substr(kPrefix.size()));
     if (!key || !valid_key(*key)) {
         co_await answer(io, 400, "object key is invalid");
         co_return;
@@ -168,8 +130,8 @@ core::Task<void> serve(LocalBlobStore* store, core::BlockingPool* blocking,
         co_await answer(io, 405, "method not allowed");
         co_return;
     }
-    const std::string exp = query_value(req.query, "exp");
-    const std::string sig = query_value(req.query, "sig");
+    const std::string exp = core::query_value(req.query, "exp").value_or("");
+    const std::string sig = core::query_value(req.query, "sig").value_or("");
     if (!store->verify(put ? "PUT" : "GET", *key, exp, sig)) {
         co_await answer(io, 403, "invalid or expired signature");
         co_return;

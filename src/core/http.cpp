@@ -42,6 +42,8 @@ int hex_value(char c) {
     return -1;
 }
 
+}  // namespace
+
 std::string percent_decode(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -58,20 +60,39 @@ std::string percent_decode(std::string_view s) {
     }
     return out;
 }
-}  // namespace
 
-std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
-    std::string_view q = query;
-    while (!q.empty()) {
-        auto amp = q.find('&');
-        std::string_view pair = q.substr(0, amp);
-        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+std::optional<std::string> percent_decode_path(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out += s[i];
+            continue;
+        }
+        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
+            return std::nullopt;
+        }
+        out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        i += 2;
+    }
+    return out;
+}
+
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         auto eq = pair.find('=');
         std::string_view key = pair.substr(0, eq);
         if (percent_decode(key) != name) continue;
         return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
     }
     return std::nullopt;
+}
+
+std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
+    return query_value(query, name);
 }
 
 int HttpRequest::limit_param(std::string_view name, int fallback, int max) const {

@@ -53,6 +53,14 @@ struct HttpRequest {
     const Principal& caller() const { return *principal; }
 };
 
+/// application/x-www-form-urlencoded decoding ('+' is a space; a malformed escape stays as
+/// it is).
+std::string percent_decode(std::string_view s);
+/// A URL path segment's decoding: '+' stays; nullopt for a malformed escape.
+std::optional<std::string> percent_decode_path(std::string_view s);
+/// The decoded value of `name` in a raw query string; nullopt if absent.
+std::optional<std::string> query_value(std::string_view query, std::string_view name);
+
 struct HttpResponse {
     unsigned status = 200;
     std::string body;

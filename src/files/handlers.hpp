@@ -17,6 +17,8 @@ class Handlers {
     Reply room_files(core::HttpRequest& req);
 
   private:
+    Reply presign(core::HttpRequest& req, bool download);
+
     FilesService& service_;
 };
 
