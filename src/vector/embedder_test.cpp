@@ -3,14 +3,9 @@
 #include <boost/json.hpp>
 #include <cmath>
 
-#include "auth/jwt.hpp"
-#include "core/clock.hpp"
-#include "core/metrics.hpp"
 #include "testing/co_test.hpp"
+#include "testing/loopback_server.hpp"
 #include "transport/http_client.hpp"
-#include "transport/http_server.hpp"
-#include "transport/pipeline.hpp"
-#include "transport/router.hpp"
 #include "vector/embedder.hpp"
 
 namespace msg::vector {
@@ -47,19 +42,10 @@ TEST(HashedNgramEmbedder, DimensionIsAParameter) {
 /// An OpenAI-compatible /v1/embeddings stand-in on loopback: real HTTP through
 /// BeastHttpClient. It answers out of order (by `index`) with a vector of `dim` values.
 struct FakeEmbeddings {
-    FakeEmbeddings(boost::asio::io_context& io, std::size_t dim) : dim(dim) {
-        router.add(core::Route{core::Method::post, "/v1/embeddings", core::Access::open,
-                               [this](core::HttpRequest& req) { return serve(this, req); }});
-        pipeline =
-            std::make_unique<transport::Pipeline>(router, jwt, metrics, transport::CorsOptions{});
-        transport::ServerOptions o;
-        o.address = "127.0.0.1";
-        o.port = 0;
-        server = std::make_unique<transport::HttpServer>(std::vector<boost::asio::io_context*>{&io},
-                                                         *pipeline, o);
-        port = server->start();
-    }
-    ~FakeEmbeddings() { server->stop_accepting(); }
+    FakeEmbeddings(boost::asio::io_context& io, std::size_t dim)
+        : dim(dim),
+          server(io, {core::Route{core::Method::post, "/v1/embeddings", core::Access::open,
+                                  [this](core::HttpRequest& req) { return serve(this, req); }}}) {}
 
     static core::Task<core::Result<core::HttpResponse>> serve(FakeEmbeddings* self,
                                                               core::HttpRequest& req) {
@@ -78,21 +64,15 @@ struct FakeEmbeddings {
     }
 
     std::size_t dim;
-    core::SystemClock clock;
-    auth::JwtCodec jwt{"fake-embeddings-unused-secret-0123456789", std::chrono::minutes(1), clock};
-    core::Metrics metrics;
-    transport::Router router;
-    std::unique_ptr<transport::Pipeline> pipeline;
-    std::unique_ptr<transport::HttpServer> server;
-    unsigned short port = 0;
     std::string last_authorization, last_model;
+    ::msg::testing::LoopbackServer server;  // last: stops accepting before the rest goes
 };
 
 CO_TEST(HttpEmbedder, CallsAnOpenAiCompatibleEndpoint) {
     FakeEmbeddings fake(ctx.io, 4);
     transport::BeastHttpClient http;
-    HttpEmbedder e(http,
-                   {"http://127.0.0.1:" + std::to_string(fake.port) + "/v1", "tiny", "k3y", 4});
+    HttpEmbedder e(
+        http, {"http://127.0.0.1:" + std::to_string(fake.server.port()) + "/v1", "tiny", "k3y", 4});
     const std::vector<std::string> texts{"a", "b"};
     auto vectors = co_await e.embed(texts);
     CO_ASSERT(vectors.size() == 2);
@@ -102,7 +82,8 @@ CO_TEST(HttpEmbedder, CallsAnOpenAiCompatibleEndpoint) {
     EXPECT_EQ(fake.last_authorization, "Bearer k3y");
 
     // Another dimension than configured is refused, not truncated.
-    HttpEmbedder wrong(http, {"http://127.0.0.1:" + std::to_string(fake.port), "tiny", "", 8});
+    HttpEmbedder wrong(http,
+                       {"http://127.0.0.1:" + std::to_string(fake.server.port()), "tiny", "", 8});
     bool refused = false;
     try {
         co_await wrong.embed(texts);

@@ -6,12 +6,8 @@
 #include <mutex>
 #include <optional>
 
-#include "auth/jwt.hpp"
-#include "core/clock.hpp"
-#include "core/metrics.hpp"
-#include "transport/http_server.hpp"
-#include "transport/pipeline.hpp"
-#include "transport/router.hpp"
+#include "core/http.hpp"
+#include "testing/loopback_server.hpp"
 
 namespace msg::vector::testing {
 
@@ -111,14 +107,7 @@ struct MilvusFake::State {
     std::vector<std::string> calls;
     std::optional<std::pair<int, std::string>> fail_next;
 
-    core::SystemClock clock;
-    auth::JwtCodec jwt{"milvus-fake-unused-secret-0123456789abcdef", std::chrono::minutes(1),
-                       clock};
-    core::Metrics metrics;
-    transport::Router router;
-    std::unique_ptr<transport::Pipeline> pipeline;
-    std::unique_ptr<transport::HttpServer> server;
-    unsigned short port = 0;
+    std::unique_ptr<::msg::testing::LoopbackServer> server;
 
     static core::HttpResponse answer(json::object body) { return core::json_response(200, body); }
     static core::HttpResponse error(int code, std::string_view message) {
@@ -298,31 +287,22 @@ core::Task<core::Result<core::HttpResponse>> serve(std::weak_ptr<MilvusFake::Sta
 MilvusFake::MilvusFake(boost::asio::io_context& io, std::string token)
     : state_(std::make_shared<State>()) {
     state_->token = std::move(token);
+    std::vector<core::Route> routes;
     for (std::string_view op : {"collections/has", "collections/create", "collections/load",
                                 "entities/upsert", "entities/delete", "entities/search"}) {
         std::weak_ptr<State> weak = state_;
         const std::string name(op);
-        state_->router.add(
+        routes.push_back(
             core::Route{core::Method::post, "/v2/vectordb/" + name, core::Access::open,
                         // Not a coroutine lambda (GCC 12): it hands its captures to one by value.
                         [weak, name](core::HttpRequest& req) { return serve(weak, name, req); }});
     }
-    state_->pipeline = std::make_unique<transport::Pipeline>(
-        state_->router, state_->jwt, state_->metrics, transport::CorsOptions{});
-    transport::ServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = 0;
-    options.body_limit = 16 * 1024 * 1024;
-    state_->server = std::make_unique<transport::HttpServer>(
-        std::vector<boost::asio::io_context*>{&io}, *state_->pipeline, options);
-    state_->port = state_->server->start();
+    state_->server = std::make_unique<::msg::testing::LoopbackServer>(io, std::move(routes));
 }
 
-MilvusFake::~MilvusFake() { state_->server->stop_accepting(); }
+MilvusFake::~MilvusFake() = default;
 
-std::string MilvusFake::endpoint() const {
-    return "http://127.0.0.1:" + std::to_string(state_->port);
-}
+std::string MilvusFake::endpoint() const { return state_->server->base_url(); }
 
 std::vector<std::string> MilvusFake::calls() const {
     std::lock_guard lock(state_->mutex);
