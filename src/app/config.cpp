@@ -167,6 +167,10 @@ core::Result<Config> load_config(const Getenv& getenv) {
     if (c.admin_password && (c.admin_password->size() < 8 || c.admin_password->size() > 128)) {
         r.fail("ADMIN_PASSWORD must be 8 to 128 bytes");
     }
+    if (c.ws_idle_timeout_s <= c.ws_ping_interval_s) {
+        // A peer's answer to a ping must be able to arrive before its silence counts as idle.
+        r.fail("WS_IDLE_TIMEOUT_SECONDS must be greater than WS_PING_INTERVAL_SECONDS");
+    }
     if (c.vector_backend.empty()) c.vector_backend = c.milvus_endpoint.empty() ? "hnsw" : "milvus";
     if (c.vector_backend == "milvus" && c.milvus_endpoint.empty()) {
         r.fail("MILVUS_ENDPOINT must be set when VECTOR_BACKEND=milvus");

@@ -59,6 +59,21 @@ TEST(Config, BadValuesNameTheVariable) {
               std::string::npos);
 }
 
+TEST(Config, IdleTimeoutMustExceedThePingInterval) {
+    // A peer answers a ping only after it was sent: an idle timeout at or under the interval
+    // would drop every healthy idle socket.
+    auto equal = load({{"APP_ENV", "dev"},
+                       {"WS_PING_INTERVAL_SECONDS", "30"},
+                       {"WS_IDLE_TIMEOUT_SECONDS", "30"}});
+    ASSERT_FALSE(equal);
+    EXPECT_EQ(equal.error().message,
+              "WS_IDLE_TIMEOUT_SECONDS must be greater than WS_PING_INTERVAL_SECONDS");
+    auto ok = load(
+        {{"APP_ENV", "dev"}, {"WS_PING_INTERVAL_SECONDS", "5"}, {"WS_IDLE_TIMEOUT_SECONDS", "20"}});
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->ws_idle_timeout_s, 20);
+}
+
 TEST(Config, SeedNamesAndCsvLists) {
     auto c = load({{"APP_ENV", "dev"},
                    {"SESSIOND_PORT", "9000"},

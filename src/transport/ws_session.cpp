@@ -12,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -44,7 +45,9 @@ class Connection final : public core::WsConnection,
           options_(o),
           wake_(ex_),
           done_(ex_),
-          id_(g_next_socket_id.fetch_add(1)) {}
+          tick_(ex_),
+          id_(g_next_socket_id.fetch_add(1)),
+          last_heard_(Steady::now()) {}
 
     void send(core::Frame frame) override {
         // FIFO per socket in call order: frames go into a locked inbox that the single writer
@@ -71,23 +74,20 @@ class Connection final : public core::WsConnection,
 
     void close(unsigned short code, std::string reason) override {
         asio::post(ex_, [self = shared_from_this(), code, r = std::move(reason)] {
-            if (self->closing_ || self->stopped_) return;
-            self->closing_ = true;
-            self->close_reason_ =
-                websocket::close_reason(static_cast<websocket::close_code>(code), r);
-            if (code == 1013 && self->writing_) {
-                // A slow consumer: the writer is stuck on a full TCP buffer, so no close frame
-                // can get through. Cut the connection; the reader and writer end with errors.
-                boost::system::error_code ec;
-                beast::get_lowest_layer(self->ws_).socket().close(ec);
-            }
-            self->wake_.cancel();
+            // A slow consumer: the writer is stuck on a full TCP buffer, so no close frame can
+            // get through; the connection is cut instead.
+            self->begin_close(code, r, /*cut_if_writing=*/code == 1013);
         });
     }
 
+    /// Anything received from the peer: a data frame, or a ping/pong/close (the control
+    /// callback). Only this keeps a socket alive; our own writes do not.
+    void heard() { last_heard_ = Steady::now(); }
+
     std::uint64_t id() const override { return id_; }
 
-    /// The single writer: drains the inbox, pings when idle, sends the close frame.
+    /// The single writer: drains the inbox, sends the pings the watchdog marks due, and the
+    /// close frame.
     asio::awaitable<void> write_loop() {
         for (;;) {
             if (stopped_) break;
@@ -106,15 +106,20 @@ class Connection final : public core::WsConnection,
                 writing_ = false;
                 break;
             }
+            if (!frame && ping_due_) {
+                // Due on the watchdog's schedule, not after our last write: a socket that only
+                // receives broadcasts is pinged too, so a healthy peer always has something to
+                // answer within the idle timeout.
+                ping_due_ = false;
+                writing_ = true;
+                auto [pec] = co_await ws_.async_ping(empty_ping_, kTuple);
+                writing_ = false;
+                if (pec) break;
+                continue;
+            }
             if (!frame) {
-                wake_.expires_after(options_.ping_interval);
-                auto [ec] = co_await wake_.async_wait(kTuple);
-                if (!ec && !stopped_ && !closing_) {
-                    writing_ = true;
-                    auto [pec] = co_await ws_.async_ping(empty_ping_, kTuple);
-                    writing_ = false;
-                    if (pec) break;
-                }
+                wake_.expires_at(asio::steady_timer::time_point::max());
+                co_await wake_.async_wait(kTuple);  // cancelled by send(), close(), a ping due
                 continue;
             }
             ws_.text(true);
@@ -131,6 +136,25 @@ class Connection final : public core::WsConnection,
         }
         writer_done_ = true;
         done_.cancel();
+    }
+
+    /// The keep-alive: every ping interval, a peer silent for the idle timeout is dropped
+    /// (with a close frame when the writer is free to send one), otherwise a ping is due. A
+    /// silent peer is therefore gone within idle timeout + one ping interval, and a peer that
+    /// answers each ping is never dropped (config requires idle timeout > ping interval).
+    asio::awaitable<void> watch_loop() {
+        while (!stopped_ && !closing_) {
+            tick_.expires_after(options_.ping_interval);
+            auto [ec] = co_await tick_.async_wait(kTuple);
+            if (ec || stopped_ || closing_) break;
+            if (Steady::now() - last_heard_ >= options_.idle_timeout) {
+                begin_close(static_cast<unsigned short>(websocket::close_code::going_away),
+                            "idle timeout", /*cut_if_writing=*/true);
+                break;
+            }
+            ping_due_ = true;
+            wake_.cancel();
+        }
     }
 
     /// The handshake failed before the writer started: drop whatever was queued.
@@ -151,6 +175,7 @@ class Connection final : public core::WsConnection,
             inbox_.clear();
         }
         wake_.cancel();
+        tick_.cancel();
         if (!writer_done_) {
             done_.expires_after(std::chrono::seconds(10));
             co_await done_.async_wait(kTuple);
@@ -158,12 +183,31 @@ class Connection final : public core::WsConnection,
     }
 
   private:
+    using Steady = std::chrono::steady_clock;
+
+    /// On the executor. The writer sends the close frame when it is next free; with
+    /// `cut_if_writing` a writer stuck in a write gets the connection cut under it instead.
+    void begin_close(unsigned short code, const std::string& reason, bool cut_if_writing) {
+        if (closing_ || stopped_) return;
+        closing_ = true;
+        close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+        if (cut_if_writing && writing_) {
+            boost::system::error_code ec;
+            beast::get_lowest_layer(ws_).socket().close(ec);  // reader and writer end with errors
+        }
+        wake_.cancel();
+        tick_.cancel();
+    }
+
     WsStream& ws_;  // valid until stop() returns; only used while !stopped_
     asio::any_io_executor ex_;
     const WsOptions& options_;
     asio::steady_timer wake_;
     asio::steady_timer done_;
+    asio::steady_timer tick_;  // the watchdog's
     std::uint64_t id_;
+    Steady::time_point last_heard_;
+    bool ping_due_ = false;
     std::mutex inbox_mutex_;
     std::deque<core::Frame> inbox_;  // guarded by inbox_mutex_
     bool wake_posted_ = false;       // guarded by inbox_mutex_
@@ -177,6 +221,9 @@ class Connection final : public core::WsConnection,
 };
 
 asio::awaitable<void> run_writer(std::shared_ptr<Connection> conn) { co_await conn->write_loop(); }
+asio::awaitable<void> run_watchdog(std::shared_ptr<Connection> conn) {
+    co_await conn->watch_loop();
+}
 
 asio::awaitable<void> reject(beast::tcp_stream& stream, const core::Error& error,
                              unsigned version) {
@@ -227,8 +274,17 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     boost::system::error_code opt_ec;
     beast::get_lowest_layer(ws).socket().set_option(
         asio::socket_base::send_buffer_size(options.socket_send_buffer), opt_ec);
-    websocket::stream_base::timeout timeouts{std::chrono::seconds(15), options.idle_timeout, false};
+    // Beast's own idle timer is off: with keep_alive_pings=false it runs from the start of
+    // each read and pongs do not reset it, so a peer answering every ping but sending nothing
+    // was cut at the idle timeout without a close frame. Connection::watch_loop keeps the time
+    // instead. Beast's handshake timeout also bounds the closing handshake: a peer that does
+    // not answer our close frame is cut after min(ping interval, 15 s).
+    const auto close_wait = std::clamp<std::chrono::seconds>(
+        options.ping_interval, std::chrono::seconds(1), std::chrono::seconds(15));
+    websocket::stream_base::timeout timeouts{close_wait, websocket::stream_base::none(), false};
     ws.set_option(timeouts);
+    ws.control_callback(
+        [raw = conn.get()](websocket::frame_type, beast::string_view) { raw->heard(); });
     ws.read_message_max(options.frame_limit);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "msg_server"); }));
@@ -248,12 +304,15 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     request = {};
 
     ++open_sockets;
+    conn->heard();
     asio::co_spawn(ws.get_executor(), run_writer(conn), asio::detached);
+    asio::co_spawn(ws.get_executor(), run_watchdog(conn), asio::detached);
 
     beast::flat_buffer buffer;
     for (;;) {
         auto [rec, n] = co_await ws.async_read(buffer, kTuple);
-        if (rec) break;  // closed, timed out, or a frame over the limit (Beast answers 1009)
+        if (rec) break;  // closed, cut, or a frame over the limit (Beast answers 1009)
+        conn->heard();
         if (!ws.got_text()) {
             buffer.consume(buffer.size());
             conn->send(std::make_shared<const std::string>(
