@@ -10,10 +10,15 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json/object.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -38,6 +43,7 @@
 #include "files/service.hpp"
 #include "notes/routes.hpp"
 #include "notes/service.hpp"
+#include "org/credentials.hpp"
 #include "org/operations.hpp"
 #include "org/routes.hpp"
 #include "org/service.hpp"
@@ -199,6 +205,26 @@ asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) 
     co_return total;
 }
 
+/// Notes' attachment check in a role without files: nothing is attachable.
+core::Task<core::Result<std::string>> no_attachments(const core::Principal&, std::string) {
+    co_return core::forbidden("file access denied");
+}
+
+/// `<DATA_DIR>/../secrets/admin_password` (var/secrets/ by default), created 0600.
+std::string write_admin_password(const Config& c, const std::string& password) {
+    const auto dir = std::filesystem::absolute(c.data_dir).parent_path() / "secrets";
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "admin_password";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write " + path.string());
+    ::fchmod(fd, 0600);  // also when the file was there with wider rights
+    const std::string text = password + "\n";
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write " + path.string());
+    return path.string();
+}
+
 bool require_dsn(const Config& c) {
     if (c.postgres_dsn.empty()) {
         std::fprintf(stderr, "POSTGRES_DSN must be set (scripts/run.sh starts a local cluster)\n");
@@ -249,12 +275,20 @@ int run_seed_admin(const Config& config) {
     log->info("admin ready tenant={} email={} user_id={} created={}", config.admin_tenant_id,
               config.admin_email, out.user_id, out.created);
     if (out.generated_password) {
-        // Printed once, to the terminal only (not the log), so it never lands in log storage.
-        std::printf(
-            "\n  Admin login: tenant_id=%s email=%s password=%s\n"
-            "  (generated once; set ADMIN_PASSWORD and run seed-admin again to change it)\n\n",
-            config.admin_tenant_id.c_str(), config.admin_email.c_str(),
-            out.generated_password->c_str());
+        // Shown once, to a terminal only (never the log): output that is piped or redirected
+        // may land in log storage, so then it goes to a file only its owner can read.
+        if (::isatty(STDOUT_FILENO) == 1) {
+            std::printf(
+                "\n  Admin login: tenant_id=%s email=%s password=%s\n"
+                "  (generated once; set ADMIN_PASSWORD and run seed-admin again to change it)\n\n",
+                config.admin_tenant_id.c_str(), config.admin_email.c_str(),
+                out.generated_password->c_str());
+        } else {
+            const auto path = write_admin_password(config, *out.generated_password);
+            std::printf(
+                "\n  Admin login: tenant_id=%s email=%s, generated password in %s (mode 0600)\n\n",
+                config.admin_tenant_id.c_str(), config.admin_email.c_str(), path.c_str());
+        }
         std::fflush(stdout);
     }
     return 0;
@@ -332,6 +366,14 @@ int run_server(const Config& config, const Role& role) {
         {config.login_per_email_per_minute, config.login_per_ip_per_minute});
     tenant::TenantService tenant_service(db, config.platform_tenant_id);
     bus::InprocBus bus;
+    // Tokens are checked at the moment of use; changes revoke them on every node (issue 12).
+    org::Credentials credentials(db, bus, clock, {});
+    org_service.on_credentials_changed(
+        [&credentials](const std::string& tenant_id, std::int64_t user_id) {
+            credentials.revoke_user(tenant_id, user_id);
+        });
+    tenant_service.on_active_changed(
+        [&credentials](const std::string& tenant_id) { credentials.revoke_tenant(tenant_id); });
     chat::ChatService chat_service(db, bus, clock, metrics, {config.sends_per_user_per_second});
     session::SessionEvents session_events(bus);
     org_service.on_status_changed(
@@ -341,7 +383,16 @@ int run_server(const Config& config, const Role& role) {
         });
     session::SessionService session_service(db, session_events, org_service, clock,
                                             config.sends_per_user_per_second);
-    notes::NotesService notes_service(db, session_events, clock, config.sends_per_user_per_second);
+    // Files are built further down (where the role has files or notes); a note's attachments
+    // are checked by them.
+    std::unique_ptr<files::FilesService> files_service;
+    notes::AttachmentCheck attachments = [&files_service](const core::Principal& sender,
+                                                          std::string key) {
+        return files_service ? files_service->attachable(sender, std::move(key))
+                             : no_attachments(sender, std::move(key));
+    };
+    notes::NotesService notes_service(db, session_events, clock, config.sends_per_user_per_second,
+                                      std::move(attachments));
     session::SessionHub session_hub(bus);
     session::Presence presence(db, session_events, io);
 
@@ -372,8 +423,8 @@ int run_server(const Config& config, const Role& role) {
     transport::BeastHttpClient blob_http;
     std::unique_ptr<blob::BlobStore> blobs;
     blob::LocalBlobStore* local_blobs = nullptr;
-    std::unique_ptr<files::FilesService> files_service;
-    if (role.has(RouteGroup::files) && config.minio_endpoint.empty()) {
+    const bool has_files = role.has(RouteGroup::files) || role.has(RouteGroup::session);
+    if (has_files && config.minio_endpoint.empty()) {
         blob::LocalBlobStore::Options o;
         o.dir = std::filesystem::path(config.data_dir) / "blobs";
         o.public_base_url = config.public_base_url;
@@ -385,7 +436,7 @@ int run_server(const Config& config, const Role& role) {
         asio::io_context once;
         run_once(once, blobs->ensure());
         files_service = std::make_unique<files::FilesService>(db, *blobs, chat_service, blocking);
-    } else if (role.has(RouteGroup::files)) {
+    } else if (has_files) {
         const std::string scheme = config.minio_use_ssl ? "https://" : "http://";
         blob::S3BlobStore::Options o;
         o.endpoint = scheme + config.minio_endpoint;
@@ -430,6 +481,7 @@ int run_server(const Config& config, const Role& role) {
     }
     transport::Pipeline pipeline(router, jwt, metrics, {config.cors_allowed_origins});
     pipeline.set_internal_token(config.internal_api_token);
+    pipeline.set_credentials(&credentials);
 
     transport::ServerOptions server_options;
     server_options.address = config.bind_address;
@@ -448,7 +500,7 @@ int run_server(const Config& config, const Role& role) {
     server_options.ws_ping_interval = std::chrono::seconds(config.ws_ping_interval_s);
     server_options.ws_idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
     transport::HttpServer server(context_ptrs, pipeline, server_options);
-    if (local_blobs) {
+    if (local_blobs && role.has(RouteGroup::files)) {
         server.add_stream_route(
             blob::local_blob_route(*local_blobs, blocking, config.max_upload_bytes));
     }

@@ -36,6 +36,7 @@ std::string JwtCodec::sign(const core::Principal& who) const {
         jwt_add_grant(raw, "tenant_id", who.tenant_id.c_str()) != 0 ||
         jwt_add_grant(raw, "role", who.role.c_str()) != 0 ||
         jwt_add_grant_int(raw, "iat", now) != 0 ||
+        jwt_add_grant_int(raw, "tv", static_cast<long>(who.token_version)) != 0 ||
         jwt_add_grant_int(raw, "exp", now + static_cast<long>(ttl_.count()) * 60) != 0 ||
         jwt_set_alg(raw, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret_.data()),
                     static_cast<int>(secret_.size())) != 0) {
@@ -83,6 +84,15 @@ std::optional<core::Principal> JwtCodec::verify(std::string_view token) const {
     }
     who.tenant_id = tenant;
     who.role = role;
+    who.expires_at = exp;
+    errno = 0;
+    const long version = jwt_get_grant_int(raw, "tv");
+    if (errno == 0) {
+        if (version < 0) return std::nullopt;
+        who.token_version = version;
+    } else if (errno != ENOENT) {
+        return std::nullopt;  // present but not an integer
+    }
     return who;
 }
 

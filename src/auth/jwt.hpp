@@ -10,7 +10,8 @@
 
 namespace msg::auth {
 
-/// HS256 JWTs with the seed's claims: user_id, tenant_id, role, iat, exp (seed §8.1).
+/// HS256 JWTs with the seed's claims: user_id, tenant_id, role, iat, exp (seed §8.1), plus
+/// `tv`, the user's token version (revocation; absent in old tokens: 0).
 class JwtCodec {
   public:
     JwtCodec(std::string secret, std::chrono::minutes ttl, const core::Clock& clock);

@@ -20,7 +20,7 @@ constexpr std::size_t kChunk = 256 * 1024;
 core::Task<void> answer(core::StreamIo& io, unsigned status, std::string_view error) {
     const std::string body = boost::json::serialize(
         status < 300 ? boost::json::object{{"ok", true}} : boost::json::object{{"error", error}});
-    co_await io.write_head(status, "application/json", body.size());
+    co_await io.write_head(status, "application/json", body.size(), false);
     co_await io.write(body);
 }
 
@@ -100,7 +100,7 @@ core::Task<void> send_file(core::BlockingPool& blocking, const fs::path& path, c
     }
     std::string chunk(kChunk, '\0');
     try {
-        co_await io.write_head(200, "application/octet-stream", size);
+        co_await io.write_head(200, "application/octet-stream", size, /*attachment=*/true);
         std::uint64_t left = size;
         while (left > 0) {
             std::size_t n = 0;

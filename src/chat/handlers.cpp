@@ -15,7 +15,8 @@ namespace {
 core::Result<std::int64_t> path_id(const HttpRequest& req, std::string_view name) {
     auto id = core::parse_id(req.param(name));
     if (!id)
-        return core::invalid(std::string(name == "id" ? "id" : "message_id") + " must be an id");
+        return core::invalid(std::string(name == "messageId" ? "message_id" : name) +
+                             " must be an id");
     return *id;
 }
 }  // namespace
@@ -90,6 +91,16 @@ Handlers::Reply Handlers::add_member(HttpRequest& req) {
     auto user = body.id("user_id", true);
     if (body.error()) co_return *body.error();
     auto r = co_await service_.add_member(req.caller(), *room, *user);
+    if (!r) co_return r.error();
+    co_return core::ok_response();
+}
+
+Handlers::Reply Handlers::remove_member(HttpRequest& req) {
+    auto room = path_id(req, "id");
+    if (!room) co_return room.error();
+    auto user = path_id(req, "user_id");
+    if (!user) co_return user.error();
+    auto r = co_await service_.remove_member(req.caller(), *room, *user);
     if (!r) co_return r.error();
     co_return core::ok_response();
 }

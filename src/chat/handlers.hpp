@@ -14,6 +14,7 @@ class Handlers {
     Reply create_room(core::HttpRequest& req);
     Reply list_rooms(core::HttpRequest& req);
     Reply add_member(core::HttpRequest& req);
+    Reply remove_member(core::HttpRequest& req);
     Reply send_message(core::HttpRequest& req);
     Reply list_messages(core::HttpRequest& req);
     Reply unread_count(core::HttpRequest& req);

@@ -246,6 +246,36 @@ core::Task<core::Result<AddMember::Response>> AddMember::run(pg::Connection& c, 
     }
 }
 
+namespace {
+constexpr std::string_view kRemoveMember =
+    "WITH actor AS ("
+    "  SELECT r.created_by = $4 AS creator,"
+    "         EXISTS (SELECT 1 FROM room_members m"
+    "                 WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $4) AS member"
+    "  FROM chat_rooms r WHERE r.tenant_id = $1 AND r.id = $2"
+    "), removed AS ("
+    "  DELETE FROM room_members m USING actor"
+    "  WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $3"
+    "    AND (actor.member OR $5) AND ($3 = $4 OR actor.creator OR $5)"
+    "  RETURNING m.user_id"
+    ")"
+    " SELECT EXISTS (SELECT 1 FROM actor), coalesce((SELECT member FROM actor), false),"
+    "        coalesce((SELECT creator FROM actor), false), (SELECT count(*) FROM removed)";
+}  // namespace
+
+core::Task<core::Result<RemoveMember::Response>> RemoveMember::run(pg::Connection& c,
+                                                                   const Request& r) {
+    auto rows = co_await c.query(kRemoveMember, r.tenant_id, r.room_id, r.user_id, r.actor,
+                                 r.actor_is_admin);
+    const bool room = rows.boolean(0, 0), member = rows.boolean(0, 1), creator = rows.boolean(0, 2);
+    if (!room || (!member && !r.actor_is_admin)) co_return core::forbidden("room access denied");
+    if (rows.int64(0, 3) == 1) co_return Response{};
+    if (r.user_id == r.actor || creator || r.actor_is_admin) {
+        co_return core::not_found("member not found");
+    }
+    co_return core::forbidden("insufficient permissions");
+}
+
 core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection& c,
                                                                  const Request& r) {
     try {

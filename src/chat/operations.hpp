@@ -68,6 +68,26 @@ struct AddMember {
 };
 BOOST_DESCRIBE_STRUCT(AddMember::Response, (), (added))
 
+/// Takes `user_id` out of the room, if `actor` may: anyone may leave; the room's creator or an
+/// admin of the tenant (`actor_is_admin`) may remove others. The rights are checked in the
+/// statement that deletes. 403 `room access denied` (no such room, or the actor is neither in it
+/// nor an admin), 403 `insufficient permissions`, 404 `member not found`.
+struct RemoveMember {
+    static constexpr std::string_view kName = "rooms/members/remove";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t user_id = 0;
+        std::int64_t actor = 0;
+        bool actor_is_admin = false;
+    };
+    struct Response {};
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(RemoveMember::Request, (),
+                      (tenant_id, room_id, user_id, actor, actor_is_admin))
+
 struct SendMessage {
     static constexpr std::string_view kName = "messages/send";
     static constexpr bool kReadOnly = false;

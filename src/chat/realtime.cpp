@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <set>
+#include <utility>
 
 #include "chat/handlers.hpp"
 #include "chat/service.hpp"
@@ -20,15 +21,30 @@ namespace asio = boost::asio;
 
 // ---- RoomHub -------------------------------------------------------------------------------
 
+void Evictions::evicted(std::int64_t room_id, core::WsConnection& socket) {
+    if (close_socket_) {
+        socket.close(kCloseRemovedFromRoom, "removed from room");
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    rooms_.push_back(room_id);
+}
+
+std::vector<std::int64_t> Evictions::take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(rooms_, {});
+}
+
 void RoomHub::join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,
-                   const std::shared_ptr<core::WsConnection>& socket) {
+                   const std::shared_ptr<core::WsConnection>& socket,
+                   std::shared_ptr<Evictions> evictions) {
     const std::string channel = bus::room_channel(tenant_id, room_id);
     std::lock_guard lock(mutex_);
     auto [it, created] = rooms_.try_emplace(channel);
     for (const auto& m : it->second.members) {
         if (m.socket_id == socket->id()) return;
     }
-    it->second.members.push_back({socket->id(), user_id, socket});
+    it->second.members.push_back({socket->id(), user_id, socket, std::move(evictions)});
     if (created) {
         it->second.subscription = bus_.subscribe(
             channel, [this, channel](const bus::Payload& p) { deliver(channel, p); });
@@ -108,9 +124,19 @@ void RoomHub::arm_gap_flush(const std::string& channel, Room& room,
 void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
     // One parse per frame and node (not per recipient): the seq of a message, the target of
     // a signal.
-    std::optional<std::int64_t> seq, target;
+    std::optional<std::int64_t> seq, target, removed_user, removed_room;
     const bool is_message = frame->compare(0, 17, R"({"type":"message")") == 0;
     const bool is_signal = frame->find(R"("type":"signal_webrtc_)") != std::string::npos;
+    const bool is_removal = frame->compare(0, 24, R"({"type":"member.removed")") == 0;
+    if (is_removal) {
+        boost::system::error_code ec;
+        auto v = json::parse(*frame, ec);
+        if (!ec && v.is_object()) {
+            const auto& o = v.get_object();
+            if (auto* u = o.if_contains("user_id")) removed_user = core::parse_id(*u);
+            if (auto* r = o.if_contains("room_id")) removed_room = core::parse_id(*r);
+        }
+    }
     if (is_message || is_signal) {
         boost::system::error_code ec;
         auto v = json::parse(*frame, ec);
@@ -124,6 +150,21 @@ void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
                 }
             }
         }
+    }
+    if (removed_user && removed_room) {
+        std::vector<std::pair<std::shared_ptr<core::WsConnection>, std::shared_ptr<Evictions>>>
+            evicted;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = rooms_.find(channel);
+            if (it == rooms_.end()) return;
+            fan_out(it->second, frame, std::nullopt);
+            evict(it->second, *removed_user, evicted);
+        }
+        for (auto& [socket, evictions] : evicted) {
+            if (evictions) evictions->evicted(*removed_room, *socket);
+        }
+        return;
     }
     std::lock_guard lock(mutex_);
     auto it = rooms_.find(channel);
@@ -143,6 +184,18 @@ void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
     if (!was_waiting && *seq != room.next_seq) room.gap_since = std::chrono::steady_clock::now();
     release_in_order(room);
     if (!room.early.empty()) arm_gap_flush(channel, room, gap_wait_);
+}
+
+void RoomHub::evict(
+    Room& room, std::int64_t user_id,
+    std::vector<std::pair<std::shared_ptr<core::WsConnection>, std::shared_ptr<Evictions>>>& out) {
+    // The room stays subscribed even if it is now empty here: the sessions leave it when they
+    // drain their evictions (or close), which also ends the subscription.
+    std::erase_if(room.members, [&](const Member& m) {
+        if (m.user_id != user_id) return false;
+        if (auto s = m.socket.lock()) out.emplace_back(std::move(s), m.evictions);
+        return true;
+    });
 }
 
 // ---- ChatSocket ----------------------------------------------------------------------------
@@ -165,7 +218,8 @@ class ChatSocket final : public core::WsSession {
           caller_(std::move(caller)),
           socket_(std::move(socket)),
           single_(single),
-          initial_(std::move(rooms)) {}
+          initial_(std::move(rooms)),
+          evictions_(std::make_shared<Evictions>(single.has_value())) {}
 
     core::Task<void> on_open() override {
         for (auto room : initial_) join(room);
@@ -181,6 +235,10 @@ class ChatSocket final : public core::WsSession {
     }
 
     core::Task<void> on_text(std::string text) override {
+        // Rooms the user was removed from since the last frame are gone before this one counts.
+        for (auto room : evictions_->take()) {
+            if (rooms_.erase(room) > 0) hub_.leave(caller_.tenant_id, room, socket_->id());
+        }
         auto parsed = core::parse_object(text);
         if (!parsed) {
             socket_->send(error_frame("invalid json"));
@@ -216,7 +274,7 @@ class ChatSocket final : public core::WsSession {
   private:
     void join(std::int64_t room) {
         if (rooms_.size() >= kMaxRoomsPerSocket || !rooms_.insert(room).second) return;
-        hub_.join(caller_.tenant_id, room, caller_.user_id, socket_);
+        hub_.join(caller_.tenant_id, room, caller_.user_id, socket_, evictions_);
     }
 
     /// The room a frame is about: the socket's room on /ws?room_id=, else the frame's
@@ -401,6 +459,7 @@ class ChatSocket final : public core::WsSession {
     std::optional<std::int64_t> single_;
     std::vector<std::int64_t> initial_;
     std::set<std::int64_t> rooms_;
+    std::shared_ptr<Evictions> evictions_;
 };
 
 core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_chat_socket(

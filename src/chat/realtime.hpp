@@ -21,6 +21,23 @@ namespace msg::chat {
 
 class ChatService;
 
+/// The rooms a hub took one socket out of because its user was removed from them; the socket's
+/// session drains it on its own thread before handling a frame. A socket of one room only
+/// (`/ws?room_id=`) is closed instead (4403). Thread-safe.
+class Evictions {
+  public:
+    explicit Evictions(bool close_socket) : close_socket_(close_socket) {}
+    void evicted(std::int64_t room_id, core::WsConnection& socket);
+    std::vector<std::int64_t> take();
+
+  private:
+    const bool close_socket_;
+    std::mutex mutex_;
+    std::vector<std::int64_t> rooms_;
+};
+
+inline constexpr unsigned short kCloseRemovedFromRoom = 4403;
+
 /// This node's room fan-out (ARCHITECTURE §7): one bus subscription per room that has local
 /// sockets (taken with the first, dropped with the last), delivering each frame — serialized
 /// once, shared — to the room's local sockets. A `signal_webrtc_*` frame with a target goes to
@@ -39,7 +56,8 @@ class RoomHub {
         : bus_(bus), io_(io), gap_wait_(gap_wait) {}
 
     void join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,
-              const std::shared_ptr<core::WsConnection>& socket);
+              const std::shared_ptr<core::WsConnection>& socket,
+              std::shared_ptr<Evictions> evictions = nullptr);
     void leave(const std::string& tenant_id, std::int64_t room_id, std::uint64_t socket_id);
 
     std::size_t rooms() const;
@@ -49,6 +67,7 @@ class RoomHub {
         std::uint64_t socket_id;
         std::int64_t user_id;
         std::weak_ptr<core::WsConnection> socket;
+        std::shared_ptr<Evictions> evictions;  // told when a `member.removed` takes it out
     };
     struct Room {
         bus::Subscription subscription;
@@ -61,6 +80,12 @@ class RoomHub {
         bool flush_armed = false;
     };
     void deliver(const std::string& channel, const bus::Payload& frame);
+    /// `member.removed`: the frame goes to the room (the removed user included), then that
+    /// user's sockets leave it. Called with mutex_ held; the evictions are told after.
+    static void evict(
+        Room& room, std::int64_t user_id,
+        std::vector<std::pair<std::shared_ptr<core::WsConnection>, std::shared_ptr<Evictions>>>&
+            out);
     /// Sends to the room's sockets; called with mutex_ held, so frames enter every socket's
     /// queue in the order the hub decided.
     static void fan_out(const Room& room, const bus::Payload& frame,

@@ -15,6 +15,7 @@ std::vector<core::Route> routes(ChatService& service) {
         {Method::get, "/api/v1/rooms/unread-counts", any, bind(&Handlers::unread_counts)},
         {Method::get, "/api/v1/messages/search", any, bind(&Handlers::search)},
         {Method::post, "/api/v1/rooms/:id/members", any, bind(&Handlers::add_member)},
+        {Method::del, "/api/v1/rooms/:id/members/:user_id", any, bind(&Handlers::remove_member)},
         {Method::post, "/api/v1/rooms/:id/messages", any, bind(&Handlers::send_message)},
         {Method::get, "/api/v1/rooms/:id/messages", any, bind(&Handlers::list_messages)},
         {Method::get, "/api/v1/rooms/:id/unread-count", any, bind(&Handlers::unread_count)},

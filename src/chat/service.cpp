@@ -87,6 +87,23 @@ Task<Result<void>> ChatService::add_member(const core::Principal& caller, std::i
     co_return Result<void>{};
 }
 
+Task<Result<void>> ChatService::remove_member(const core::Principal& caller, std::int64_t room_id,
+                                              std::int64_t user_id) {
+    RemoveMember::Request req{caller.tenant_id, room_id, user_id, caller.user_id,
+                              caller.role == "admin"};
+    auto r = co_await db_.run<RemoveMember>(std::move(req));
+    if (!r) co_return r.error();
+    publish_event(caller, room_id,
+                  json::object{{"type", "member.removed"},
+                               {"room_id", room_id},
+                               {"user_id", user_id},
+                               {"target_id", ""},
+                               {"payload", json::object{{"room_id", room_id},
+                                                        {"user_id", user_id},
+                                                        {"removed_by", caller.user_id}}}});
+    co_return Result<void>{};
+}
+
 void ChatService::publish_event(const core::Principal& caller, std::int64_t room_id,
                                 const json::value& envelope) {
     bus_.publish(bus::room_channel(caller.tenant_id, room_id),

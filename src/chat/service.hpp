@@ -68,6 +68,11 @@ class ChatService {
                                                   std::optional<std::string> cursor);
     core::Task<core::Result<void>> add_member(const core::Principal& caller, std::int64_t room_id,
                                               std::int64_t user_id);
+    /// Leave (user_id = the caller) or remove (the room's creator, a tenant admin): see
+    /// RemoveMember. Then `member.removed` goes to the room; the hubs of every node take the
+    /// user's sockets out of it at once (a `/ws?room_id=` socket is closed with 4403).
+    core::Task<core::Result<void>> remove_member(const core::Principal& caller,
+                                                 std::int64_t room_id, std::int64_t user_id);
 
     struct NewMessage {
         std::string body;

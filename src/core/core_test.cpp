@@ -248,5 +248,16 @@ TEST(Text, AsciiLowerAndTrim) {
     EXPECT_EQ(trim(""), "");
 }
 
+TEST(Text, MaskUrlPassword) {
+    EXPECT_EQ(mask_url_password("redis://:pw@cache:6379/0"), "redis://:***@cache:6379/0");
+    EXPECT_EQ(mask_url_password("amqp://mq:secret@broker:5672/vhost"),
+              "amqp://mq:***@broker:5672/vhost");
+    EXPECT_EQ(mask_url_password("amqp://mq:p@ss@broker/v"), "amqp://mq:***@broker/v");
+    EXPECT_EQ(mask_url_password("amqp://user@broker/v"), "amqp://user@broker/v");
+    EXPECT_EQ(mask_url_password("cache:6379"), "cache:6379");
+    EXPECT_EQ(mask_url_password("http://host/path?u=a:b@c"), "http://host/path?u=a:b@c");
+    EXPECT_EQ(mask_url_password(""), "");
+}
+
 }  // namespace
 }  // namespace msg::core

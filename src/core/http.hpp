@@ -25,6 +25,10 @@ struct Principal {
     std::int64_t user_id = 0;
     std::string tenant_id;
     std::string role;
+    /// The user's token version when the token was signed (claim `tv`; absent: 0). A bump
+    /// revokes every older token (core::CredentialGuard).
+    std::int64_t token_version = 0;
+    std::int64_t expires_at = 0;  // unix seconds (claim `exp`); 0: not from a token
 
     bool is_admin_or_manager() const { return role == "admin" || role == "manager"; }
 };

@@ -22,8 +22,10 @@ class StreamIo {
     /// Up to `max` body bytes into `data`; 0 at the end of the body.
     virtual Task<std::size_t> read_some(char* data, std::size_t max) = 0;
     /// The status line and headers; with `content_length` the body is exactly that long.
+    /// `attachment`: a download (`Content-Disposition: attachment`), never shown inline. Every
+    /// answer also carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
     virtual Task<void> write_head(unsigned status, std::string_view content_type,
-                                  std::uint64_t content_length) = 0;
+                                  std::uint64_t content_length, bool attachment) = 0;
     virtual Task<void> write(std::string_view chunk) = 0;
 };
 

@@ -17,4 +17,21 @@ std::string_view trim(std::string_view s) {
     return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
 }
 
+std::string mask_url_password(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return std::string(url);
+    const auto start = scheme + 3;
+    const auto end = url.find_first_of("/?#", start);
+    const auto authority =
+        url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+    const auto at = authority.rfind('@');
+    if (at == std::string_view::npos) return std::string(url);
+    const auto colon = authority.find(':');
+    if (colon == std::string_view::npos || colon > at) return std::string(url);
+    std::string out(url.substr(0, start + colon + 1));
+    out += "***";
+    out += url.substr(start + at);
+    return out;
+}
+
 }  // namespace msg::core

@@ -22,7 +22,7 @@ boost::json::object to_json(const FileObject& f) {
 }
 
 core::Result<ResolvedKey> resolve_key(std::string_view tenant_id, std::int64_t user_id,
-                                      std::string_view key) {
+                                      std::string_view key, KeyUse use) {
     key = core::trim(key);
     if (key.starts_with('/')) key.remove_prefix(1);
     if (key.empty()) return core::invalid("object_key is required");
@@ -47,10 +47,13 @@ core::Result<ResolvedKey> resolve_key(std::string_view tenant_id, std::int64_t u
     } else if (key.starts_with("users/")) {
         if (first_segment_id(key.substr(6)) == user_id) return out;
     } else if (key.starts_with("notes/")) {
+        // Written only into the uploader's own folder, so a notes/ object has one known author
+        // and nobody can replace another user's attachment.
         out.note = true;
-        return out;
+        if (use == KeyUse::read || first_segment_id(key.substr(6)) == user_id) return out;
     }
-    return core::invalid("object_key must start with rooms/<room_id>/, users/<your id>/ or notes/");
+    return core::invalid(
+        "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/<your id>/");
 }
 
 std::string thumbnail_key_for(std::string_view key) {

@@ -31,16 +31,18 @@ boost::json::object to_json(const FileObject& f);
 
 /// Where a client key points, after the rules of API.md "Files": trimmed, one leading '/'
 /// dropped, an existing `tenants/<own tenant>/` prefix accepted; then `rooms/<id>/…`,
-/// `users/<own id>/…` or `notes/…`, stored under `tenants/<tenant>/`, valid per
-/// blob::valid_key. 400 `object_key is required` / `object_key is invalid` /
-/// `object_key must start with rooms/<room_id>/, users/<your id>/ or notes/`.
+/// `users/<own id>/…` or `notes/<own id>/…` (`KeyUse::read` also takes any `notes/…` key:
+/// whether the caller may read it is the note's business), stored under `tenants/<tenant>/`,
+/// valid per blob::valid_key. 400 `object_key is required` / `object_key is invalid` /
+/// `object_key must start with rooms/<room_id>/, users/<your id>/ or notes/<your id>/`.
 struct ResolvedKey {
     std::string stored;                   // tenants/<tenant>/rooms/7/a.png
     std::optional<std::int64_t> room_id;  // for rooms/<id>/…
     bool note = false;                    // notes/…
 };
+enum class KeyUse { write, read };
 core::Result<ResolvedKey> resolve_key(std::string_view tenant_id, std::int64_t user_id,
-                                      std::string_view key);
+                                      std::string_view key, KeyUse use = KeyUse::write);
 
 /// The seed's thumbnail key: the stored key with the last segment's extension replaced by
 /// `_thumb.jpg` (appended when there is none).

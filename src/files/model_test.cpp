@@ -16,14 +16,28 @@ TEST(FilesModel, KeysResolveUnderTheTenant) {
     auto own = resolve_key("acme", 5, "users/5/avatar.jpg");
     ASSERT_TRUE(own);
     EXPECT_FALSE(own->room_id);
-    auto note = resolve_key("acme", 5, "notes/x/y.pdf");
+    auto note = resolve_key("acme", 5, "notes/5/y.pdf");
     ASSERT_TRUE(note);
     EXPECT_TRUE(note->note);
+    EXPECT_EQ(note->stored, "tenants/acme/notes/5/y.pdf");
+    // Anyone's note objects may be named for reading (the note decides who may).
+    auto theirs = resolve_key("acme", 5, "notes/6/y.pdf", KeyUse::read);
+    ASSERT_TRUE(theirs);
+    EXPECT_TRUE(theirs->note);
+    EXPECT_TRUE(resolve_key("acme", 5, "notes/old-style.pdf", KeyUse::read));
+}
+
+TEST(FilesModel, NotesAreWrittenIntoTheUploadersFolderOnly) {
+    const std::string wrong_place =
+        "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/<your id>/";
+    EXPECT_EQ(resolve_key("acme", 5, "notes/6/y.pdf").error().message, wrong_place);
+    EXPECT_EQ(resolve_key("acme", 5, "notes/y.pdf").error().message, wrong_place);
+    EXPECT_EQ(resolve_key("acme", 5, "notes/x/y.pdf").error().message, wrong_place);
 }
 
 TEST(FilesModel, BadKeysAreRefused) {
     const std::string wrong_place =
-        "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/";
+        "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/<your id>/";
     EXPECT_EQ(resolve_key("acme", 5, "").error().message, "object_key is required");
     EXPECT_EQ(resolve_key("acme", 5, "users/6/a.jpg").error().message, wrong_place);  // not own
     EXPECT_EQ(resolve_key("acme", 5, "tenants/other/rooms/1/a").error().message, wrong_place);

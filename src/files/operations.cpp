@@ -37,6 +37,16 @@ constexpr std::string_view kCanDownload =
     "     AND (n.sender_id = $3 OR EXISTS (SELECT 1 FROM note_recipients r"
     "          WHERE r.tenant_id = n.tenant_id AND r.note_id = n.id AND r.user_id = $3)))";
 
+constexpr std::string_view kKeyTaken =
+    "SELECT EXISTS (SELECT 1 FROM files WHERE tenant_id = $1 AND object_key = $2)"
+    " OR EXISTS (SELECT 1 FROM files WHERE tenant_id = $1 AND thumbnail_key = $2)"
+    " OR EXISTS (SELECT 1 FROM note_files WHERE tenant_id = $1 AND object_key = $2)";
+
+constexpr std::string_view kRoomFileOfMember =
+    "SELECT EXISTS (SELECT 1 FROM files f JOIN room_members m ON m.tenant_id = f.tenant_id"
+    "   AND m.room_id = f.room_id AND m.user_id = $3"
+    "   WHERE f.tenant_id = $1 AND f.object_key = $2)";
+
 constexpr std::string_view kListRoom =
     "SELECT " MSG_FILE_COLUMNS
     " FROM files WHERE tenant_id = $1 AND room_id = $2 AND ($3::bigint IS NULL OR id < $3)"
@@ -58,6 +68,17 @@ core::Task<core::Result<RegisterFile::Response>> RegisterFile::run(pg::Connectio
 core::Task<core::Result<CanDownload::Response>> CanDownload::run(pg::Connection& c,
                                                                  const Request& r) {
     auto rows = co_await c.query(kCanDownload, r.tenant_id, r.object_key, r.user_id);
+    co_return Response{rows.boolean(0, 0)};
+}
+
+core::Task<core::Result<KeyTaken::Response>> KeyTaken::run(pg::Connection& c, const Request& r) {
+    auto rows = co_await c.query(kKeyTaken, r.tenant_id, r.object_key);
+    co_return Response{rows.boolean(0, 0)};
+}
+
+core::Task<core::Result<IsRoomFileOfMember::Response>> IsRoomFileOfMember::run(pg::Connection& c,
+                                                                               const Request& r) {
+    auto rows = co_await c.query(kRoomFileOfMember, r.tenant_id, r.object_key, r.user_id);
     co_return Response{rows.boolean(0, 0)};
 }
 

@@ -53,6 +53,40 @@ struct CanDownload {
 BOOST_DESCRIBE_STRUCT(CanDownload::Request, (), (tenant_id, user_id, object_key))
 BOOST_DESCRIBE_STRUCT(CanDownload::Response, (), (allowed))
 
+/// Is the stored key taken for good: a registered file or its thumbnail, or an attachment of
+/// a sent note? Such objects are immutable (presign-upload → 409).
+struct KeyTaken {
+    static constexpr std::string_view kName = "files/key-taken";
+    static constexpr bool kReadOnly = false;  // a registration just made must count
+    struct Request {
+        std::string tenant_id;
+        std::string object_key;  // stored form
+    };
+    struct Response {
+        bool taken = false;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(KeyTaken::Request, (), (tenant_id, object_key))
+BOOST_DESCRIBE_STRUCT(KeyTaken::Response, (), (taken))
+
+/// Is the stored key a registered file of a room `user_id` is in (what a note may attach)?
+struct IsRoomFileOfMember {
+    static constexpr std::string_view kName = "files/room-file-of-member";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::string object_key;  // stored form
+    };
+    struct Response {
+        bool yes = false;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(IsRoomFileOfMember::Request, (), (tenant_id, user_id, object_key))
+BOOST_DESCRIBE_STRUCT(IsRoomFileOfMember::Response, (), (yes))
+
 /// A room's registered files, newest first, below `before_id`.
 struct ListRoomFiles {
     static constexpr std::string_view kName = "files/list-room";

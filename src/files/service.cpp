@@ -48,6 +48,9 @@ Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::P
         auto member = co_await chat_.require_member(caller, *resolved->room_id);
         if (!member) co_return member.error();
     }
+    auto taken = co_await db_.run<KeyTaken>(caller.tenant_id, resolved->stored);
+    if (!taken) co_return taken.error();
+    if (taken->taken) co_return core::conflict("file is already registered");
     const auto url = store_.presign_put(resolved->stored, kUrlTtl, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }
@@ -55,7 +58,7 @@ Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::P
 Task<Result<FilesService::Presigned>> FilesService::presign_download(const core::Principal& caller,
                                                                      std::string key,
                                                                      std::string base_hint) {
-    auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
+    auto resolved = resolve_key(caller.tenant_id, caller.user_id, key, KeyUse::read);
     if (!resolved) co_return resolved.error();
     // resolve_key only accepts the caller's own users/<id>/ folder: theirs to read.
     const bool own_folder = !resolved->room_id && !resolved->note;
@@ -67,6 +70,22 @@ Task<Result<FilesService::Presigned>> FilesService::presign_download(const core:
     }
     const auto url = store_.presign_get(resolved->stored, kUrlTtl, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
+}
+
+Task<Result<std::string>> FilesService::attachable(const core::Principal& caller, std::string key) {
+    auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
+    if (!resolved) co_return resolved.error();
+    if (resolved->note) {
+        auto size = co_await store_.size(resolved->stored);
+        if (!size) co_return core::invalid("object does not exist");
+        co_return std::move(resolved->stored);
+    }
+    if (!resolved->room_id) co_return core::forbidden("file access denied");  // users/<own id>/
+    auto room_file =
+        co_await db_.run<IsRoomFileOfMember>(caller.tenant_id, caller.user_id, resolved->stored);
+    if (!room_file) co_return room_file.error();
+    if (!room_file->yes) co_return core::forbidden("file access denied");
+    co_return std::move(resolved->stored);
 }
 
 Task<Result<FileObject>> FilesService::register_file(const core::Principal& caller,

@@ -32,7 +32,9 @@ class FilesService {
         std::string object_key;  // the stored key
         std::string expires_at;  // RFC 3339
     };
-    /// `base_hint`: how the client reached us (URLs of the local store).
+    /// `base_hint`: how the client reached us (URLs of the local store). 409 `file is already
+    /// registered` for a registered file, its thumbnail or a sent note's attachment: those
+    /// objects never change.
     core::Task<core::Result<Presigned>> presign_upload(const core::Principal& caller,
                                                        std::string key, std::string base_hint);
     /// 404 `file not found` for a key the caller may not read, whether or not it exists.
@@ -47,6 +49,12 @@ class FilesService {
     /// The object must exist with exactly `size_bytes`; the key must be under the room.
     core::Task<core::Result<FileObject>> register_file(const core::Principal& caller,
                                                        Registration in);
+
+    /// What a note may attach (issue 12): a registered file of a room the sender is in (403
+    /// `file access denied` otherwise), or an existing object in the sender's own `notes/<id>/`
+    /// folder (400 `object does not exist`). The stored key, which the note keeps.
+    core::Task<core::Result<std::string>> attachable(const core::Principal& caller,
+                                                     std::string key);
 
     struct FilePage {
         std::vector<FileObject> items;

@@ -18,6 +18,11 @@ Task<Result<Note>> NotesService::create(const core::Principal& caller, NewNote i
     if (int wait = sends_.acquire(caller.tenant_id + ":" + std::to_string(caller.user_id))) {
         co_return core::Error{core::ErrorCode::too_many_requests, "too many requests", wait};
     }
+    for (auto& file : in.files) {
+        auto stored = co_await attachments_(caller, file.object_key);
+        if (!stored) co_return stored.error();
+        file.object_key = std::move(*stored);
+    }
     auto note = co_await db_.run<CreateNote>(caller.tenant_id, caller.user_id, std::move(in.title),
                                              std::move(in.body), recipients, std::move(in.files));
     if (!note) co_return note.error();

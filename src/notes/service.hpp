@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,14 +22,22 @@ class SessionEvents;
 
 namespace msg::notes {
 
+/// What notes need of files: may the sender attach this key (an Error if not), and under
+/// which stored key is it kept. files::FilesService::attachable in the server.
+using AttachmentCheck = std::function<core::Task<core::Result<std::string>>(
+    const core::Principal& sender, std::string object_key)>;
+
 /// Notes between users of a tenant: to/cc/bcc recipients, an inbox with read state, and a
 /// `note.received` event to each recipient's session sockets.
 class NotesService {
   public:
     /// `per_user_per_second`: notes a user may send per second (MESSAGE_RATE_PER_USER) → 429.
     NotesService(data::Executor& db, session::SessionEvents& events, const core::Clock& clock,
-                 int per_user_per_second)
-        : db_(db), events_(events), sends_(per_user_per_second, std::chrono::seconds(1), clock) {}
+                 int per_user_per_second, AttachmentCheck attachments)
+        : db_(db),
+          events_(events),
+          sends_(per_user_per_second, std::chrono::seconds(1), clock),
+          attachments_(std::move(attachments)) {}
 
     struct NewNote {
         std::string title;  // trimmed
@@ -36,7 +45,8 @@ class NotesService {
         std::vector<std::int64_t> to, cc, bcc;
         std::vector<NoteFile> files;
     };
-    /// 400 `title is required`, `at least one recipient is required`, `unknown recipient`.
+    /// 400 `title is required`, `at least one recipient is required`, `unknown recipient`;
+    /// every attachment must pass the AttachmentCheck (its error otherwise, nothing stored).
     core::Task<core::Result<Note>> create(const core::Principal& caller, NewNote in);
     core::Task<core::Result<std::vector<InboxItem>>> inbox(const core::Principal& caller, int limit,
                                                            std::optional<std::int64_t> before);
@@ -48,6 +58,7 @@ class NotesService {
     data::Executor& db_;
     session::SessionEvents& events_;
     auth::RateLimiter sends_;
+    AttachmentCheck attachments_;
 };
 
 }  // namespace msg::notes

@@ -100,6 +100,50 @@ Handlers::Reply Handlers::update_status(HttpRequest& req) {
     co_return core::ok_response();
 }
 
+namespace {
+Handlers::Reply change_active(OrgService& service, HttpRequest& req, bool active) {
+    auto user_id = core::parse_id(req.param("id"));
+    if (!user_id) co_return core::invalid("id must be an id");
+    auto user = co_await service.set_active(req.caller(), *user_id, active);
+    if (!user) co_return user.error();
+    co_return core::json_response(200, to_json(*user));
+}
+}  // namespace
+
+Handlers::Reply Handlers::deactivate_user(HttpRequest& req) {
+    return change_active(service_, req, false);
+}
+
+Handlers::Reply Handlers::reactivate_user(HttpRequest& req) {
+    return change_active(service_, req, true);
+}
+
+Handlers::Reply Handlers::set_role(HttpRequest& req) {
+    auto user_id = core::parse_id(req.param("id"));
+    if (!user_id) co_return core::invalid("id must be an id");
+    auto obj = core::parse_object(req.body);
+    if (!obj) co_return obj.error();
+    BodyReader body(*obj);
+    auto role = body.string("role", {.required = true, .max_bytes = 16});
+    if (body.error()) co_return *body.error();
+    auto user = co_await service_.set_role(req.caller(), *user_id, *role);
+    if (!user) co_return user.error();
+    co_return core::json_response(200, to_json(*user));
+}
+
+Handlers::Reply Handlers::reset_password(HttpRequest& req) {
+    auto user_id = core::parse_id(req.param("id"));
+    if (!user_id) co_return core::invalid("id must be an id");
+    auto obj = core::parse_object(req.body);
+    if (!obj) co_return obj.error();
+    BodyReader body(*obj);
+    auto password = body.string("password", {.required = true, .max_bytes = kMaxPasswordBytes});
+    if (body.error()) co_return *body.error();
+    auto done = co_await service_.reset_password(req.caller(), *user_id, *password);
+    if (!done) co_return done.error();
+    co_return core::ok_response();
+}
+
 Handlers::Reply Handlers::search_users(HttpRequest& req) {
     auto q = req.query_param("q").value_or("");
     if (core::utf8_length(q) > kMaxSearchQueryChars) co_return core::invalid("q is too long");

@@ -17,6 +17,10 @@ class Handlers {
     Reply create_user(core::HttpRequest& req);
     Reply me(core::HttpRequest& req);
     Reply update_status(core::HttpRequest& req);
+    Reply deactivate_user(core::HttpRequest& req);
+    Reply reactivate_user(core::HttpRequest& req);
+    Reply set_role(core::HttpRequest& req);
+    Reply reset_password(core::HttpRequest& req);
     Reply search_users(core::HttpRequest& req);
     Reply list_aliases(core::HttpRequest& req);
     Reply add_alias(core::HttpRequest& req);

@@ -31,9 +31,25 @@ constexpr std::string_view kInsertUser =
     " RETURNING id";
 
 constexpr std::string_view kFindLoginUser =
-    "SELECT u.id, u.role, u.password_hash FROM users u"
+    "SELECT u.id, u.role, u.password_hash, u.token_version FROM users u"
     " JOIN tenants t ON t.tenant_id = u.tenant_id AND t.is_active"
-    " WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)";
+    " WHERE u.tenant_id = $1 AND lower(u.email) = lower($2) AND u.is_active";
+
+constexpr std::string_view kLoadCredentials =
+    "SELECT t.is_active, coalesce(u.is_active, false), coalesce(u.token_version, 0)"
+    " FROM tenants t LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = $2"
+    " WHERE t.tenant_id = $1";
+
+// The role check and the change are one statement: a target that became an admin in between
+// is still protected.
+constexpr std::string_view kChangeCredentials =
+    "UPDATE users SET is_active = coalesce($3, is_active), role = coalesce($4, role),"
+    "   password_hash = coalesce($5, password_hash), token_version = token_version + 1,"
+    "   updated_at = now()"
+    " WHERE tenant_id = $1 AND id = $2 AND NOT ($6 AND role = 'admin')"
+    " RETURNING tenant_id, id, org_id, email, name, title, role, status, status_note,"
+    "   created_at, updated_at";
+constexpr std::string_view kUserExists = "SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2";
 
 constexpr std::string_view kGetUser =
     "SELECT tenant_id, id, org_id, email, name, title, role, status, status_note, created_at,"
@@ -195,7 +211,24 @@ core::Task<core::Result<FindLoginUser::Response>> FindLoginUser::run(pg::Connect
                                                                      const Request& r) {
     auto rows = co_await c.query(kFindLoginUser, r.tenant_id, r.email);
     if (rows.empty()) co_return Response{};
-    co_return Response{true, rows.int64(0, 0), rows.string(0, 1), rows.string(0, 2)};
+    co_return Response{true, rows.int64(0, 0), rows.string(0, 1), rows.string(0, 2),
+                       rows.int64(0, 3)};
+}
+
+core::Task<core::Result<LoadCredentials::Response>> LoadCredentials::run(pg::Connection& c,
+                                                                         const Request& r) {
+    auto rows = co_await c.query(kLoadCredentials, r.tenant_id, r.user_id);
+    if (rows.empty()) co_return Response{};
+    co_return Response{rows.boolean(0, 0), rows.boolean(0, 1), rows.int64(0, 2)};
+}
+
+core::Task<core::Result<User>> ChangeCredentials::run(pg::Connection& c, const Request& r) {
+    auto rows = co_await c.query(kChangeCredentials, r.tenant_id, r.user_id, r.active, r.role,
+                                 r.password_hash, r.protect_admins);
+    if (!rows.empty()) co_return user_from(rows, 0);
+    auto exists = co_await c.query(kUserExists, r.tenant_id, r.user_id);
+    if (exists.empty()) co_return core::not_found("user not found");
+    co_return core::forbidden("insufficient permissions");
 }
 
 core::Task<core::Result<User>> GetUser::run(pg::Connection& c, const Request& r) {

@@ -87,15 +87,57 @@ struct FindLoginUser {
         std::string email;
     };
     struct Response {
-        bool found = false;
+        bool found = false;  // false also for a deactivated user
         std::int64_t user_id = 0;
         std::string role;
         std::string password_hash;
+        std::int64_t token_version = 0;
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 BOOST_DESCRIBE_STRUCT(FindLoginUser::Request, (), (tenant_id, email))
-BOOST_DESCRIBE_STRUCT(FindLoginUser::Response, (), (found, user_id, role, password_hash))
+BOOST_DESCRIBE_STRUCT(FindLoginUser::Response, (),
+                      (found, user_id, role, password_hash, token_version))
+
+/// What a token's claims are checked against (Credentials): the tenant's active flag, the
+/// user's active flag and token version. An unknown tenant or user reads as inactive.
+struct LoadCredentials {
+    static constexpr std::string_view kName = "users/credentials";
+    static constexpr bool kReadOnly = false;  // a revocation must be seen at once
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+    };
+    struct Response {
+        bool tenant_active = false;
+        bool user_active = false;
+        std::int64_t token_version = 0;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(LoadCredentials::Request, (), (tenant_id, user_id))
+BOOST_DESCRIBE_STRUCT(LoadCredentials::Response, (), (tenant_active, user_active, token_version))
+
+/// One change of a user's credentials, each bumping the token version (every token signed
+/// before stops working): any of a new active flag, role or password hash, or none (logout
+/// everywhere). `protect_admins`: the change is refused (403) when the target is an admin — a
+/// manager's call. 404 `user not found` outside the tenant.
+struct ChangeCredentials {
+    static constexpr std::string_view kName = "users/change-credentials";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::optional<bool> active;
+        std::optional<std::string> role;
+        std::optional<std::string> password_hash;
+        bool protect_admins = false;
+    };
+    using Response = User;
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(ChangeCredentials::Request, (),
+                      (tenant_id, user_id, active, role, password_hash, protect_admins))
 
 struct GetUser {
     static constexpr std::string_view kName = "users/get";

@@ -59,8 +59,67 @@ Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
     });
     if (!ok) co_return core::unauthorized("invalid credentials");
 
-    core::Principal who{user.user_id, in.tenant_id, user.role};
+    core::Principal who{user.user_id, in.tenant_id, user.role, user.token_version};
     co_return Token{jwt_.sign(who), user.user_id, in.tenant_id, user.role};
+}
+
+Task<Result<void>> OrgService::revoke_tokens(const core::Principal& caller) {
+    ChangeCredentials::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = caller.user_id;
+    auto r = co_await db_.run<ChangeCredentials>(std::move(req));
+    if (!r) co_return r.error();
+    if (credentials_observer_) credentials_observer_(caller.tenant_id, caller.user_id);
+    co_return Result<void>{};
+}
+
+Task<Result<User>> OrgService::set_active(const core::Principal& caller, std::int64_t user_id,
+                                          bool active) {
+    if (!caller.is_admin_or_manager()) co_return core::forbidden("insufficient permissions");
+    if (user_id == caller.user_id)
+        co_return core::invalid("you cannot deactivate or reactivate yourself");
+    ChangeCredentials::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = user_id;
+    req.active = active;
+    req.protect_admins = caller.role != "admin";
+    auto r = co_await db_.run<ChangeCredentials>(std::move(req));
+    if (!r) co_return r.error();
+    if (credentials_observer_) credentials_observer_(caller.tenant_id, user_id);
+    co_return std::move(*r);
+}
+
+Task<Result<User>> OrgService::set_role(const core::Principal& caller, std::int64_t user_id,
+                                        std::string role) {
+    if (caller.role != "admin") co_return core::forbidden("insufficient permissions");
+    if (!valid_role(role)) co_return core::invalid("role must be admin, manager or user");
+    if (user_id == caller.user_id) co_return core::invalid("you cannot change your own role");
+    ChangeCredentials::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = user_id;
+    req.role = std::move(role);
+    auto r = co_await db_.run<ChangeCredentials>(std::move(req));
+    if (!r) co_return r.error();
+    if (credentials_observer_) credentials_observer_(caller.tenant_id, user_id);
+    co_return std::move(*r);
+}
+
+Task<Result<void>> OrgService::reset_password(const core::Principal& caller, std::int64_t user_id,
+                                              std::string password) {
+    if (!caller.is_admin_or_manager()) co_return core::forbidden("insufficient permissions");
+    if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
+        co_return core::invalid("password must be 8 to 128 bytes");
+    }
+    std::string hash = co_await hash_password(std::move(password));
+    ChangeCredentials::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = user_id;
+    req.password_hash = std::move(hash);
+    req.protect_admins = caller.role != "admin";
+    auto r = co_await db_.run<ChangeCredentials>(std::move(req));
+    if (!r) co_return r.error();
+    if (credentials_observer_) credentials_observer_(caller.tenant_id, user_id);
+    co_return Result<void>{};
 }
 
 Task<Result<std::int64_t>> OrgService::create_org_unit(const core::Principal& caller,

@@ -70,6 +70,27 @@ class OrgService {
     /// `status.changed`). Set once at start-up, before serving.
     using StatusObserver = std::function<void(const std::string& tenant_id, const StatusChange&)>;
     void on_status_changed(StatusObserver observer) { status_observer_ = std::move(observer); }
+
+    // ---- credentials (issue 12): each change bumps the user's token version, so every token
+    // signed before stops working, and tells the credentials observer (which closes the user's
+    // sockets on every node).
+    /// Logout everywhere: the caller's own tokens.
+    core::Task<core::Result<void>> revoke_tokens(const core::Principal& caller);
+    /// Admins and managers; a manager cannot touch an admin; nobody deactivates themself.
+    core::Task<core::Result<User>> set_active(const core::Principal& caller, std::int64_t user_id,
+                                              bool active);
+    /// Admins only (a manager can raise nobody); not one's own role.
+    core::Task<core::Result<User>> set_role(const core::Principal& caller, std::int64_t user_id,
+                                            std::string role);
+    /// Admins and managers (not an admin's password as a manager).
+    core::Task<core::Result<void>> reset_password(const core::Principal& caller,
+                                                  std::int64_t user_id, std::string password);
+    using CredentialsObserver =
+        std::function<void(const std::string& tenant_id, std::int64_t user_id)>;
+    void on_credentials_changed(CredentialsObserver observer) {
+        credentials_observer_ = std::move(observer);
+    }
+
     core::Task<core::Result<std::vector<User>>> search_users(const core::Principal& caller,
                                                              std::string query, int limit);
     core::Task<core::Result<User>> me(const core::Principal& caller);
@@ -112,6 +133,7 @@ class OrgService {
     auth::RateLimiter login_by_email_;
     auth::RateLimiter login_by_ip_;
     StatusObserver status_observer_;
+    CredentialsObserver credentials_observer_;
 };
 
 }  // namespace msg::org

@@ -55,6 +55,12 @@ Handlers::Reply Handlers::logout(HttpRequest& req) {
     co_return core::ok_response();
 }
 
+Handlers::Reply Handlers::logout_all(HttpRequest& req) {
+    auto r = co_await service_.logout_all(req.caller());
+    if (!r) co_return r.error();
+    co_return core::ok_response();
+}
+
 Handlers::Reply Handlers::set_status(HttpRequest& req) {
     auto obj = core::parse_object(req.body);
     if (!obj) co_return obj.error();

@@ -13,6 +13,7 @@ class Handlers {
     using Reply = core::Task<core::Result<core::HttpResponse>>;
     Reply login(core::HttpRequest& req);
     Reply logout(core::HttpRequest& req);
+    Reply logout_all(core::HttpRequest& req);
     Reply set_status(core::HttpRequest& req);
     Reply notify(core::HttpRequest& req);
 

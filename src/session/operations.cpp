@@ -24,12 +24,19 @@ constexpr std::string_view kLogout =
     "   AND (session_id::text = lower($3) OR device_id = $4)"
     " RETURNING session_id::text, generation";
 
+constexpr std::string_view kLogoutAll =
+    "UPDATE device_sessions SET is_active = false, generation = generation + 1,"
+    "   updated_at = now()"
+    " WHERE tenant_id = $1 AND user_id = $2 AND is_active"
+    " RETURNING session_id::text, generation";
+
 constexpr std::string_view kValidate =
     "UPDATE device_sessions d SET last_seen_at = now()"
-    " FROM tenants t"
+    " FROM tenants t, users u"
     " WHERE d.session_id = $3::uuid AND d.tenant_id = $1 AND d.user_id = $2"
     "   AND d.token_hash = decode($4, 'hex') AND d.is_active"
     "   AND t.tenant_id = d.tenant_id AND t.is_active"
+    "   AND u.tenant_id = d.tenant_id AND u.id = d.user_id AND u.is_active"
     " RETURNING d.generation";
 
 constexpr std::string_view kNotifyMembership =
@@ -75,6 +82,16 @@ core::Task<core::Result<DeviceLogout::Response>> DeviceLogout::run(pg::Connectio
     auto rows = co_await c.query(kLogout, r.tenant_id, r.user_id, r.session_id, r.device_id);
     if (rows.empty()) co_return core::not_found("session not found");
     co_return Response{rows.string(0, 0), rows.int64(0, 1)};
+}
+
+core::Task<core::Result<DeviceLogoutAll::Response>> DeviceLogoutAll::run(pg::Connection& c,
+                                                                         const Request& r) {
+    auto rows = co_await c.query(kLogoutAll, r.tenant_id, r.user_id);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.ended.push_back({rows.string(i, 0), rows.int64(i, 1)});
+    }
+    co_return out;
 }
 
 core::Task<core::Result<ValidateDevice::Response>> ValidateDevice::run(pg::Connection& c,

@@ -59,7 +59,24 @@ struct DeviceLogout {
 BOOST_DESCRIBE_STRUCT(DeviceLogout::Request, (), (tenant_id, user_id, session_id, device_id))
 BOOST_DESCRIBE_STRUCT(DeviceLogout::Response, (), (session_id, generation))
 
-/// The session socket's check: all four values match an active session of an active tenant.
+/// Logout everywhere: deactivates every active device session of the caller.
+struct DeviceLogoutAll {
+    static constexpr std::string_view kName = "session/device/logout-all";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+    };
+    struct Response {
+        std::vector<DeviceLogout::Response> ended;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(DeviceLogoutAll::Request, (), (tenant_id, user_id))
+BOOST_DESCRIBE_STRUCT(DeviceLogoutAll::Response, (), (ended))
+
+/// The session socket's check: all four values match an active session of an active tenant
+/// and an active user.
 /// A match touches last_seen_at.
 struct ValidateDevice {
     static constexpr std::string_view kName = "session/device/validate";

@@ -93,6 +93,12 @@ core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_session_socket
     auto generation = co_await service->validate(tenant_id, *user_id, session_id, token);
     if (!generation) co_return generation.error();
     if (!*generation) co_return core::unauthorized("unauthorized");
+    // Who the socket belongs to: the transport registers it with the credentials guard, so a
+    // revocation (logout everywhere, deactivation, tenant suspension) closes it.
+    core::Principal owner;
+    owner.tenant_id = tenant_id;
+    owner.user_id = *user_id;
+    request->principal = std::move(owner);
     co_return std::make_shared<SessionSocket>(*service, *hub, presence, std::move(tenant_id),
                                               *user_id, std::move(session_id), std::move(token),
                                               **generation, std::move(socket));

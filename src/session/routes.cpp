@@ -11,6 +11,8 @@ std::vector<core::Route> routes(SessionService& service) {
     return {
         {Method::post, "/api/v1/session/login", Access::authenticated, bind(&Handlers::login)},
         {Method::post, "/api/v1/session/logout", Access::authenticated, bind(&Handlers::logout)},
+        {Method::post, "/api/v1/session/logout-all", Access::authenticated,
+         bind(&Handlers::logout_all)},
         {Method::patch, "/api/v1/session/status", Access::authenticated,
          bind(&Handlers::set_status)},
         {Method::post, "/api/v1/chat/notify", Access::authenticated, bind(&Handlers::notify)},

@@ -45,6 +45,15 @@ Task<Result<void>> SessionService::logout(const core::Principal& caller,
     co_return Result<void>{};
 }
 
+Task<Result<void>> SessionService::logout_all(const core::Principal& caller) {
+    auto ended = co_await db_.run<DeviceLogoutAll>(caller.tenant_id, caller.user_id);
+    if (!ended) co_return ended.error();
+    for (const auto& s : ended->ended) {
+        events_.close_session(caller.tenant_id, caller.user_id, s.session_id, s.generation);
+    }
+    co_return co_await org_.revoke_tokens(caller);
+}
+
 Task<Result<void>> SessionService::set_status(const core::Principal& caller, std::string status,
                                               std::string note) {
     auto normalized = normalize_status(status);

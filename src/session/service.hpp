@@ -54,6 +54,10 @@ class SessionService {
                                           std::optional<std::string> session_id,
                                           std::optional<std::string> device_id);
 
+    /// Logout everywhere: every device session of the caller ends (its sockets close) and
+    /// every token of theirs is revoked (OrgService::revoke_tokens).
+    core::Task<core::Result<void>> logout_all(const core::Principal& caller);
+
     /// The caller's own status (seed field names); `status.changed` goes to the tenant.
     core::Task<core::Result<void>> set_status(const core::Principal& caller, std::string status,
                                               std::string note);

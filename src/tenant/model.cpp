@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/text.hpp"
+
 namespace msg::tenant {
 
 void apply(const TenantPatch& p, Tenant& t) {
@@ -66,10 +68,11 @@ boost::json::value to_json(const Tenant& t) {
         {"deployment_mode", t.deployment_mode},
         {"dedicated_dsn", ""},
         {"dedicated_dsn_configured", !t.dedicated_dsn.empty()},
-        {"dedicated_redis_addr", t.dedicated_redis_addr},
-        {"dedicated_lavinmq_url", t.dedicated_lavinmq_url},
-        {"dedicated_minio_endpoint", t.dedicated_minio_endpoint},
-        {"dedicated_minio_access_key", t.dedicated_minio_access_key},
+        {"dedicated_redis_addr", core::mask_url_password(t.dedicated_redis_addr)},
+        {"dedicated_lavinmq_url", core::mask_url_password(t.dedicated_lavinmq_url)},
+        {"dedicated_minio_endpoint", core::mask_url_password(t.dedicated_minio_endpoint)},
+        {"dedicated_minio_access_key", ""},
+        {"dedicated_minio_access_key_configured", !t.dedicated_minio_access_key.empty()},
         {"dedicated_minio_secret_key", ""},
         {"dedicated_minio_secret_key_configured", !t.dedicated_minio_secret_key.empty()},
         {"dedicated_minio_bucket", t.dedicated_minio_bucket},

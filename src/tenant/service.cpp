@@ -1,5 +1,8 @@
 #include "tenant/service.hpp"
 
+#include <boost/describe/members.hpp>
+#include <boost/mp11/algorithm.hpp>
+
 #include "data/executor.hpp"
 #include "tenant/operations.hpp"
 
@@ -30,14 +33,38 @@ Task<Result<Tenant>> TenantService::create(const core::Principal& caller, Tenant
     co_return co_await db_.run<CreateTenant>(std::move(tenant));
 }
 
+namespace {
+/// The first field of `patch` other than the name that is present ("" if none).
+std::string_view platform_field(const TenantPatch& patch) {
+    std::string_view found;
+    boost::mp11::mp_for_each<
+        boost::describe::describe_members<TenantPatch, boost::describe::mod_public>>(
+        [&](auto member) {
+            if (!found.empty() || std::string_view(member.name) == "name") return;
+            if ((patch.*member.pointer).has_value()) found = member.name;
+        });
+    return found;
+}
+}  // namespace
+
 Task<Result<Tenant>> TenantService::update(const core::Principal& caller,
                                            const std::string& tenant_id, TenantPatch patch) {
+    const bool platform = is_platform_admin(caller);
     const bool own = caller.role == "admin" && caller.tenant_id == tenant_id;
-    if (!own && !is_platform_admin(caller)) co_return core::forbidden("insufficient permissions");
+    if (!own && !platform) co_return core::forbidden("insufficient permissions");
+    if (!platform) {
+        // A tenant's own admin cannot lift its suspension or point it at other resources.
+        if (auto field = platform_field(patch); !field.empty()) {
+            co_return core::forbidden("only a platform admin may change " + std::string(field));
+        }
+    }
     if (tenant_id == platform_tenant_id_ && patch.is_active == false) {
         co_return core::invalid("the platform tenant cannot be deactivated");
     }
-    co_return co_await db_.run<UpdateTenant>(tenant_id, std::move(patch));
+    const bool active_changes = patch.is_active.has_value();
+    auto updated = co_await db_.run<UpdateTenant>(tenant_id, std::move(patch));
+    if (updated && active_changes && active_observer_) active_observer_(tenant_id);
+    co_return updated;
 }
 
 }  // namespace msg::tenant

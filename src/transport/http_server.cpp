@@ -217,12 +217,16 @@ class BeastStreamIo final : public core::StreamIo {
     }
 
     core::Task<void> write_head(unsigned status, std::string_view content_type,
-                                std::uint64_t content_length) override {
+                                std::uint64_t content_length, bool attachment) override {
         std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
                            std::string(http::obsolete_reason(static_cast<http::status>(status))) +
                            "\r\nServer: msg_server\r\nConnection: close\r\nContent-Type: " +
                            std::string(content_type) +
-                           "\r\nContent-Length: " + std::to_string(content_length) + "\r\n\r\n";
+                           "\r\nContent-Length: " + std::to_string(content_length) +
+                           "\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store"
+                           "\r\nReferrer-Policy: no-referrer\r\n";
+        if (attachment) head += "Content-Disposition: attachment\r\n";
+        head += "\r\n";
         stream_.expires_after(o_.write_timeout);
         auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head), kTuple);
         if (ec) throw boost::system::system_error(ec);

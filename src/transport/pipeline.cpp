@@ -8,7 +8,9 @@
 
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "core/credentials.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "transport/error_response.hpp"
 
 namespace msg::transport {
@@ -79,9 +81,9 @@ core::Result<void> Pipeline::check_websocket_origin(const core::HttpRequest& req
     return {};
 }
 
-core::Result<core::Principal> Pipeline::authenticate_websocket(
+core::Task<core::Result<core::Principal>> Pipeline::authenticate_websocket(
     const core::HttpRequest& request) const {
-    if (auto origin = check_websocket_origin(request); !origin) return origin.error();
+    if (auto origin = check_websocket_origin(request); !origin) co_return origin.error();
     std::string token;
     constexpr std::string_view kBearer = "Bearer ";
     if (request.authorization.starts_with(kBearer)) {
@@ -91,10 +93,26 @@ core::Result<core::Principal> Pipeline::authenticate_websocket(
     } else if (auto t = request.query_param("token"); t && !t->empty()) {
         token = *t;
     }
-    if (token.empty()) return core::unauthorized("bearer token is required");
+    if (token.empty()) co_return core::unauthorized("bearer token is required");
     auto who = jwt_.verify(token);
-    if (!who) return core::unauthorized("invalid token");
-    return *who;
+    if (!who) co_return core::unauthorized("invalid token");
+    if (credentials_ != nullptr) {
+        auto current = co_await credentials_->check(*who);
+        if (!current) co_return current.error();
+    }
+    co_return *who;
+}
+
+void Pipeline::add_security_headers(core::HttpResponse& response) {
+    // Every answer is data for one caller: never sniffed into something executable, never
+    // kept by a shared cache (tokens and session tokens included), no URL leaked onwards.
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    response.headers.emplace_back("Referrer-Policy", "no-referrer");
+    bool cache_set = false;
+    for (const auto& [name, value] : response.headers) {
+        if (core::ascii_lower(name) == "cache-control") cache_set = true;
+    }
+    if (!cache_set) response.headers.emplace_back("Cache-Control", "no-store");
 }
 
 void Pipeline::add_cors_headers(const core::HttpRequest& request,
@@ -113,6 +131,7 @@ core::Task<core::HttpResponse> Pipeline::handle(core::HttpRequest& request) {
     core::HttpResponse response = co_await dispatch(request, route);
 
     response.headers.emplace_back("X-Request-Id", request.request_id);
+    add_security_headers(response);
     add_cors_headers(request, response);
 
     const double seconds =
@@ -167,13 +186,18 @@ core::Task<core::HttpResponse> Pipeline::dispatch(core::HttpRequest& request,
         request.principal =
             jwt_.verify(std::string_view(request.authorization).substr(kBearer.size()));
         if (!request.principal) co_return plain_error(401, "invalid token");
+    }
+
+    try {
+        if (request.principal && credentials_ != nullptr) {
+            // The claims were true when signed; are they still (tenant, user, token version)?
+            auto current = co_await credentials_->check(*request.principal);
+            if (!current) co_return error_response(current.error());
+        }
         if (r.access == core::Access::admin_or_manager &&
             !request.principal->is_admin_or_manager()) {
             co_return plain_error(403, "insufficient permissions");
         }
-    }
-
-    try {
         auto result = co_await r.handler(request);
         if (result) co_return std::move(*result);
         co_return error_response(result.error());

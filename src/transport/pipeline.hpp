@@ -17,6 +17,9 @@ class logger;
 namespace msg::auth {
 class JwtCodec;
 }
+namespace msg::core {
+class CredentialGuard;
+}
 
 namespace msg::transport {
 
@@ -43,19 +46,28 @@ class Pipeline {
     /// the request's own host (403 `origin not allowed`); the token comes from
     /// `Authorization: Bearer`, else the `access_token`, else the `token` query parameter
     /// (401 `bearer token is required` / `invalid token`).
-    core::Result<core::Principal> authenticate_websocket(const core::HttpRequest& request) const;
+    /// The credentials guard is asked too (401 `token revoked` / `tenant suspended`).
+    core::Task<core::Result<core::Principal>> authenticate_websocket(
+        const core::HttpRequest& request) const;
     /// The Origin rule alone (for sockets that authenticate themselves).
     core::Result<void> check_websocket_origin(const core::HttpRequest& request) const;
 
     /// INTERNAL_API_TOKEN, which Access::internal routes require (unset: they refuse all).
     void set_internal_token(std::string token) { internal_token_ = std::move(token); }
 
+    /// Checks every verified token at the moment of use (may be null: claims alone). Set once
+    /// at start-up, before serving; also used for live sockets by the transport.
+    void set_credentials(core::CredentialGuard* guard) { credentials_ = guard; }
+    core::CredentialGuard* credentials() const { return credentials_; }
+
   private:
     std::string next_request_id();
     core::Task<core::HttpResponse> dispatch(core::HttpRequest& request, std::string_view& route);
     void add_cors_headers(const core::HttpRequest& request, core::HttpResponse& response) const;
+    static void add_security_headers(core::HttpResponse& response);
 
     std::string internal_token_;
+    core::CredentialGuard* credentials_ = nullptr;
     const Router& router_;
     const auth::JwtCodec& jwt_;
     core::Metrics& metrics_;

@@ -17,6 +17,7 @@
 #include <deque>
 #include <mutex>
 
+#include "core/credentials.hpp"
 #include "transport/error_response.hpp"
 #include "transport/pipeline.hpp"
 
@@ -79,6 +80,9 @@ class Connection final : public core::WsConnection,
             self->begin_close(code, r, /*cut_if_writing=*/code == 1013);
         });
     }
+
+    /// The token's expiry (unix seconds; 0: none): the watchdog closes the socket then (4401).
+    void expire_at(std::int64_t unix_seconds) { expires_at_ = unix_seconds; }
 
     /// Anything received from the peer: a data frame, or a ping/pong/close (the control
     /// callback). Only this keeps a socket alive; our own writes do not.
@@ -152,6 +156,12 @@ class Connection final : public core::WsConnection,
                             "idle timeout", /*cut_if_writing=*/true);
                 break;
             }
+            if (expires_at_ != 0 &&
+                std::chrono::system_clock::now() >=
+                    std::chrono::system_clock::time_point(std::chrono::seconds(expires_at_))) {
+                begin_close(core::kCloseUnauthorized, "token expired", /*cut_if_writing=*/false);
+                break;
+            }
             ping_due_ = true;
             wake_.cancel();
         }
@@ -207,6 +217,7 @@ class Connection final : public core::WsConnection,
     asio::steady_timer tick_;  // the watchdog's
     std::uint64_t id_;
     Steady::time_point last_heard_;
+    std::int64_t expires_at_ = 0;
     bool ping_due_ = false;
     std::mutex inbox_mutex_;
     std::deque<core::Frame> inbox_;  // guarded by inbox_mutex_
@@ -251,7 +262,7 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
             co_return;
         }
     } else {
-        auto who = pipeline.authenticate_websocket(request);
+        auto who = co_await pipeline.authenticate_websocket(request);
         if (!who) {
             co_await reject(stream, who.error(), version);
             co_return;
@@ -269,6 +280,12 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         co_return;
     }
     std::shared_ptr<core::WsSession> session = std::move(*accepted);
+    // The owner of the socket (the JWT's, or whom the route's own handshake authenticated):
+    // registered so a revocation closes it.
+    std::optional<core::Principal> owner = request.principal;
+    core::CredentialGuard* guard = owner ? pipeline.credentials() : nullptr;
+    if (owner) conn->expire_at(owner->expires_at);
+    if (guard != nullptr) guard->watch(*owner, socket);  // a revocation from now on counts
 
     beast::get_lowest_layer(ws).expires_never();
     boost::system::error_code opt_ec;
@@ -294,6 +311,7 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     co_await session->on_open();
     auto [aec] = co_await ws.async_accept(req, kTuple);
     if (aec) {
+        if (guard != nullptr) guard->unwatch(*owner, conn->id());
         session->on_close();
         conn->discard();
         co_return;
@@ -323,6 +341,7 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         buffer.consume(buffer.size());
         co_await session->on_text(std::move(text));
     }
+    if (guard != nullptr) guard->unwatch(*owner, conn->id());
     session->on_close();
     co_await conn->stop();
     --open_sockets;

@@ -218,13 +218,15 @@ class FilesTest(ServerTestCase):
         self.assertEqual(transfer("GET", mine.json["url"]), (200, b"avatar"))
         self.assertStatus(self.post("/api/v1/files/presign-download",
                                     {"object_key": f"users/{me}/avatar.jpg"}, "bob"), 400)
-        self.assertStatus(self.post("/api/v1/files/presign-upload", {"object_key": "notes/x.pdf"},
-                                    "alice"), 200)
+        self.assertStatus(self.post("/api/v1/files/presign-upload",
+                                    {"object_key": f"notes/{me}/x.pdf"}, "alice"), 200)
         for key, error in ((f"rooms/{self.room}/../1/a.png", "object_key is invalid"),
                            ("rooms/1/a\\b.png", "object_key is invalid"),
                            (f"rooms/{self.room}/" + "a" * 600, None),
                            (f"users/{self.ids['bob']}/x.jpg",
-                            "object_key must start with rooms/<room_id>/, users/<your id>/ or notes/"),
+                            "object_key must start with rooms/<room_id>/, users/<your id>/ or "
+                            "notes/<your id>/"),
+                           ("notes/x.pdf", None), (f"notes/{self.ids['bob']}/x.pdf", None),
                            ("elsewhere/x", None), ("", "object_key is required")):
             r = self.post("/api/v1/files/presign-upload", {"object_key": key}, "alice")
             self.assertStatus(r, 400, error)

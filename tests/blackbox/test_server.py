@@ -1,9 +1,11 @@
 """The HTTP server itself: keep-alive, pipelining, request ids, health, metrics, CORS,
 graceful shutdown, configuration errors, roles."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -120,6 +122,25 @@ class HttpBehaviourTest(ServerTestCase):
         self.assertNotIn(token, log)
         self.assertNotIn(s.jwt_secret, log)
         self.assertIn("route=/api/v1/auth/login status=401", log)
+
+    def test_generated_admin_password_goes_to_a_private_file_when_not_on_a_terminal(self):
+        s = self.server
+        s.create_tenant(s.admin_token(), "genpass")
+        root = tempfile.mkdtemp(prefix="msg_bb_secret_")
+        try:
+            done = s.run_command("seed-admin", {"TENANT_ID": "genpass", "ADMIN_PASSWORD": "",
+                                                "DATA_DIR": os.path.join(root, "data")})
+            self.assertEqual(done.returncode, 0, done.stderr)
+            path = os.path.join(root, "secrets", "admin_password")
+            self.assertIn(path, done.stdout)
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+            with open(path) as f:
+                password = f.read().strip()
+            self.assertGreaterEqual(len(password), 16)
+            self.assertNotIn(password, done.stdout + done.stderr)  # a pipe is not a terminal
+            s.login("admin@example.com", password, tenant="genpass")
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 class LifecycleTest(unittest.TestCase):

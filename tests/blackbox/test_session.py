@@ -10,6 +10,7 @@ import urllib.parse
 import websockets
 
 from .harness import ADMIN_PASSWORD, ServerTestCase
+from .test_files import transfer
 from .wsclient import Client
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -290,6 +291,13 @@ class SessionTest(ServerTestCase):
     def test_note_reaches_each_recipient_with_its_own_type_and_bcc_stays_hidden(self):
         sessions = {who: self.device_login(who, "notes") for who in ("bob", "carol", "dave",
                                                                       "erin")}
+        # The attachment is alice's own upload into her notes/ folder (issue 12).
+        key = f"notes/{self.ids['alice']}/plan.pdf"
+        up = self.server.post("/api/v1/files/presign-upload", {"object_key": key},
+                              self.tokens["alice"])
+        self.assertStatus(up, 200)
+        self.assertEqual(transfer("PUT", up.json["url"], b"%PDF plan")[0], 200)
+        stored = f"tenants/default/{key}"
 
         async def scenario():
             async with self.open(sessions["bob"]) as b, self.open(sessions["carol"]) as c, \
@@ -300,7 +308,7 @@ class SessionTest(ServerTestCase):
                         "to": [self.ids["bob"], str(self.ids["bob"])],
                         "cc": [self.ids["carol"], self.ids["bob"]],
                         "bcc": [self.ids["dave"]],
-                        "files": [{"file_name": "plan.pdf", "object_key": "notes/plan.pdf",
+                        "files": [{"file_name": "plan.pdf", "object_key": key,
                                    "content_type": "application/pdf", "size_bytes": 42}]}
                 r = await asyncio.to_thread(self.server.post, "/api/v1/notes", body,
                                             self.tokens["alice"])
@@ -316,7 +324,7 @@ class SessionTest(ServerTestCase):
                     event = await clients[who].next("note.received")
                     self.assertEqual(event["recipient_type"], kind)
                     self.assertEqual(event["note_id"], note["note_id"])
-                    self.assertEqual(event["files"][0]["object_key"], "notes/plan.pdf")
+                    self.assertEqual(event["files"][0]["object_key"], stored)
                     self.assertEqual(set(event), {"type", "note_id", "tenant_id",
                                                   "sender_user_id", "recipient_type", "title",
                                                   "body", "files", "created_at"})
