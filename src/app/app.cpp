@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -83,17 +84,42 @@ pg::PoolOptions pool_options(const Config& c, const std::string& dsn) {
     return o;
 }
 
-/// Readiness: the database answers a trivial query within a second.
-core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool) {
-    std::string failure;
-    try {
-        auto conn = co_await pool->acquire();
-        co_await conn->query("SELECT 1");
-    } catch (const std::exception& e) {
-        failure = e.what();
+/// Readiness: the database answered a trivial query. The answer is cached for a second, and
+/// one probe runs at a time (callers meanwhile get the last answer): an unauthenticated flood
+/// of /health/ready costs at most one pool checkout a second, not one per call.
+struct ReadyProbe {
+    std::mutex mutex;
+    std::chrono::steady_clock::time_point checked{};
+    bool ok = false;
+    bool probing = false;
+};
+
+core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, ReadyProbe* probe) {
+    const auto now = std::chrono::steady_clock::now();
+    bool run = false, ok = false;
+    {
+        std::lock_guard lock(probe->mutex);
+        ok = probe->ok;
+        if (!probe->probing && now - probe->checked >= std::chrono::seconds(1)) {
+            probe->probing = run = true;
+        }
     }
-    if (!failure.empty()) {
-        core::logger("app")->warn("readiness failed error=\"{}\"", failure);
+    if (run) {
+        std::string failure;
+        try {
+            auto conn = co_await pool->acquire();
+            co_await conn->query("SELECT 1");
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (!failure.empty()) core::logger("app")->warn("readiness failed error=\"{}\"", failure);
+        ok = failure.empty();
+        std::lock_guard lock(probe->mutex);
+        probe->ok = ok;
+        probe->checked = std::chrono::steady_clock::now();
+        probe->probing = false;
+    }
+    if (!ok) {
         co_return core::json_response(
             503, boost::json::object{{"status", "not_ready"}, {"error", "database unavailable"}});
     }
@@ -118,7 +144,9 @@ std::vector<core::Route> ops_routes(pg::Pool& pool, core::Metrics& metrics) {
         {Method::get, "/health/live", Access::open,
          [ok](core::HttpRequest&) { return constant(ok); }},
         {Method::get, "/health/ready", Access::open,
-         [p = &pool](core::HttpRequest&) { return ready(p); }},
+         [p = &pool, probe = std::make_shared<ReadyProbe>()](core::HttpRequest&) {
+             return ready(p, probe.get());
+         }},
         {Method::get, "/metrics", Access::open,
          [m = &metrics](core::HttpRequest&) { return metrics_text(m); }},
     };
@@ -203,6 +231,20 @@ asio::awaitable<std::int64_t> reindex_with(asio::io_context* io, Config config) 
     }
     core::logger("app")->info("reindex users={}", users);
     co_return total;
+}
+
+std::string_view access_name(core::Access a) {
+    switch (a) {
+        case core::Access::open:
+            return "open";
+        case core::Access::authenticated:
+            return "authenticated";
+        case core::Access::admin_or_manager:
+            return "admin_or_manager";
+        case core::Access::internal:
+            return "internal";
+    }
+    return "unknown";
 }
 
 /// Notes' attachment check in a role without files: nothing is attachable.
@@ -361,13 +403,20 @@ int run_server(const Config& config, const Role& role) {
 
     auth::JwtCodec jwt(config.jwt_secret, std::chrono::minutes(config.jwt_ttl_minutes), clock);
     auto hasher = make_hasher(config);
+    // Password hashing has a pool of its own, bounded: a login flood is refused fast (503)
+    // instead of stalling file I/O and thumbnails on the shared blocking pool.
+    core::BlockingPool hashing(static_cast<std::size_t>(config.password_hash_threads),
+                               static_cast<std::size_t>(config.password_hash_queue));
     org::OrgService org_service(
-        db, jwt, hasher, blocking, clock,
+        db, jwt, hasher, hashing, clock,
         {config.login_per_email_per_minute, config.login_per_ip_per_minute});
     tenant::TenantService tenant_service(db, config.platform_tenant_id);
     bus::InprocBus bus;
     // Tokens are checked at the moment of use; changes revoke them on every node (issue 12).
-    org::Credentials credentials(db, bus, clock, {});
+    org::Credentials::Options credential_options;
+    credential_options.max_sockets_per_user =
+        static_cast<std::size_t>(config.ws_max_sockets_per_user);
+    org::Credentials credentials(db, bus, clock, credential_options);
     org_service.on_credentials_changed(
         [&credentials](const std::string& tenant_id, std::int64_t user_id) {
             credentials.revoke_user(tenant_id, user_id);
@@ -479,6 +528,12 @@ int run_server(const Config& config, const Role& role) {
                 break;
         }
     }
+    // The route table, at debug level: what this role serves (the authz matrix test reads it,
+    // so a route without a matrix entry fails that test).
+    for (const auto& r : router.routes()) {
+        log->debug("route method={} path={} access={}", core::to_string(r.method), r.pattern,
+                   access_name(r.access));
+    }
     transport::Pipeline pipeline(router, jwt, metrics, {config.cors_allowed_origins});
     pipeline.set_internal_token(config.internal_api_token);
     pipeline.set_credentials(&credentials);
@@ -493,12 +548,15 @@ int run_server(const Config& config, const Role& role) {
     server_options.body_limit = config.http_body_limit;
     server_options.read_timeout = std::chrono::seconds(config.http_read_timeout_s);
     server_options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_s);
+    server_options.stream_deadline = std::chrono::seconds(config.upload_deadline_s);
     server_options.max_connections = static_cast<std::size_t>(config.max_connections);
     server_options.trusted_proxies = config.trusted_proxies;
     server_options.ws_frame_limit = config.ws_frame_limit;
     server_options.ws_queue_limit = config.ws_queue_limit;
     server_options.ws_ping_interval = std::chrono::seconds(config.ws_ping_interval_s);
     server_options.ws_idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
+    server_options.ws_frames_per_second = config.ws_frames_per_second;
+    server_options.ws_bytes_per_second = config.ws_bytes_per_second;
     transport::HttpServer server(context_ptrs, pipeline, server_options);
     if (local_blobs && role.has(RouteGroup::files)) {
         server.add_stream_route(
@@ -511,7 +569,10 @@ int run_server(const Config& config, const Role& role) {
         if (group == RouteGroup::session) {
             sockets = session::ws_routes(session_service, session_hub, &presence);
         }
-        for (auto& route : sockets) server.add_ws_route(std::move(route));
+        for (auto& route : sockets) {
+            log->debug("route method=WS path={} access={}", route.path, access_name(route.access));
+            server.add_ws_route(std::move(route));
+        }
     }
     metrics.add_gauge("msg_http_connections", "Open HTTP connections.",
                       [&] { return static_cast<double>(server.connections()); });
@@ -569,6 +630,7 @@ int run_server(const Config& config, const Role& role) {
         }
     }
     blocking.stop();
+    hashing.stop();
     log->info("stopped");
     return 0;
 }

@@ -111,6 +111,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("HTTP_HEADER_LIMIT_BYTES", c.http_header_limit, 1024, 1024 * 1024);
     r.integer("HTTP_READ_TIMEOUT_SECONDS", c.http_read_timeout_s, 1, 3600);
     r.integer("HTTP_IDLE_TIMEOUT_SECONDS", c.http_idle_timeout_s, 1, 3600);
+    r.integer("UPLOAD_DEADLINE_SECONDS", c.upload_deadline_s, 1, 24 * 3600);
     r.integer("MAX_CONNECTIONS", c.max_connections, 1, 1'000'000);
     r.integer("SHUTDOWN_TIMEOUT_SECONDS", c.shutdown_timeout_s, 1, 600);
     r.integer("LOGIN_RATE_PER_EMAIL", c.login_per_email_per_minute, 1, 1'000'000);
@@ -120,8 +121,13 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("WS_SEND_QUEUE_LIMIT", c.ws_queue_limit, 1, 1'000'000);
     r.integer("WS_PING_INTERVAL_SECONDS", c.ws_ping_interval_s, 1, 3600);
     r.integer("WS_IDLE_TIMEOUT_SECONDS", c.ws_idle_timeout_s, 2, 7200);
+    r.integer("WS_FRAMES_PER_SECOND", c.ws_frames_per_second, 0, 1'000'000);
+    r.integer("WS_MAX_SOCKETS_PER_USER", c.ws_max_sockets_per_user, 1, 100'000);
+    r.integer("WS_BYTES_PER_SECOND", c.ws_bytes_per_second, 0, 1LL << 30);
     r.integer("PASSWORD_HASH_MEMORY_KIB", c.password_hash_memory_kib, 8, 4 * 1024 * 1024);
     r.integer("PASSWORD_HASH_OPS", c.password_hash_ops, 1, 100);
+    r.integer("PASSWORD_HASH_THREADS", c.password_hash_threads, 1, 64);
+    r.integer("PASSWORD_HASH_QUEUE", c.password_hash_queue, 1, 100'000);
     r.integer("VECTORMAN_PORT", c.vectorman_port, 0, 65535);
     r.one_of("VECTOR_BACKEND", c.vector_backend, {"", "hnsw", "milvus", "off"});
     r.integer("VECTOR_DIM", c.vector_dim, 8, 4096);

@@ -39,11 +39,12 @@ struct Config {
     std::string log_level = "info";   // LOG_LEVEL
 
     int io_threads = 0;                         // IO_THREADS (0 = one per core)
-    int blocking_threads = 2;                   // BLOCKING_THREADS (argon2, images)
+    int blocking_threads = 2;                   // BLOCKING_THREADS (file I/O, images)
     std::size_t http_body_limit = 1024 * 1024;  // HTTP_BODY_LIMIT_BYTES
     std::size_t http_header_limit = 16 * 1024;  // HTTP_HEADER_LIMIT_BYTES
     int http_read_timeout_s = 15;               // HTTP_READ_TIMEOUT_SECONDS
     int http_idle_timeout_s = 60;               // HTTP_IDLE_TIMEOUT_SECONDS
+    int upload_deadline_s = 900;                // UPLOAD_DEADLINE_SECONDS (a whole /blobs body)
     int max_connections = 18000;                // MAX_CONNECTIONS
     int shutdown_timeout_s = 10;                // SHUTDOWN_TIMEOUT_SECONDS
 
@@ -54,8 +55,13 @@ struct Config {
     std::size_t ws_queue_limit = 1024;             // WS_SEND_QUEUE_LIMIT frames (→ close 1013)
     int ws_ping_interval_s = 30;                   // WS_PING_INTERVAL_SECONDS
     int ws_idle_timeout_s = 90;                    // WS_IDLE_TIMEOUT_SECONDS
+    int ws_frames_per_second = 50;                 // WS_FRAMES_PER_SECOND (0: unlimited)
+    int ws_max_sockets_per_user = 32;              // WS_MAX_SOCKETS_PER_USER (per node)
+    int ws_bytes_per_second = 256 * 1024;          // WS_BYTES_PER_SECOND (0: unlimited)
     std::size_t password_hash_memory_kib = 65536;  // PASSWORD_HASH_MEMORY_KIB (argon2id)
     int password_hash_ops = 2;                     // PASSWORD_HASH_OPS
+    int password_hash_threads = 1;                 // PASSWORD_HASH_THREADS (own pool)
+    int password_hash_queue = 32;                  // PASSWORD_HASH_QUEUE (logins past → 503)
 
     // Vectors (vectorman; in process in `all`)
     unsigned short vectorman_port = 8083;  // VECTORMAN_PORT

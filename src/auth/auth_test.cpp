@@ -133,10 +133,37 @@ TEST(RateLimiter, AllowsBurstThenRefills) {
     EXPECT_GT(limiter.acquire("k"), 0);
 }
 
-TEST(RateLimiter, KeyTableIsBounded) {
+TEST(RateLimiter, KeyTableIsBoundedAndForgetsTheLeastRecentlyUsed) {
     core::ManualClock clock;
     RateLimiter limiter(1, 60s, clock, 4);
-    for (int i = 0; i < 100; ++i) EXPECT_EQ(limiter.acquire("k" + std::to_string(i)), 0);
+    EXPECT_EQ(limiter.acquire("victim"), 0);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(limiter.acquire("k" + std::to_string(i)), 0);
+        // The busy key stays remembered (and limited) through a flood of new keys; before,
+        // the table was cleared at the bound and the limit failed open.
+        EXPECT_GT(limiter.acquire("victim"), 0);
+        EXPECT_LE(limiter.keys(), 4u);
+    }
+}
+
+TEST(RateLimiter, PeekDoesNotTakeAToken) {
+    core::ManualClock clock;
+    RateLimiter limiter(2, 60s, clock);
+    EXPECT_EQ(limiter.peek("k"), 0);
+    EXPECT_EQ(limiter.peek("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.peek("k"), 30);
+    EXPECT_EQ(limiter.acquire("k"), 30);
+}
+
+TEST(RateLimiter, Ipv6IsLimitedPerSlash64) {
+    EXPECT_EQ(rate_key_for_ip("203.0.113.7"), "203.0.113.7");
+    EXPECT_EQ(rate_key_for_ip("2001:db8:1:2:aaaa::1"), rate_key_for_ip("2001:db8:1:2::ffff"));
+    EXPECT_NE(rate_key_for_ip("2001:db8:1:2::1"), rate_key_for_ip("2001:db8:1:3::1"));
+    EXPECT_EQ(rate_key_for_ip("2001:db8:1:2::1"), "v6:20010db800010002/64");
+    EXPECT_EQ(rate_key_for_ip("::ffff:203.0.113.7"), "203.0.113.7");  // not one shared /64
+    EXPECT_EQ(rate_key_for_ip("not an ip"), "not an ip");
 }
 
 }  // namespace

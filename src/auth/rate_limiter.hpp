@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <list>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -11,8 +12,8 @@
 namespace msg::auth {
 
 /// Token bucket per key: `limit` requests per `window`, refilled continuously. Thread-safe.
-/// The key table is bounded: when it reaches `max_keys`, keys whose bucket is full again are
-/// dropped, and if none are, the table is cleared (fail open rather than grow without bound).
+/// The key table is bounded: past `max_keys` the least recently used key is forgotten (its
+/// bucket starts full again), so a flood of new keys never clears the busy ones' state.
 class RateLimiter {
   public:
     RateLimiter(int limit, std::chrono::seconds window, const core::Clock& clock,
@@ -20,20 +21,33 @@ class RateLimiter {
 
     /// 0 when allowed (and a token is taken); otherwise the seconds until one is available.
     int acquire(const std::string& key);
+    /// The same answer without taking a token: for limits that count failures, checked before
+    /// the attempt and charged (acquire) only when it fails.
+    int peek(const std::string& key);
+
+    std::size_t keys() const;
 
   private:
     struct Bucket {
         double tokens;
         core::Clock::time_point updated;
+        std::list<std::string>::iterator lru;  // position in lru_ (front: most recent)
     };
+    Bucket& bucket(const std::string& key, core::Clock::time_point now);  // mutex_ held
     void refill(Bucket& b, core::Clock::time_point now) const;
+    int wait_for(const Bucket& b) const;
 
     double limit_;
     double per_second_;
     const core::Clock& clock_;
     std::size_t max_keys_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, Bucket> buckets_;
+    std::list<std::string> lru_;
 };
+
+/// The key an address is limited by: IPv4 as it is, IPv6 by its /64 (one subscriber's
+/// network: a client rotating through its prefix is still one client).
+std::string rate_key_for_ip(const std::string& ip);
 
 }  // namespace msg::auth

@@ -236,6 +236,17 @@ core::Task<core::Result<Membership::Response>> Membership::run(pg::Connection& c
     co_return Response{rows.boolean(0, 1), rows.string(0, 0)};
 }
 
+core::Task<core::Result<MemberRooms::Response>> MemberRooms::run(pg::Connection& c,
+                                                                 const Request& r) {
+    static constexpr std::string_view kWhich =
+        "SELECT room_id FROM room_members"
+        " WHERE tenant_id = $1 AND user_id = $2 AND room_id = ANY($3::bigint[])";
+    auto rows = co_await c.query(kWhich, r.tenant_id, r.user_id, r.room_ids);
+    Response out;
+    for (int i = 0; i < rows.size(); ++i) out.room_ids.push_back(rows.int64(i, 0));
+    co_return out;
+}
+
 core::Task<core::Result<AddMember::Response>> AddMember::run(pg::Connection& c, const Request& r) {
     try {
         auto rows = co_await c.query(kAddMember, r.tenant_id, r.room_id, r.user_id);

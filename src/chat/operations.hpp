@@ -56,6 +56,23 @@ struct Membership {
 BOOST_DESCRIBE_STRUCT(Membership::Request, (), (tenant_id, room_id, user_id))
 BOOST_DESCRIBE_STRUCT(Membership::Response, (), (member, room_type))
 
+/// Which of `room_ids` the user is a member of (one query for a whole subscribe frame).
+struct MemberRooms {
+    static constexpr std::string_view kName = "rooms/members/which";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::vector<std::int64_t> room_ids;
+    };
+    struct Response {
+        std::vector<std::int64_t> room_ids;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+BOOST_DESCRIBE_STRUCT(MemberRooms::Request, (), (tenant_id, user_id, room_ids))
+BOOST_DESCRIBE_STRUCT(MemberRooms::Response, (), (room_ids))
+
 struct AddMember {
     static constexpr std::string_view kName = "rooms/members/add";
     static constexpr bool kReadOnly = false;

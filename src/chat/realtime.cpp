@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -362,11 +363,18 @@ class ChatSocket final : public core::WsSession {
             socket_->send(error_frame("subscribe needs a socket opened without room_id"));
             co_return;
         }
-        for (auto room : ids_in(frame, "room_ids")) {
-            auto member = co_await service_.require_member(caller_, room);
-            if (!member) {
+        // One query for the whole frame (up to kMaxRoomsPerSocket rooms), not one per room.
+        const auto wanted = ids_in(frame, "room_ids");
+        auto member_of = co_await service_.member_rooms(caller_, wanted);
+        if (!member_of) {
+            socket_->send(error_frame(member_of.error().message));
+            co_return;
+        }
+        const std::set<std::int64_t> allowed(member_of->begin(), member_of->end());
+        for (auto room : wanted) {
+            if (!allowed.contains(room)) {
                 socket_->send(core::json_frame(json::object{
-                    {"type", "error"}, {"error", member.error().message}, {"room_id", room}}));
+                    {"type", "error"}, {"error", "room access denied"}, {"room_id", room}}));
                 continue;
             }
             join(room);
@@ -443,6 +451,12 @@ class ChatSocket final : public core::WsSession {
         }
         const std::string out_type = type == "typing" ? type : "signal_" + type;
         json::value payload = frame.contains("payload") ? frame.at("payload") : json::value();
+        // Relays are fanned out to a whole room: bounded well below the frame limit.
+        const std::size_t cap = type == "typing" ? kMaxTypingPayloadBytes : kMaxSignalPayloadBytes;
+        if (json::serialize(payload).size() > cap) {
+            socket_->send(error_frame("payload too large"));
+            return;
+        }
         service_.publish_event(caller_, *room,
                                json::object{{"type", out_type},
                                             {"room_id", *room},

@@ -109,5 +109,7 @@ std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub,
 
 inline constexpr std::int64_t kMaxResumeMessages = 500;  // more missed → resync_required
 inline constexpr std::size_t kMaxRoomsPerSocket = 2000;
+inline constexpr std::size_t kMaxTypingPayloadBytes = 1024;
+inline constexpr std::size_t kMaxSignalPayloadBytes = 16 * 1024;  // an SDP offer fits
 
 }  // namespace msg::chat

@@ -35,6 +35,13 @@ Task<Result<std::string>> ChatService::require_member(const core::Principal& cal
     co_return m->room_type;
 }
 
+Task<Result<std::vector<std::int64_t>>> ChatService::member_rooms(
+    const core::Principal& caller, std::vector<std::int64_t> room_ids) {
+    auto r = co_await db_.run<MemberRooms>(caller.tenant_id, caller.user_id, std::move(room_ids));
+    if (!r) co_return r.error();
+    co_return std::move(r->room_ids);
+}
+
 Task<Result<CreateRoom::Response>> ChatService::create_room(const core::Principal& caller,
                                                             NewRoom in) {
     if (in.room_type.empty()) in.room_type = "group";

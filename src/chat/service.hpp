@@ -121,6 +121,9 @@ class ChatService {
                        const boost::json::value& envelope);
 
     /// 403 `room access denied` unless the caller is a member; else the room type.
+    /// The rooms of `room_ids` the caller is a member of, in one query.
+    core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
+        const core::Principal& caller, std::vector<std::int64_t> room_ids);
     core::Task<core::Result<std::string>> require_member(const core::Principal& caller,
                                                          std::int64_t room_id);
 

@@ -1,5 +1,6 @@
 #include "core/blocking.hpp"
 
+#include <atomic>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -11,11 +12,29 @@ namespace msg::core {
 namespace asio = boost::asio;
 
 struct BlockingPool::Impl {
-    explicit Impl(std::size_t threads) : pool(threads) {}
+    Impl(std::size_t threads, std::size_t max) : pool(threads), max_pending(max) {}
     asio::thread_pool pool;
+    const std::size_t max_pending;
+    std::atomic<std::size_t> pending{0};  // try_run jobs queued or running
 };
 
-BlockingPool::BlockingPool(std::size_t threads) : impl_(std::make_unique<Impl>(threads)) {}
+BlockingPool::BlockingPool(std::size_t threads, std::size_t max_pending)
+    : impl_(std::make_unique<Impl>(threads, max_pending)) {}
+
+std::size_t BlockingPool::pending() const { return impl_->pending.load(); }
+
+Task<bool> BlockingPool::try_run_erased(std::function<void()> work) {
+    if (impl_->pending.fetch_add(1) >= impl_->max_pending) {
+        impl_->pending.fetch_sub(1);
+        co_return false;
+    }
+    struct Release {
+        std::atomic<std::size_t>& pending;
+        ~Release() { pending.fetch_sub(1); }
+    } release{impl_->pending};
+    co_await run_erased(std::move(work));
+    co_return true;
+}
 BlockingPool::~BlockingPool() { stop(); }
 
 void BlockingPool::stop() { impl_->pool.join(); }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -12,7 +13,8 @@ namespace msg::core {
 /// never runs on an I/O thread (STYLE rule 11).
 class BlockingPool {
   public:
-    explicit BlockingPool(std::size_t threads);
+    /// `max_pending`: jobs queued or running past which try_run() refuses.
+    explicit BlockingPool(std::size_t threads, std::size_t max_pending = SIZE_MAX);
     ~BlockingPool();
     BlockingPool(const BlockingPool&) = delete;
     BlockingPool& operator=(const BlockingPool&) = delete;
@@ -25,11 +27,20 @@ class BlockingPool {
         return run_erased(std::function<void()>(std::forward<F>(work)));
     }
 
+    /// As run(), but when `max_pending` jobs are already queued or running it returns false
+    /// at once and `work` never runs: a flood is refused fast instead of queueing without end.
+    template <class F>
+    Task<bool> try_run(F&& work) {
+        return try_run_erased(std::function<void()>(std::forward<F>(work)));
+    }
+    std::size_t pending() const;
+
     /// Waits for queued work and joins the threads.
     void stop();
 
   private:
     Task<void> run_erased(std::function<void()> work);
+    Task<bool> try_run_erased(std::function<void()> work);
 
     struct Impl;
     std::unique_ptr<Impl> impl_;

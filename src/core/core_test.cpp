@@ -261,3 +261,50 @@ TEST(Text, MaskUrlPassword) {
 
 }  // namespace
 }  // namespace msg::core
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <semaphore>
+
+#include "core/blocking.hpp"
+
+namespace msg::core {
+namespace {
+
+Task<void> try_work(BlockingPool* pool, std::binary_semaphore* gate, int* outcome) {
+    const bool ran = co_await pool->try_run([gate] {
+        if (gate != nullptr) gate->acquire();
+    });
+    *outcome = ran ? 1 : 0;
+}
+
+TEST(BlockingPool, TryRunRefusesPastItsBoundAndAcceptsAgainAfter) {
+    BlockingPool pool(1, 1);
+    boost::asio::io_context io;
+    auto keep = boost::asio::make_work_guard(io);
+    auto run_until = [&io](const int& outcome) {
+        for (int i = 0; i < 1000 && outcome == -1; ++i) io.run_for(std::chrono::milliseconds(10));
+    };
+    std::binary_semaphore gate(0);
+    int first = -1, second = -1, third = -1;
+    boost::asio::co_spawn(io, try_work(&pool, &gate, &first), boost::asio::detached);
+    io.poll();  // the first job is on the pool, held by the gate
+    EXPECT_EQ(pool.pending(), 1u);
+    boost::asio::co_spawn(io, try_work(&pool, nullptr, &second), boost::asio::detached);
+    run_until(second);
+    EXPECT_EQ(second, 0);  // refused at once, while the first still runs
+    EXPECT_EQ(first, -1);
+    gate.release();
+    run_until(first);
+    EXPECT_EQ(first, 1);
+    EXPECT_EQ(pool.pending(), 0u);
+    boost::asio::co_spawn(io, try_work(&pool, nullptr, &third), boost::asio::detached);
+    run_until(third);
+    EXPECT_EQ(third, 1);
+}
+
+}  // namespace
+}  // namespace msg::core

@@ -20,7 +20,9 @@ class CredentialGuard {
     /// 401 `tenant suspended` or `token revoked`; an outage throws (→ 503).
     virtual Task<Result<void>> check(const Principal& who) = 0;
     /// Closes `socket` when the user's or the tenant's credentials are revoked. Any thread.
-    virtual void watch(const Principal& who, const std::shared_ptr<WsConnection>& socket) = 0;
+    /// False (and not watched) when the user already has the most sockets allowed: the
+    /// handshake is refused with 429.
+    virtual bool watch(const Principal& who, const std::shared_ptr<WsConnection>& socket) = 0;
     virtual void unwatch(const Principal& who, std::uint64_t socket_id) = 0;
 };
 

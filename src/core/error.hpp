@@ -24,7 +24,7 @@ enum class ErrorCode {
 struct Error {
     ErrorCode code = ErrorCode::invalid_argument;
     std::string message;
-    /// Seconds a client should wait before retrying (only for too_many_requests).
+    /// Seconds a client should wait before retrying (too_many_requests; unavailable when set).
     int retry_after_seconds = 0;
 };
 

@@ -77,11 +77,14 @@ void Credentials::trim_locked(core::Clock::time_point now) {
     if (users_.size() >= options_.max_entries) users_.clear();  // only costs queries
 }
 
-void Credentials::watch(const core::Principal& who,
+bool Credentials::watch(const core::Principal& who,
                         const std::shared_ptr<core::WsConnection>& socket) {
     std::lock_guard lock(mutex_);
-    sockets_[{who.tenant_id, who.user_id}].push_back({socket->id(), socket});
+    auto& list = sockets_[{who.tenant_id, who.user_id}];
+    if (list.size() >= options_.max_sockets_per_user) return false;
+    list.push_back({socket->id(), socket});
     ++watched_;
+    return true;
 }
 
 void Credentials::unwatch(const core::Principal& who, std::uint64_t socket_id) {

@@ -32,13 +32,14 @@ class Credentials final : public core::CredentialGuard {
   public:
     struct Options {
         std::chrono::milliseconds ttl{2000};
-        std::size_t max_entries = 200'000;  // cached users; over it, stale ones are dropped
+        std::size_t max_entries = 200'000;      // cached users; over it, stale ones are dropped
+        std::size_t max_sockets_per_user = 32;  // on this node (WS_MAX_SOCKETS_PER_USER)
     };
     Credentials(data::Executor& db, bus::Bus& bus, const core::Clock& clock, Options options);
     ~Credentials() override;
 
     core::Task<core::Result<void>> check(const core::Principal& who) override;
-    void watch(const core::Principal& who, const std::shared_ptr<core::WsConnection>& s) override;
+    bool watch(const core::Principal& who, const std::shared_ptr<core::WsConnection>& s) override;
     void unwatch(const core::Principal& who, std::uint64_t socket_id) override;
 
     /// After a committed change of the user's token version or active flag, or of the

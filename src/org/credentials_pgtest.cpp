@@ -127,11 +127,19 @@ CO_TEST(Credentials, RevocationClosesTheWatchedSocketsOfThatUserOrTenant) {
     auto a2 = std::make_shared<testing::FakeSocket>(2);
     auto b1 = std::make_shared<testing::FakeSocket>(3);
     auto o1 = std::make_shared<testing::FakeSocket>(4);
-    creds.watch(a, a1);
-    creds.watch(a, a2);
-    creds.watch(b, b1);
-    creds.watch(other, o1);
+    EXPECT_TRUE(creds.watch(a, a1));
+    EXPECT_TRUE(creds.watch(a, a2));
+    EXPECT_TRUE(creds.watch(b, b1));
+    EXPECT_TRUE(creds.watch(other, o1));
     EXPECT_EQ(creds.watched(), 4u);
+    {
+        Credentials capped(f.db, f.bus, f.clock, {.max_sockets_per_user = 1});
+        EXPECT_TRUE(capped.watch(a, a1));
+        EXPECT_FALSE(capped.watch(a, a2));  // the user's second socket on this node
+        EXPECT_TRUE(capped.watch(b, b1));
+        capped.unwatch(a, a1->id());
+        EXPECT_TRUE(capped.watch(a, a2));
+    }
 
     creds.unwatch(a, a2->id());  // a socket that ended is not closed again
     creds.revoke_user("t1", 1);

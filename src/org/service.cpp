@@ -41,23 +41,31 @@ core::Error throttled(int seconds) {
 }  // namespace
 
 Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
-    if (int wait = login_by_ip_.acquire(in.ip)) co_return throttled(wait);
-    if (int wait = login_by_email_.acquire(in.tenant_id + "\n" + core::ascii_lower(in.email))) {
-        co_return throttled(wait);
-    }
+    // Attempts count per client address (IPv6 per /64); per account only failures count, so
+    // a flood of wrong passwords from elsewhere cannot spend the owner's own logins. A
+    // throttled account answers 429 before any password is checked.
+    if (int wait = login_by_ip_.acquire(auth::rate_key_for_ip(in.ip))) co_return throttled(wait);
+    const std::string account = in.tenant_id + "\n" + core::ascii_lower(in.email);
+    if (int wait = login_by_email_.peek(account)) co_return throttled(wait);
     auto found = co_await db_.run<FindLoginUser>(in.tenant_id, in.email);
     if (!found) co_return found.error();
 
     bool ok = false;
     const auto& user = *found;
-    co_await blocking_.run([&] {
+    // Unauthenticated work on the hashing pool, which is bounded: a login flood is refused at
+    // once (503) and never queues up behind itself or delays file I/O.
+    const bool ran = co_await blocking_.try_run([&] {
         if (user.found) {
             ok = hasher_.verify(user.password_hash, in.password);
         } else {
             hasher_.verify_dummy(in.password);  // same cost as a wrong password
         }
     });
-    if (!ok) co_return core::unauthorized("invalid credentials");
+    if (!ran) co_return core::Error{core::ErrorCode::unavailable, "server busy", 1};
+    if (!ok) {
+        login_by_email_.acquire(account);  // the failure is what counts
+        co_return core::unauthorized("invalid credentials");
+    }
 
     core::Principal who{user.user_id, in.tenant_id, user.role, user.token_version};
     co_return Token{jwt_.sign(who), user.user_id, in.tenant_id, user.role};

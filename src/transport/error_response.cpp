@@ -44,7 +44,8 @@ unsigned short ws_close_code(core::ErrorCode code) {
 core::HttpResponse error_response(const core::Error& error) {
     auto res =
         core::json_response(http_status(error.code), boost::json::object{{"error", error.message}});
-    if (error.code == core::ErrorCode::too_many_requests) {
+    if (error.code == core::ErrorCode::too_many_requests ||
+        (error.code == core::ErrorCode::unavailable && error.retry_after_seconds > 0)) {
         res.headers.emplace_back("Retry-After",
                                  std::to_string(std::max(1, error.retry_after_seconds)));
     }

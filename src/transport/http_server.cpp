@@ -14,8 +14,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <stdexcept>
 
 #include "core/log.hpp"
 #include "transport/pipeline.hpp"
@@ -193,7 +195,8 @@ class BeastStreamIo final : public core::StreamIo {
           buffer_(buffer),
           parser_(parser),
           o_(o),
-          expect_continue_(expect_continue) {}
+          expect_continue_(expect_continue),
+          deadline_(std::chrono::steady_clock::now() + o.stream_deadline) {}
 
     core::Task<std::size_t> read_some(char* data, std::size_t max) override {
         if (expect_continue_) {  // curl and browsers wait for this before a large body
@@ -207,7 +210,11 @@ class BeastStreamIo final : public core::StreamIo {
         while (!parser_.is_done()) {
             parser_.get().body().data = data;
             parser_.get().body().size = max;
-            stream_.expires_after(o_.read_timeout);
+            // Each read has the read timeout, and the whole body the stream deadline: a client
+            // trickling a byte per read timeout cannot hold the connection for hours.
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= deadline_) throw std::runtime_error("streamed body past its deadline");
+            stream_.expires_at(std::min(now + o_.read_timeout, deadline_));
             auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser_, kTuple);
             if (ec && ec != http::error::need_buffer) throw boost::system::system_error(ec);
             const std::size_t got = max - parser_.get().body().size;
@@ -245,6 +252,7 @@ class BeastStreamIo final : public core::StreamIo {
     http::request_parser<http::buffer_body>& parser_;
     const ServerOptions& o_;
     bool expect_continue_;
+    std::chrono::steady_clock::time_point deadline_;
 };
 
 asio::awaitable<void> serve_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -402,8 +410,9 @@ HttpServer::HttpServer(std::vector<asio::io_context*> contexts, Pipeline& pipeli
                        ServerOptions options)
     : impl_(std::make_shared<Impl>(std::move(contexts), pipeline, std::move(options))) {
     auto& o = impl_->options;
-    impl_->ws_options = WsOptions{o.ws_frame_limit, o.ws_queue_limit, o.ws_ping_interval,
-                                  o.ws_idle_timeout, o.ws_socket_send_buffer};
+    impl_->ws_options = WsOptions{
+        o.ws_frame_limit,       o.ws_queue_limit,      o.ws_ping_interval,     o.ws_idle_timeout,
+        o.ws_frames_per_second, o.ws_bytes_per_second, o.ws_socket_send_buffer};
 }
 
 HttpServer::~HttpServer() = default;

@@ -19,11 +19,12 @@ class Pipeline;
 
 struct ServerOptions {
     std::string address = "0.0.0.0";
-    unsigned short port = 8080;             // 0 = any free port (start() returns it)
-    std::size_t header_limit = 16 * 1024;   // → 431
-    std::size_t body_limit = 1024 * 1024;   // → 413
-    std::chrono::seconds read_timeout{15};  // one request, headers + body
-    std::chrono::seconds idle_timeout{60};  // keep-alive wait between requests
+    unsigned short port = 8080;                 // 0 = any free port (start() returns it)
+    std::size_t header_limit = 16 * 1024;       // → 431
+    std::size_t body_limit = 1024 * 1024;       // → 413
+    std::chrono::seconds read_timeout{15};      // one request, headers + body
+    std::chrono::seconds idle_timeout{60};      // keep-alive wait between requests
+    std::chrono::seconds stream_deadline{900};  // a whole streamed body (/blobs uploads)
     std::chrono::seconds write_timeout{15};
     std::size_t max_connections = 18'000;  // below the sandbox's 20k open-file cap
     /// Peers whose X-Forwarded-For is believed (exact addresses).
@@ -33,6 +34,8 @@ struct ServerOptions {
     std::size_t ws_queue_limit = 1024;       // frames waiting for a slow reader → close 1013
     std::chrono::seconds ws_ping_interval{30};
     std::chrono::seconds ws_idle_timeout{90};
+    double ws_frames_per_second = 50;        // per socket; 0: unlimited
+    double ws_bytes_per_second = 262144;     // per socket; 0: unlimited
     int ws_socket_send_buffer = 256 * 1024;  // bytes; caps kernel memory per socket
 };
 

@@ -231,6 +231,27 @@ class Connection final : public core::WsConnection,
     bool writer_done_ = false;
 };
 
+/// A token bucket in the reader's hands (one thread): `take` spends, possibly into debt, and
+/// says how long to pause so the average stays at `rate` per second.
+class Throttle {
+  public:
+    explicit Throttle(double rate) : rate_(rate), burst_(2 * rate), tokens_(2 * rate) {}
+    std::chrono::steady_clock::duration take(double amount,
+                                             std::chrono::steady_clock::time_point now) {
+        if (rate_ <= 0) return {};
+        const double elapsed = std::chrono::duration<double>(now - updated_).count();
+        updated_ = now;
+        tokens_ = std::min(burst_, tokens_ + elapsed * rate_) - amount;
+        if (tokens_ >= 0) return {};
+        return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(-tokens_ / rate_));
+    }
+
+  private:
+    double rate_, burst_, tokens_;
+    std::chrono::steady_clock::time_point updated_ = std::chrono::steady_clock::now();
+};
+
 asio::awaitable<void> run_writer(std::shared_ptr<Connection> conn) { co_await conn->write_loop(); }
 asio::awaitable<void> run_watchdog(std::shared_ptr<Connection> conn) {
     co_await conn->watch_loop();
@@ -285,7 +306,13 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     std::optional<core::Principal> owner = request.principal;
     core::CredentialGuard* guard = owner ? pipeline.credentials() : nullptr;
     if (owner) conn->expire_at(owner->expires_at);
-    if (guard != nullptr) guard->watch(*owner, socket);  // a revocation from now on counts
+    // A revocation from now on counts. A user holding the most sockets allowed gets no more
+    // (the session never opened, so it is simply dropped).
+    if (guard != nullptr && !guard->watch(*owner, socket)) {
+        const core::Error busy{core::ErrorCode::too_many_requests, "too many connections", 5};
+        co_await reject(beast::get_lowest_layer(ws), busy, version);
+        co_return;
+    }
 
     beast::get_lowest_layer(ws).expires_never();
     boost::system::error_code opt_ec;
@@ -327,10 +354,21 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     asio::co_spawn(ws.get_executor(), run_watchdog(conn), asio::detached);
 
     beast::flat_buffer buffer;
+    Throttle frames(options.frames_per_second), bytes(options.bytes_per_second);
+    asio::steady_timer pause(ws.get_executor());
     for (;;) {
         auto [rec, n] = co_await ws.async_read(buffer, kTuple);
         if (rec) break;  // closed, cut, or a frame over the limit (Beast answers 1009)
         conn->heard();
+        // A flooding client is slowed down, not served faster than its budget: while the
+        // reader pauses nothing more is read, so its TCP window closes and other sockets on
+        // this thread keep their latency.
+        const auto now = std::chrono::steady_clock::now();
+        const auto wait = std::max(frames.take(1, now), bytes.take(static_cast<double>(n), now));
+        if (wait > std::chrono::steady_clock::duration::zero()) {
+            pause.expires_after(wait);
+            co_await pause.async_wait(kTuple);
+        }
         if (!ws.got_text()) {
             buffer.consume(buffer.size());
             conn->send(std::make_shared<const std::string>(

@@ -51,6 +51,20 @@ class LoginThrottleTest(ServerTestCase):
         # Another account is not affected.
         self.assertTrue(self.server.admin_token())
 
+    def test_only_failures_count_per_account(self):
+        """Before, every attempt spent the account's bucket: its owner, logging in correctly
+        three times, locked themself out."""
+        admin = self.server.admin_token()
+        self.server.create_user(admin, "owner@example.com")
+        for _ in range(6):
+            self.server.login("owner@example.com", "password-1")
+        wrong = {"tenant_id": "default", "email": "owner@example.com", "password": "guess"}
+        for _ in range(3):
+            self.assertStatus(self.server.post("/api/v1/auth/login", wrong), 401)
+        # Three failures: now even the right password waits (no guessing around the limit).
+        right = dict(wrong, password="password-1")
+        self.assertStatus(self.server.post("/api/v1/auth/login", right), 429, "too many requests")
+
 
 class OrgAndUsersTest(ServerTestCase):
     @classmethod

@@ -13,7 +13,8 @@ LOADGEN = os.environ.get("MSG_LOADGEN_BIN", "")
 
 
 class LoadgenFanoutTest(ServerTestCase):
-    server_env = {"MESSAGE_RATE_PER_USER": "100000"}
+    server_env = {"MESSAGE_RATE_PER_USER": "100000", "WS_FRAMES_PER_SECOND": "0",
+                  "WS_BYTES_PER_SECOND": "0"}
 
     def run_loadgen(self, *args):
         if not LOADGEN:

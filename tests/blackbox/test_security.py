@@ -17,7 +17,8 @@ REVOKE_WITHIN = 5  # seconds: the acceptance bound for REST and sockets
 
 
 class SecurityTest(ServerTestCase):
-    server_env = {"WS_PING_INTERVAL_SECONDS": "1", "WS_IDLE_TIMEOUT_SECONDS": "5"}
+    server_env = {"WS_PING_INTERVAL_SECONDS": "1", "WS_IDLE_TIMEOUT_SECONDS": "5",
+                  "WS_FRAMES_PER_SECOND": "20", "WS_MAX_SOCKETS_PER_USER": "4"}
 
     @classmethod
     def setUpClass(cls):
@@ -376,6 +377,71 @@ class SecurityTest(ServerTestCase):
         self.assertStatus(s.get(f"/api/v1/rooms/{room}/messages", self.tokens["bob"]), 403)
         members = s.get(f"/api/v1/rooms/{room}/messages", self.tokens["alice"])
         self.assertStatus(members, 200)
+
+    # ---- abuse limits ----------------------------------------------------------------------
+
+    def test_a_socket_flood_is_slowed_to_its_budget_and_relays_are_bounded(self):
+        s = self.server
+        room = s.post("/api/v1/rooms", {"name": "flood", "member_ids": [self.ids["bob"]]},
+                      self.tokens["alice"]).json["id"]
+        base = f"ws://127.0.0.1:{s.port}/ws?room_id={room}&access_token="
+        sent = 200
+
+        async def scenario():
+            from .wsclient import Client
+            async with websockets.connect(base + self.tokens["alice"]) as a, \
+                    websockets.connect(base + self.tokens["bob"]) as b:
+                flooder, watcher = Client(a), Client(b)
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                for i in range(sent):
+                    await flooder.send({"type": "typing", "payload": {"n": i}})
+                got = 0
+                while loop.time() - started < 2.0:
+                    try:
+                        await watcher.next("typing", timeout=max(0.01, 2.0 - (loop.time() - started)))
+                        got += 1
+                    except (AssertionError, asyncio.TimeoutError):
+                        break
+                # 20 frames/s with a 40-frame burst: at most ~80 in two seconds, not all 200.
+                self.assertLess(got, 120)
+                # Slowed, not dropped: the rest arrives, in order, at the budget's pace.
+                while got < sent:
+                    await watcher.next("typing", timeout=15)
+                    got += 1
+                self.assertGreaterEqual(loop.time() - started, (sent - 40) / 20 - 1)
+                # Relay payloads are bounded.
+                await flooder.send({"type": "typing", "payload": {"x": "y" * 2000}})
+                self.assertEqual((await flooder.next("error", timeout=15))["error"],
+                                 "payload too large")
+                await flooder.send({"type": "webrtc_offer", "payload": {"sdp": "v" * 17000}})
+                self.assertEqual((await flooder.next("error", timeout=15))["error"],
+                                 "payload too large")
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+
+    def test_sockets_per_user_are_capped(self):
+        uid, token = self.fresh_user("vera")
+        room = self.server.post("/api/v1/rooms", {"name": "v"}, token).json["id"]
+        url = f"ws://127.0.0.1:{self.server.port}/ws?room_id={room}&access_token={token}"
+
+        async def scenario():
+            opened = [await websockets.connect(url) for _ in range(4)]
+            try:
+                with self.assertRaises(websockets.exceptions.InvalidStatusCode) as refused:
+                    await websockets.connect(url)
+                self.assertEqual(refused.exception.status_code, 429)
+                await opened.pop().close()
+                for _ in range(50):  # the server notices the close
+                    try:
+                        opened.append(await websockets.connect(url))
+                        break
+                    except websockets.exceptions.InvalidStatusCode:
+                        await asyncio.sleep(0.1)
+                self.assertEqual(len(opened), 4)
+            finally:
+                for ws in opened:
+                    await ws.close()
+        asyncio.run(asyncio.wait_for(scenario(), 30))
 
     # ---- responses -------------------------------------------------------------------------
 
