@@ -254,10 +254,14 @@ core::Task<core::Result<std::string>> no_attachments(const core::Principal&, std
 
 /// `<DATA_DIR>/../secrets/admin_password` (var/secrets/ by default), created 0600.
 std::string write_admin_password(const Config& c, const std::string& password) {
-    const auto dir = std::filesystem::absolute(c.data_dir).parent_path() / "secrets";
+    auto data = std::filesystem::absolute(c.data_dir).lexically_normal();
+    if (data.filename().empty()) data = data.parent_path();  // "var/data/"
+    const auto dir = data.parent_path() / "secrets";
     std::filesystem::create_directories(dir);
     const auto path = dir / "admin_password";
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // Never through a link planted there: the password would land (and fchmod act) elsewhere.
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) throw std::runtime_error("cannot write " + path.string());
     ::fchmod(fd, 0600);  // also when the file was there with wider rights
     const std::string text = password + "\n";

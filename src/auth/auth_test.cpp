@@ -155,6 +155,14 @@ TEST(RateLimiter, PeekDoesNotTakeAToken) {
     EXPECT_EQ(limiter.acquire("k"), 0);
     EXPECT_EQ(limiter.peek("k"), 30);
     EXPECT_EQ(limiter.acquire("k"), 30);
+    limiter.refund("k");  // a success gives its token back
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    limiter.refund("k");
+    limiter.refund("k");
+    limiter.refund("k");  // never above the limit
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_GT(limiter.acquire("k"), 0);
 }
 
 TEST(RateLimiter, Ipv6IsLimitedPerSlash64) {

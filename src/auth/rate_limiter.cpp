@@ -58,6 +58,13 @@ int RateLimiter::peek(const std::string& key) {
     return wait_for(bucket(key, now));
 }
 
+void RateLimiter::refund(const std::string& key) {
+    const auto now = clock_.now();
+    std::lock_guard lock(mutex_);
+    Bucket& b = bucket(key, now);
+    b.tokens = std::min(limit_, b.tokens + 1.0);
+}
+
 std::size_t RateLimiter::keys() const {
     std::lock_guard lock(mutex_);
     return buckets_.size();

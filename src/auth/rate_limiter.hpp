@@ -24,6 +24,9 @@ class RateLimiter {
     /// The same answer without taking a token: for limits that count failures, checked before
     /// the attempt and charged (acquire) only when it fails.
     int peek(const std::string& key);
+    /// Gives back a token taken by acquire (a limit that counts failures: taken before the
+    /// attempt, so parallel attempts cannot all pass a peek, and refunded when it succeeds).
+    void refund(const std::string& key);
 
     std::size_t keys() const;
 

@@ -41,14 +41,18 @@ core::Error throttled(int seconds) {
 }  // namespace
 
 Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
-    // Attempts count per client address (IPv6 per /64); per account only failures count, so
-    // a flood of wrong passwords from elsewhere cannot spend the owner's own logins. A
-    // throttled account answers 429 before any password is checked.
+    // Attempts count per client address (IPv6 per /64); per account only failures count (the
+    // owner's successful logins are refunded), and a throttled account answers 429 before any
+    // password is checked. The token is taken before the check, so parallel guesses cannot all
+    // pass.
     if (int wait = login_by_ip_.acquire(auth::rate_key_for_ip(in.ip))) co_return throttled(wait);
     const std::string account = in.tenant_id + "\n" + core::ascii_lower(in.email);
-    if (int wait = login_by_email_.peek(account)) co_return throttled(wait);
+    if (int wait = login_by_email_.acquire(account)) co_return throttled(wait);
     auto found = co_await db_.run<FindLoginUser>(in.tenant_id, in.email);
-    if (!found) co_return found.error();
+    if (!found) {
+        login_by_email_.refund(account);
+        co_return found.error();
+    }
 
     bool ok = false;
     const auto& user = *found;
@@ -61,11 +65,12 @@ Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
             hasher_.verify_dummy(in.password);  // same cost as a wrong password
         }
     });
-    if (!ran) co_return core::Error{core::ErrorCode::unavailable, "server busy", 1};
-    if (!ok) {
-        login_by_email_.acquire(account);  // the failure is what counts
-        co_return core::unauthorized("invalid credentials");
+    if (!ran) {
+        login_by_email_.refund(account);  // not tried: not a failure
+        co_return core::Error{core::ErrorCode::unavailable, "server busy", 1};
     }
+    if (!ok) co_return core::unauthorized("invalid credentials");  // the failure is charged
+    login_by_email_.refund(account);
 
     core::Principal who{user.user_id, in.tenant_id, user.role, user.token_version};
     co_return Token{jwt_.sign(who), user.user_id, in.tenant_id, user.role};

@@ -8,11 +8,12 @@ namespace {
 
 constexpr std::string_view kLogin =
     "INSERT INTO device_sessions"
-    "   (tenant_id, user_id, device_id, device_name, token_hash, allowed_tenants)"
-    " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6::text[])"
+    "   (tenant_id, user_id, device_id, device_name, token_hash, allowed_tenants, token_version)"
+    " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6::text[],"
+    "   coalesce((SELECT token_version FROM users WHERE tenant_id = $1 AND id = $2), 0))"
     " ON CONFLICT (tenant_id, user_id, device_id) DO UPDATE SET"
     "   device_name = EXCLUDED.device_name, token_hash = EXCLUDED.token_hash,"
-    "   allowed_tenants = EXCLUDED.allowed_tenants,"
+    "   allowed_tenants = EXCLUDED.allowed_tenants, token_version = EXCLUDED.token_version,"
     "   generation = device_sessions.generation + 1, is_active = true,"
     "   last_seen_at = now(), updated_at = now()"
     " RETURNING session_id::text, last_seen_at, created_at, generation";
@@ -37,6 +38,7 @@ constexpr std::string_view kValidate =
     "   AND d.token_hash = decode($4, 'hex') AND d.is_active"
     "   AND t.tenant_id = d.tenant_id AND t.is_active"
     "   AND u.tenant_id = d.tenant_id AND u.id = d.user_id AND u.is_active"
+    "   AND d.token_version = u.token_version"
     " RETURNING d.generation";
 
 constexpr std::string_view kNotifyMembership =

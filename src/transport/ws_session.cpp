@@ -75,11 +75,16 @@ class Connection final : public core::WsConnection,
 
     void close(unsigned short code, std::string reason) override {
         asio::post(ex_, [self = shared_from_this(), code, r = std::move(reason)] {
-            // A slow consumer: the writer is stuck on a full TCP buffer, so no close frame can
-            // get through; the connection is cut instead.
-            self->begin_close(code, r, /*cut_if_writing=*/code == 1013);
+            // A writer stuck on a full TCP buffer gets no close frame through: a slow consumer
+            // (1013) and a socket whose rights ended (revoked, removed: 4401/4403, 1008) are
+            // cut instead — a peer that stops reading must not keep a revoked socket alive.
+            const bool cut = code == 1013 || code == 1008 || code >= 4000;
+            self->begin_close(code, r, cut);
         });
     }
+
+    /// Once a close has begun, the peer's frames are no longer handled.
+    bool closing() const { return closing_ || stopped_; }
 
     /// The token's expiry (unix seconds; 0: none): the watchdog closes the socket then (4401).
     void expire_at(std::int64_t unix_seconds) { expires_at_ = unix_seconds; }
@@ -95,6 +100,23 @@ class Connection final : public core::WsConnection,
     asio::awaitable<void> write_loop() {
         for (;;) {
             if (stopped_) break;
+            if (closing_) {
+                writing_ = true;
+                co_await ws_.async_close(close_reason_, kTuple);
+                writing_ = false;
+                break;
+            }
+            if (ping_due_) {
+                // Due on the watchdog's schedule, before any queued frame: a socket that keeps
+                // receiving broadcasts is pinged too, so a healthy peer always has something to
+                // answer within the idle timeout.
+                ping_due_ = false;
+                writing_ = true;
+                auto [pec] = co_await ws_.async_ping(empty_ping_, kTuple);
+                writing_ = false;
+                if (pec) break;
+                continue;
+            }
             core::Frame frame;
             {
                 std::lock_guard lock(inbox_mutex_);
@@ -103,23 +125,6 @@ class Connection final : public core::WsConnection,
                     frame = std::move(inbox_.front());
                     inbox_.pop_front();
                 }
-            }
-            if (closing_) {
-                writing_ = true;
-                co_await ws_.async_close(close_reason_, kTuple);
-                writing_ = false;
-                break;
-            }
-            if (!frame && ping_due_) {
-                // Due on the watchdog's schedule, not after our last write: a socket that only
-                // receives broadcasts is pinged too, so a healthy peer always has something to
-                // answer within the idle timeout.
-                ping_due_ = false;
-                writing_ = true;
-                auto [pec] = co_await ws_.async_ping(empty_ping_, kTuple);
-                writing_ = false;
-                if (pec) break;
-                continue;
             }
             if (!frame) {
                 wake_.expires_at(asio::steady_timer::time_point::max());
@@ -159,7 +164,7 @@ class Connection final : public core::WsConnection,
             if (expires_at_ != 0 &&
                 std::chrono::system_clock::now() >=
                     std::chrono::system_clock::time_point(std::chrono::seconds(expires_at_))) {
-                begin_close(core::kCloseUnauthorized, "token expired", /*cut_if_writing=*/false);
+                begin_close(core::kCloseUnauthorized, "token expired", /*cut_if_writing=*/true);
                 break;
             }
             ping_due_ = true;
@@ -198,7 +203,15 @@ class Connection final : public core::WsConnection,
     /// On the executor. The writer sends the close frame when it is next free; with
     /// `cut_if_writing` a writer stuck in a write gets the connection cut under it instead.
     void begin_close(unsigned short code, const std::string& reason, bool cut_if_writing) {
-        if (closing_ || stopped_) return;
+        if (stopped_) return;
+        if (closing_) {
+            // A close frame is already waiting for a stuck writer: a later reason to cut wins.
+            if (cut_if_writing && writing_) {
+                boost::system::error_code ec;
+                beast::get_lowest_layer(ws_).socket().close(ec);
+            }
+            return;
+        }
         closing_ = true;
         close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
         if (cut_if_writing && writing_) {
@@ -283,7 +296,12 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
             co_return;
         }
     } else {
-        auto who = co_await pipeline.authenticate_websocket(request);
+        core::Result<core::Principal> who = core::unavailable("service unavailable");
+        try {
+            who = co_await pipeline.authenticate_websocket(request);
+        } catch (const std::exception&) {
+            // The credentials could not be checked (database outage): 503, as for REST.
+        }
         if (!who) {
             co_await reject(stream, who.error(), version);
             co_return;
@@ -312,6 +330,21 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         const core::Error busy{core::ErrorCode::too_many_requests, "too many connections", 5};
         co_await reject(beast::get_lowest_layer(ws), busy, version);
         co_return;
+    }
+    if (guard != nullptr && route.access != core::Access::open) {
+        // Checked once more now that the socket is watched: a revocation that ran while the
+        // route's own handshake queried the database was missed by both the first check and
+        // the socket table. (A route that authenticates itself re-checks in its on_open.)
+        core::Result<void> still = core::unavailable("service unavailable");
+        try {
+            still = co_await guard->check(*owner);
+        } catch (const std::exception&) {
+        }
+        if (!still) {
+            guard->unwatch(*owner, conn->id());
+            co_await reject(beast::get_lowest_layer(ws), still.error(), version);
+            co_return;
+        }
     }
 
     beast::get_lowest_layer(ws).expires_never();
@@ -377,6 +410,7 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         }
         std::string text = beast::buffers_to_string(buffer.data());
         buffer.consume(buffer.size());
+        if (conn->closing()) continue;  // revoked, removed or dropped: read only to the close
         co_await session->on_text(std::move(text));
     }
     if (guard != nullptr) guard->unwatch(*owner, conn->id());

@@ -285,6 +285,20 @@ class SecurityTest(ServerTestCase):
         token = self.server.login("sam@example.com", "password-1")
         self.assertEqual(self.server.get("/api/v1/users/me", token).json["role"], "manager")
 
+        device = self.server.post("/api/v1/session/login", {"device_id": "sams-phone"}, token)
+        self.assertStatus(device, 200)
+        q = urllib.parse.urlencode({k: device.json[k] for k in ("tenant_id", "user_id",
+                                                                "session_id", "session_token")})
+        session_url = f"ws://127.0.0.1:{self.server.port}/ws/session?{q}"
+
+        async def handshake():
+            try:
+                async with websockets.connect(session_url):
+                    return 101
+            except websockets.exceptions.InvalidStatusCode as e:
+                return e.status_code
+        self.assertEqual(asyncio.run(handshake()), 101)
+
         password = f"/api/v1/users/{uid}/password"
         self.assertStatus(self.server.post(password, {"password": "short"}, self.admin), 400)
         self.assertStatus(self.server.post(password, {"password": "new-password-2"},
@@ -297,6 +311,8 @@ class SecurityTest(ServerTestCase):
         self.assertStatus(self.server.post(password, {"password": "new-password-2"}, self.admin),
                           200)
         self.assertStatus(self.server.get("/api/v1/users/me", token), 401, "token revoked")
+        # The device session opened under the old password ends with it.
+        self.assertEqual(asyncio.run(handshake()), 401)
         self.server.login("sam@example.com", "new-password-2")
         bad = self.server.post("/api/v1/auth/login", {"tenant_id": "default",
                                                       "email": "sam@example.com",
