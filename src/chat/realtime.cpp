@@ -223,10 +223,13 @@ class ChatSocket final : public core::WsSession {
           evictions_(std::make_shared<Evictions>(single.has_value())) {}
 
     core::Task<void> on_open() override {
-        for (auto room : initial_) join(room);
+        std::vector<std::int64_t> joined;
+        for (auto room : initial_) {
+            if (join(room)) joined.push_back(room);
+        }
         initial_.clear();
+        co_await confirm(std::move(joined));
         if (presence_) presence_->socket_opened(caller_.tenant_id, caller_.user_id);
-        co_return;
     }
 
     void on_close() override {
@@ -273,9 +276,32 @@ class ChatSocket final : public core::WsSession {
     }
 
   private:
-    void join(std::int64_t room) {
-        if (rooms_.size() >= kMaxRoomsPerSocket || !rooms_.insert(room).second) return;
+    bool join(std::int64_t room) {
+        if (rooms_.size() >= kMaxRoomsPerSocket || !rooms_.insert(room).second) return false;
         hub_.join(caller_.tenant_id, room, caller_.user_id, socket_, evictions_);
+        return true;
+    }
+
+    /// Rooms joined on a membership answer that may be stale by now (a removal committed
+    /// between that query and the join found no socket to evict): asked again now that the
+    /// hub holds the socket — a removal from here on evicts it — and what is no longer ours
+    /// is left (a single-room socket is closed 4403). One query for all of them.
+    core::Task<void> confirm(std::vector<std::int64_t> joined) {
+        if (joined.empty()) co_return;
+        std::optional<std::vector<std::int64_t>> still;
+        try {
+            auto r = co_await service_.member_rooms(caller_, joined);
+            if (r) still = std::move(*r);
+        } catch (const std::exception&) {
+            // An outage: keep them (every send, read and resume checks membership again).
+        }
+        if (!still) co_return;
+        const std::set<std::int64_t> ours(still->begin(), still->end());
+        for (auto room : joined) {
+            if (ours.contains(room)) continue;
+            if (rooms_.erase(room) > 0) hub_.leave(caller_.tenant_id, room, socket_->id());
+            if (single_) socket_->close(kCloseRemovedFromRoom, "removed from room");
+        }
     }
 
     /// The room a frame is about: the socket's room on /ws?room_id=, else the frame's
@@ -371,14 +397,16 @@ class ChatSocket final : public core::WsSession {
             co_return;
         }
         const std::set<std::int64_t> allowed(member_of->begin(), member_of->end());
+        std::vector<std::int64_t> joined;
         for (auto room : wanted) {
             if (!allowed.contains(room)) {
                 socket_->send(core::json_frame(json::object{
                     {"type", "error"}, {"error", "room access denied"}, {"room_id", room}}));
                 continue;
             }
-            join(room);
+            if (join(room)) joined.push_back(room);
         }
+        co_await confirm(std::move(joined));
         json::array now;
         for (auto r : rooms_) now.emplace_back(r);
         socket_->send(
