@@ -101,8 +101,24 @@ Task<Result<FileObject>> FilesService::register_file(const core::Principal& call
     auto size = co_await store_.size(stored);
     if (!size) co_return core::invalid("object does not exist");
     if (*size != in.size_bytes) co_return core::invalid("size_bytes does not match the object");
+    // Nothing is written for a key that is already registered (the insert would answer 409),
+    // and a thumbnail never lands on a key that is taken — a registered file named like one,
+    // or another file's thumbnail: registering `a.png` must not overwrite `a_thumb.jpg`.
+    auto taken = co_await db_.run<KeyTaken>(caller.tenant_id, stored);
+    if (!taken) co_return taken.error();
+    if (taken->taken) co_return core::conflict("file is already registered");
     std::string thumb;
-    if (in.content_type.starts_with("image/")) thumb = co_await thumbnail(stored);
+    if (in.content_type.starts_with("image/")) {
+        const std::string thumb_key = thumbnail_key_for(stored);
+        auto thumb_taken = co_await db_.run<KeyTaken>(caller.tenant_id, thumb_key);
+        if (!thumb_taken) co_return thumb_taken.error();
+        if (!thumb_taken->taken) {
+            thumb = co_await thumbnail(stored);
+        } else {
+            core::logger("files")->info("no thumbnail key=\"{}\" reason=\"thumbnail key taken\"",
+                                        stored);
+        }
+    }
     RegisterFile::Request req{caller.tenant_id, in.room_id,    caller.user_id,   stored,
                               in.content_type,  in.size_bytes, std::move(thumb), in.original_name};
     co_return co_await db_.run<RegisterFile>(std::move(req));

@@ -75,11 +75,15 @@ class Connection final : public core::WsConnection,
 
     void close(unsigned short code, std::string reason) override {
         asio::post(ex_, [self = shared_from_this(), code, r = std::move(reason)] {
-            // A writer stuck on a full TCP buffer gets no close frame through: a slow consumer
-            // (1013) and a socket whose rights ended (revoked, removed: 4401/4403, 1008) are
-            // cut instead — a peer that stops reading must not keep a revoked socket alive.
-            const bool cut = code == 1013 || code == 1008 || code >= 4000;
-            self->begin_close(code, r, cut);
+            // A writer stuck on a full TCP buffer gets no close frame through. A slow consumer
+            // (1013) is cut at once; a socket whose rights ended (revoked, removed: 4401/4403,
+            // 1008) gets its close frame after the write in progress, or is cut if that write
+            // is still stuck a second later — a peer that stops reading must not keep a revoked
+            // socket alive.
+            const Cut policy = code == 1013                   ? Cut::now_if_writing
+                               : code == 1008 || code >= 4000 ? Cut::if_stuck
+                                                              : Cut::never;
+            self->begin_close(code, r, policy);
         });
     }
 
@@ -158,13 +162,13 @@ class Connection final : public core::WsConnection,
             if (ec || stopped_ || closing_) break;
             if (Steady::now() - last_heard_ >= options_.idle_timeout) {
                 begin_close(static_cast<unsigned short>(websocket::close_code::going_away),
-                            "idle timeout", /*cut_if_writing=*/true);
+                            "idle timeout", Cut::now_if_writing);
                 break;
             }
             if (expires_at_ != 0 &&
                 std::chrono::system_clock::now() >=
                     std::chrono::system_clock::time_point(std::chrono::seconds(expires_at_))) {
-                begin_close(core::kCloseUnauthorized, "token expired", /*cut_if_writing=*/true);
+                begin_close(core::kCloseUnauthorized, "token expired", Cut::if_stuck);
                 break;
             }
             ping_due_ = true;
@@ -200,26 +204,34 @@ class Connection final : public core::WsConnection,
   private:
     using Steady = std::chrono::steady_clock;
 
-    /// On the executor. The writer sends the close frame when it is next free; with
-    /// `cut_if_writing` a writer stuck in a write gets the connection cut under it instead.
-    void begin_close(unsigned short code, const std::string& reason, bool cut_if_writing) {
+    /// What a close does to a writer busy in a write: nothing (the close frame follows it), cut
+    /// the connection at once, or cut it if the write is still stuck a second later.
+    enum class Cut { never, now_if_writing, if_stuck };
+
+    void cut() {
+        boost::system::error_code ec;
+        beast::get_lowest_layer(ws_).socket().close(ec);  // reader and writer end with errors
+    }
+
+    /// On the executor. The writer sends the close frame when it is next free.
+    void begin_close(unsigned short code, const std::string& reason, Cut policy) {
         if (stopped_) return;
         if (closing_) {
             // A close frame is already waiting for a stuck writer: a later reason to cut wins.
-            if (cut_if_writing && writing_) {
-                boost::system::error_code ec;
-                beast::get_lowest_layer(ws_).socket().close(ec);
-            }
+            if (policy == Cut::now_if_writing && writing_) cut();
             return;
         }
         closing_ = true;
         close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
-        if (cut_if_writing && writing_) {
-            boost::system::error_code ec;
-            beast::get_lowest_layer(ws_).socket().close(ec);  // reader and writer end with errors
-        }
+        if (policy == Cut::now_if_writing && writing_) cut();
         wake_.cancel();
-        tick_.cancel();
+        tick_.cancel();  // the watchdog ends; its timer serves the grace below
+        if (policy == Cut::if_stuck && writing_) {
+            tick_.expires_after(std::chrono::seconds(1));
+            tick_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+                if (!ec && !self->stopped_ && self->writing_) self->cut();
+            });
+        }
     }
 
     WsStream& ws_;  // valid until stop() returns; only used while !stopped_

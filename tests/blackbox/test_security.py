@@ -161,6 +161,19 @@ class SecurityTest(ServerTestCase):
         r = self.post("/api/v1/files/presign-upload", {"object_key": own}, "alice")
         self.assertStatus(r, 409, "file is already registered")
 
+    def test_a_thumbnail_never_overwrites_a_registered_object(self):
+        from .test_files import png
+        # Alice registers a file whose name is what bob's image's thumbnail would be called.
+        victim_key = f"rooms/{self.room}/chart_thumb.jpg"
+        original = b"\xff\xd8 alice's own jpeg bytes"
+        self.register(victim_key, original, content_type="image/jpeg")
+        bob_image = self.register(f"rooms/{self.room}/chart.png", png(32, 32), who="bob",
+                                  content_type="image/png")
+        self.assertEqual(bob_image["thumbnail_key"], "")  # not made: its key is taken
+        d = self.post("/api/v1/files/presign-download", {"object_key": victim_key}, "alice")
+        self.assertStatus(d, 200)
+        self.assertEqual(transfer("GET", d.json["url"]), (200, original))
+
     # ---- tenants ---------------------------------------------------------------------------
 
     def make_tenant(self, tenant_id):
