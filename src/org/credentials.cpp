@@ -31,8 +31,6 @@ Credentials::Credentials(data::Executor& db, bus::Bus& bus, const core::Clock& c
     });
 }
 
-Credentials::~Credentials() { subscription_.reset(); }
-
 Task<Result<void>> Credentials::check(const core::Principal& who) {
     const auto now = clock_.now();
     const UserKey key{who.tenant_id, who.user_id};

@@ -36,7 +36,6 @@ class Credentials final : public core::CredentialGuard {
         std::size_t max_sockets_per_user = 32;  // on this node (WS_MAX_SOCKETS_PER_USER)
     };
     Credentials(data::Executor& db, bus::Bus& bus, const core::Clock& clock, Options options);
-    ~Credentials() override;
 
     core::Task<core::Result<void>> check(const core::Principal& who) override;
     bool watch(const core::Principal& who, const std::shared_ptr<core::WsConnection>& s) override;
@@ -80,7 +79,7 @@ class Credentials final : public core::CredentialGuard {
     std::map<UserKey, UserState> users_;
     std::map<UserKey, std::vector<Watched>> sockets_;
     std::size_t watched_ = 0;
-    bus::Subscription subscription_;
+    bus::Subscription subscription_;  // last: destroyed first, before what its handler uses
 };
 
 inline constexpr const char* kCredentialsChannel = "credentials:revoked";

@@ -282,6 +282,16 @@ asio::awaitable<void> run_watchdog(std::shared_ptr<Connection> conn) {
     co_await conn->watch_loop();
 }
 
+/// A credentials check that could not run (database outage) answers 503, as REST does.
+template <class T>
+asio::awaitable<core::Result<T>> or_unavailable(core::Task<core::Result<T>> check) {
+    try {
+        co_return co_await std::move(check);
+    } catch (const std::exception&) {
+        co_return core::unavailable("service unavailable");
+    }
+}
+
 asio::awaitable<void> reject(beast::tcp_stream& stream, const core::Error& error,
                              unsigned version) {
     auto res = error_response(error);
@@ -308,12 +318,8 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
             co_return;
         }
     } else {
-        core::Result<core::Principal> who = core::unavailable("service unavailable");
-        try {
-            who = co_await pipeline.authenticate_websocket(request);
-        } catch (const std::exception&) {
-            // The credentials could not be checked (database outage): 503, as for REST.
-        }
+        auto attempt = pipeline.authenticate_websocket(request);
+        auto who = co_await or_unavailable(std::move(attempt));
         if (!who) {
             co_await reject(stream, who.error(), version);
             co_return;
@@ -347,11 +353,8 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         // Checked once more now that the socket is watched: a revocation that ran while the
         // route's own handshake queried the database was missed by both the first check and
         // the socket table. (A route that authenticates itself re-checks in its on_open.)
-        core::Result<void> still = core::unavailable("service unavailable");
-        try {
-            still = co_await guard->check(*owner);
-        } catch (const std::exception&) {
-        }
+        auto recheck = guard->check(*owner);
+        auto still = co_await or_unavailable(std::move(recheck));
         if (!still) {
             guard->unwatch(*owner, conn->id());
             co_await reject(beast::get_lowest_layer(ws), still.error(), version);
