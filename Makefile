@@ -20,8 +20,9 @@ release:
 format:
 	find src tools -name '*.cpp' -o -name '*.hpp' 2>/dev/null | xargs clang-format -i
 
-lint:
+lint:           ## coroutine lint, then clang-tidy (.clang-tidy) over every source: slow
 	python3 scripts/lint.py
+	scripts/tidy.sh
 
 pg-stop:
 	scripts/pg-local.sh stop

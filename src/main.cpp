@@ -1,4 +1,4 @@
-// msg_server <role>: parse the role and the config, then hand over to app/.
+// msg_server <role|command>: parse the name and the config, then hand over to app/.
 
 #include <cstdio>
 #include <cstdlib>
@@ -6,14 +6,19 @@
 #include <string_view>
 
 #include "app/app.hpp"
+#include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/roles.hpp"
 #include "core/log.hpp"
 
 namespace {
 void usage() {
-    std::fprintf(stderr, "usage: msg_server [role]   (default: all)\nroles:");
+    std::fprintf(stderr, "usage: msg_server [role|command]   (default: all)\nroles:");
     for (auto name : msg::app::role_names()) {
+        std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
+    }
+    std::fprintf(stderr, "\ncommands:");
+    for (auto name : msg::app::command_names()) {
         std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
     }
     std::fprintf(stderr, "\nconfiguration: environment variables, see .env.example\n");
@@ -32,11 +37,9 @@ int main(int argc, char** argv) {
                      config.error().message.c_str());
         return 2;
     }
-    msg::core::init_logging({config->log_format, config->log_level});
+    msg::core::init_logging(config->log);
     try {
-        if (role_name == "migrate") return msg::app::run_migrate(*config);
-        if (role_name == "seed-admin") return msg::app::run_seed_admin(*config);
-        if (role_name == "reindex") return msg::app::run_reindex(*config);
+        if (const auto* command = msg::app::find_command(role_name)) return command->run(*config);
         auto role = msg::app::find_role(role_name);
         if (!role) {
             std::fprintf(stderr, "msg_server: unknown role \"%.*s\"\n",

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 
+#include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/roles.hpp"
 
@@ -21,13 +24,13 @@ const std::string kSecret(40, 's');
 TEST(Config, DevDefaults) {
     auto c = load({{"APP_ENV", "dev"}});
     ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->port, 8080);
-    EXPECT_EQ(c->session_port, 8090);
-    EXPECT_EQ(c->jwt_secret, kDefaultJwtSecret);
-    EXPECT_EQ(c->jwt_ttl_minutes, 1440);
+    EXPECT_EQ(c->ports.main, 8080);
+    EXPECT_EQ(c->ports.session, 8090);
+    EXPECT_EQ(c->auth.jwt_secret, kDefaultJwtSecret);
+    EXPECT_EQ(c->auth.jwt_ttl, std::chrono::minutes(1440));
     EXPECT_EQ(c->platform_tenant_id, "default");
-    EXPECT_EQ(c->cors_allowed_origins, std::vector<std::string>{"*"});
-    EXPECT_FALSE(c->admin_password);
+    EXPECT_EQ(c->cors.allowed_origins, std::vector<std::string>{"*"});
+    EXPECT_FALSE(c->admin.password);
 }
 
 TEST(Config, ProductionNeedsARealJwtSecret) {
@@ -37,7 +40,7 @@ TEST(Config, ProductionNeedsARealJwtSecret) {
     EXPECT_FALSE(load({{"JWT_SECRET", "short"}}));
     auto c = load({{"JWT_SECRET", kSecret}});
     ASSERT_TRUE(c);
-    EXPECT_TRUE(c->cors_allowed_origins.empty());  // same origin only outside dev
+    EXPECT_TRUE(c->cors.allowed_origins.empty());  // same origin only outside dev
 }
 
 TEST(Config, BadValuesNameTheVariable) {
@@ -71,7 +74,7 @@ TEST(Config, IdleTimeoutMustExceedThePingInterval) {
     auto ok = load(
         {{"APP_ENV", "dev"}, {"WS_PING_INTERVAL_SECONDS", "5"}, {"WS_IDLE_TIMEOUT_SECONDS", "20"}});
     ASSERT_TRUE(ok) << ok.error().message;
-    EXPECT_EQ(ok->ws_idle_timeout_s, 20);
+    EXPECT_EQ(ok->server.ws.idle_timeout, std::chrono::seconds(20));
 }
 
 TEST(Config, SeedNamesAndCsvLists) {
@@ -82,47 +85,82 @@ TEST(Config, SeedNamesAndCsvLists) {
                    {"CORS_ALLOWED_ORIGINS", "https://a.example,https://b.example"},
                    {"ADMIN_PASSWORD", "correct horse"}});
     ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->session_port, 9000);  // legacy name still read
-    EXPECT_EQ(c->port, 0);
-    EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
-    EXPECT_EQ(c->cors_allowed_origins.size(), 2u);
-    EXPECT_EQ(c->admin_password, "correct horse");
+    EXPECT_EQ(c->ports.session, 9000);  // legacy name still read
+    EXPECT_EQ(c->ports.main, 0);
+    EXPECT_EQ(c->server.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+    EXPECT_EQ(c->cors.allowed_origins.size(), 2u);
+    EXPECT_EQ(c->admin.password, "correct horse");
     auto both = load({{"APP_ENV", "dev"}, {"SESSIOND_PORT", "9000"}, {"SESSION_PORT", "9100"}});
-    EXPECT_EQ(both->session_port, 9100);  // the current name wins
+    EXPECT_EQ(both->ports.session, 9100);  // the current name wins
 }
 
 TEST(Config, EmptyMeansUnset) {
     auto c = load({{"APP_ENV", "dev"}, {"PORT", ""}, {"LOG_LEVEL", ""}});
     ASSERT_TRUE(c);
-    EXPECT_EQ(c->port, 8080);
-    EXPECT_EQ(c->log_level, "info");
+    EXPECT_EQ(c->ports.main, 8080);
+    EXPECT_EQ(c->log.level, "info");
 }
 
-TEST(Roles, TableKnowsServingAndCommandRoles) {
+TEST(Roles, TableKnowsServingRolesAndCommandsApart) {
     ASSERT_TRUE(find_role("all"));
-    EXPECT_TRUE(find_role("all")->migrate_on_start);
-    EXPECT_TRUE(find_role("all")->outbox_relay);
+    EXPECT_TRUE(find_role("all")->runs(Worker::migrate_on_start));
+    EXPECT_TRUE(find_role("all")->runs(Worker::outbox_relay));
     ASSERT_TRUE(find_role("chat"));
-    EXPECT_FALSE(find_role("chat")->outbox_relay);
+    EXPECT_FALSE(find_role("chat")->runs(Worker::outbox_relay));
+    EXPECT_FALSE(find_role("chat")->uses(Backend::blob));
     ASSERT_TRUE(find_role("session"));
-    EXPECT_EQ(find_role("session")->port, PortSetting::session_port);
-    EXPECT_FALSE(find_role("migrate"));  // a command, not a serving role
+    EXPECT_EQ(find_role("session")->port, &Ports::session);
+    EXPECT_TRUE(find_role("session")->uses(Backend::blob));  // notes attach files
+    EXPECT_FALSE(find_role("migrate"));                      // a command, not a serving role
     EXPECT_FALSE(find_role("bogus"));
+    for (auto name : {"migrate", "seed-admin", "reindex"}) {
+        ASSERT_NE(find_command(name), nullptr) << name;
+        EXPECT_EQ(find_command(name)->name, name);
+    }
+    EXPECT_EQ(find_command("all"), nullptr);
     auto names = role_names();
-    EXPECT_NE(std::find(names.begin(), names.end(), "seed-admin"), names.end());
+    EXPECT_EQ(std::find(names.begin(), names.end(), "seed-admin"), names.end());
+}
+
+TEST(Config, SectionsCarryTheSubsystemsOptions) {
+    auto c = load({{"APP_ENV", "dev"},
+                   {"BIND_ADDRESS", "127.0.0.1"},
+                   {"HTTP_BODY_LIMIT_BYTES", "2048"},
+                   {"UPLOAD_DEADLINE_SECONDS", "60"},
+                   {"WS_FRAMES_PER_SECOND", "7"},
+                   {"PG_POOL_SIZE", "3"},
+                   {"PG_STATEMENT_TIMEOUT_MS", "1500"},
+                   {"POSTGRES_DSN", "host=/tmp dbname=x"},
+                   {"PASSWORD_HASH_MEMORY_KIB", "16"},
+                   {"PASSWORD_HASH_OPS", "3"},
+                   {"LOGIN_RATE_PER_IP", "9"},
+                   {"WS_MAX_SOCKETS_PER_USER", "4"}});
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->server.address, "127.0.0.1");
+    EXPECT_EQ(c->server.body_limit, 2048u);
+    EXPECT_EQ(c->server.stream_deadline, std::chrono::seconds(60));
+    EXPECT_EQ(c->server.ws.frames_per_second, 7);
+    EXPECT_EQ(c->server.header_limit, 16u * 1024);  // untouched: the subsystem's default
+    EXPECT_EQ(c->postgres.pool.max_size, 3u);
+    EXPECT_EQ(c->postgres.pool.connection.statement_timeout, std::chrono::milliseconds(1500));
+    EXPECT_EQ(c->postgres.dsn(), "host=/tmp dbname=x");
+    EXPECT_EQ(c->auth.password_cost.mem_bytes, 16u * 1024);
+    EXPECT_EQ(c->auth.password_cost.ops, 3u);
+    EXPECT_EQ(c->auth.login.per_ip_per_minute, 9);
+    EXPECT_EQ(c->auth.credentials.max_sockets_per_user, 4u);
 }
 
 TEST(Config, VectorBackendFollowsMilvusEndpoint) {
     auto local = load({{"APP_ENV", "dev"}});
     ASSERT_TRUE(local);
-    EXPECT_EQ(local->vector_backend, "hnsw");
-    EXPECT_EQ(local->vectorman_port, 8083);
+    EXPECT_EQ(local->vector.backend, "hnsw");
+    EXPECT_EQ(local->ports.vectorman, 8083);
     auto milvus = load({{"APP_ENV", "dev"}, {"MILVUS_ENDPOINT", "http://milvus:19530"}});
     ASSERT_TRUE(milvus);
-    EXPECT_EQ(milvus->vector_backend, "milvus");
+    EXPECT_EQ(milvus->vector.backend, "milvus");
     auto off = load({{"APP_ENV", "dev"}, {"VECTOR_BACKEND", "off"}});
     ASSERT_TRUE(off);
-    EXPECT_EQ(off->vector_backend, "off");
+    EXPECT_EQ(off->vector.backend, "off");
     EXPECT_EQ(load({{"APP_ENV", "dev"}, {"VECTOR_BACKEND", "milvus"}}).error().message,
               "MILVUS_ENDPOINT must be set when VECTOR_BACKEND=milvus");
     EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"VECTOR_BACKEND", "qdrant"}}));
@@ -135,7 +173,8 @@ TEST(Config, VectorBackendFollowsMilvusEndpoint) {
 TEST(Roles, VectormanHasItsOwnPort) {
     auto role = find_role("vectorman");
     ASSERT_TRUE(role);
-    EXPECT_EQ(role->port, PortSetting::vectorman_port);
+    EXPECT_EQ(role->port, &Ports::vectorman);
+    EXPECT_TRUE(role->uses(Backend::vector));
     EXPECT_TRUE(role->has(RouteGroup::vector));
     EXPECT_TRUE(find_role("all")->has(RouteGroup::vector));
     EXPECT_FALSE(find_role("chat")->has(RouteGroup::vector));

@@ -1,38 +1,51 @@
 #include "app/roles.hpp"
 
+#include <algorithm>
+
 namespace msg::app {
 
 namespace {
-// The role table (ARCHITECTURE §2). `all` is the single-node deployment.
+using B = Backend;
+using G = RouteGroup;
+using W = Worker;
+
+// The role table (ARCHITECTURE §2). `all` is the single-node deployment. A new role is a row
+// here; a new engine is a Backend value and a factory in backends.cpp.
 const std::vector<Role>& roles() {
     static const std::vector<Role> kRoles = {
         {"all",
-         {RouteGroup::org, RouteGroup::tenant, RouteGroup::chat, RouteGroup::session,
-          RouteGroup::vector, RouteGroup::files},
-         PortSetting::main_port,
-         true,
-         true},
-        {"chat", {RouteGroup::chat}, PortSetting::main_port, false, false},
+         {G::org, G::tenant, G::chat, G::session, G::vector, G::files},
+         &Ports::main,
+         {W::migrate_on_start, W::outbox_relay},
+         {B::database, B::bus, B::blob, B::vector}},
+        {"chat", {G::chat}, &Ports::main, {}, {B::database, B::bus}},
+        // Notes attach files: session checks them with the files service (blob store).
         {"session",
-         {RouteGroup::org, RouteGroup::tenant, RouteGroup::session},
-         PortSetting::session_port,
-         false,
-         false},
+         {G::org, G::tenant, G::session},
+         &Ports::session,
+         {},
+         {B::database, B::bus, B::blob}},
         // Until the `worker` role exists, vectorman relays the outbox itself (its consumer
         // indexes message.created); run one vectorman per database.
-        {"vectorman", {RouteGroup::vector}, PortSetting::vectorman_port, false, true},
-        {"fileman", {RouteGroup::files}, PortSetting::fileman_port, false, false},
+        {"vectorman",
+         {G::vector},
+         &Ports::vectorman,
+         {W::outbox_relay},
+         {B::database, B::bus, B::vector}},
+        {"fileman", {G::files}, &Ports::fileman, {}, {B::database, B::bus, B::blob}},
     };
     return kRoles;
 }
+
+template <class T>
+bool contains(const std::vector<T>& v, T x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
 }  // namespace
 
-bool Role::has(RouteGroup g) const {
-    for (auto x : groups) {
-        if (x == g) return true;
-    }
-    return false;
-}
+bool Role::has(RouteGroup g) const { return contains(groups, g); }
+bool Role::runs(Worker w) const { return contains(workers, w); }
+bool Role::uses(Backend b) const { return contains(backends, b); }
 
 std::optional<Role> find_role(std::string_view name) {
     for (const auto& r : roles()) {
@@ -44,9 +57,6 @@ std::optional<Role> find_role(std::string_view name) {
 std::vector<std::string_view> role_names() {
     std::vector<std::string_view> names;
     for (const auto& r : roles()) names.push_back(r.name);
-    names.push_back("migrate");
-    names.push_back("seed-admin");
-    names.push_back("reindex");
     return names;
 }
 

@@ -4,30 +4,46 @@
 #include <string_view>
 #include <vector>
 
+#include "app/config.hpp"
+
 namespace msg::app {
 
-/// Route groups a serving role mounts. Later issues add dbman…
-/// session: devices, presence, notes; vector: vectorman's internal API + the index in process.
+/// Route groups a serving role mounts (each with the services behind it).
+/// session: devices, presence, notes; vector: vectorman's internal API.
 enum class RouteGroup { org, tenant, chat, session, vector, files };
 
-enum class PortSetting { main_port, session_port, vectorman_port, fileman_port };
+/// Work a role does besides answering requests.
+enum class Worker {
+    migrate_on_start,  // the single-node role: applies migrations, resets stale presence
+    outbox_relay,      // relays the outbox to in-process consumers (a later `worker` role too)
+};
 
-/// A serving role: which route groups it mounts and which port it listens on. One-shot roles
-/// (`migrate`, `seed-admin`) are commands, handled in main.cpp.
+/// Engines behind a role's services; each is built by one factory (backends.hpp) that picks
+/// the implementation from Config.
+enum class Backend {
+    database,  // the executor over PostgreSQL pools (every role)
+    bus,       // realtime fan-out between sockets and nodes
+    blob,      // file bytes: local disk or the S3 API
+    vector,    // the message vector index and its embedder
+};
+
+/// A row of the role table (ARCHITECTURE §2): what `msg_server <name>` serves and runs.
 struct Role {
     std::string_view name;
     std::vector<RouteGroup> groups;
-    PortSetting port;
-    bool migrate_on_start;  // the single-node role: applies migrations, resets stale presence
-    bool outbox_relay;      // runs the outbox relay (single node; a later `worker` role too)
+    unsigned short Ports::*port;  // which of Config::ports it listens on
+    std::vector<Worker> workers;
+    std::vector<Backend> backends;
 
     bool has(RouteGroup g) const;
+    bool runs(Worker w) const;
+    bool uses(Backend b) const;
 };
 
-/// nullopt for an unknown role name.
+/// nullopt for an unknown role name (one-shot commands are in commands.hpp).
 std::optional<Role> find_role(std::string_view name);
 
-/// Every role name, for the usage text.
+/// Every serving role's name, for the usage text.
 std::vector<std::string_view> role_names();
 
 }  // namespace msg::app

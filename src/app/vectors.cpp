@@ -96,23 +96,24 @@ struct Vectors::Impl {
 
 Vectors::Vectors(const Config& config, data::Executor& db, core::BlockingPool& blocking)
     : impl_(std::make_unique<Impl>()) {
-    if (config.embedding_endpoint.empty()) {
+    if (config.vector.embedding_endpoint.empty()) {
         impl_->embedder =
-            std::make_unique<vector::HashedNgramEmbedder>(config.vector_dim, &blocking);
+            std::make_unique<vector::HashedNgramEmbedder>(config.vector.dim, &blocking);
     } else {
         impl_->embedder = std::make_unique<vector::HttpEmbedder>(
-            impl_->http,
-            vector::HttpEmbedder::Options{config.embedding_endpoint, config.embedding_model,
-                                          config.embedding_api_key, config.vector_dim});
+            impl_->http, vector::HttpEmbedder::Options{
+                             config.vector.embedding_endpoint, config.vector.embedding_model,
+                             config.vector.embedding_api_key, config.vector.dim});
     }
-    if (config.vector_backend == "milvus") {
+    if (config.vector.backend == "milvus") {
         impl_->index = std::make_unique<vector::MilvusIndex>(
-            impl_->http, vector::MilvusIndex::Options{config.milvus_endpoint, config.milvus_token,
-                                                      config.milvus_collection, config.vector_dim});
+            impl_->http,
+            vector::MilvusIndex::Options{config.vector.milvus_endpoint, config.vector.milvus_token,
+                                         config.vector.milvus_collection, config.vector.dim});
     } else {
         vector::HnswIndex::Options o;
         o.dir = std::filesystem::path(config.data_dir) / "vectors";
-        o.dimension = config.vector_dim;
+        o.dimension = config.vector.dim;
         auto hnsw = std::make_unique<vector::HnswIndex>(blocking, o);
         impl_->hnsw = hnsw.get();
         impl_->index = std::move(hnsw);
@@ -120,8 +121,8 @@ Vectors::Vectors(const Config& config, data::Executor& db, core::BlockingPool& b
     impl_->service = std::make_unique<vector::VectorService>(db, *impl_->embedder, *impl_->index);
     impl_->scorer = std::make_unique<LocalScorer>(*impl_->service);
     core::logger("app")->info("vectors backend={} embedder={} dimension={}", impl_->index->name(),
-                              config.embedding_endpoint.empty() ? "hashed-ngram" : "http",
-                              config.vector_dim);
+                              config.vector.embedding_endpoint.empty() ? "hashed-ngram" : "http",
+                              config.vector.dim);
 }
 
 Vectors::~Vectors() = default;
@@ -134,11 +135,11 @@ core::Task<void> Vectors::flush() {
     if (written > 0) core::logger("vector")->debug("hnsw flushed tenants={}", written);
 }
 
-core::Task<void> Vectors::flush_every(boost::asio::io_context& io, int seconds) {
+core::Task<void> Vectors::flush_every(boost::asio::io_context& io, std::chrono::seconds every) {
     if (!impl_->hnsw) co_return;
     boost::asio::steady_timer timer(io);
     for (;;) {
-        timer.expires_after(std::chrono::seconds(seconds));
+        timer.expires_after(every);
         co_await timer.async_wait(boost::asio::use_awaitable);
         try {
             co_await flush();
@@ -152,7 +153,7 @@ vector::VectorService& Vectors::service() { return *impl_->service; }
 chat::RelevanceScorer& Vectors::scorer() { return *impl_->scorer; }
 
 std::unique_ptr<chat::RelevanceScorer> remote_scorer(const Config& config) {
-    std::string endpoint = config.vectorman_endpoint;
+    std::string endpoint = config.vector.vectorman_endpoint;
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
     return std::make_unique<RemoteScorer>(std::move(endpoint), config.internal_api_token);
 }

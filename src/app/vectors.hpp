@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "chat/service.hpp"
@@ -33,8 +34,8 @@ class Vectors {
     core::Task<void> ensure();
     /// Writes changed local index files (hnsw); a no-op for Milvus.
     core::Task<void> flush();
-    /// flush() every `seconds` until the io_context stops.
-    core::Task<void> flush_every(boost::asio::io_context& io, int seconds);
+    /// flush() every `every` until the io_context stops.
+    core::Task<void> flush_every(boost::asio::io_context& io, std::chrono::seconds every);
 
     vector::VectorService& service();
     chat::RelevanceScorer& scorer();

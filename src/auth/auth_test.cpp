@@ -5,7 +5,6 @@
 
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
-#include "auth/rate_limiter.hpp"
 #include "core/base64url.hpp"
 
 namespace msg::auth {
@@ -108,70 +107,9 @@ TEST(Password, HashAndVerify) {
     EXPECT_NE(hasher.hash("correct horse"), h);  // salted
 }
 
-TEST(Tokens, RandomHexIsLowercaseHexOfTheRequestedLength) {
-    auto a = random_hex(32);
-    ASSERT_EQ(a.size(), 64u);
-    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
-    EXPECT_NE(random_hex(32), a);
-}
-
 TEST(Tokens, Sha256MatchesTheStandardVector) {
     EXPECT_EQ(sha256_hex("abc"),
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-TEST(RateLimiter, AllowsBurstThenRefills) {
-    core::ManualClock clock;
-    RateLimiter limiter(3, 60s, clock);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_EQ(limiter.acquire("k"), 20);  // one token every 20 s
-    EXPECT_EQ(limiter.acquire("other"), 0);
-    clock.advance(20s);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_GT(limiter.acquire("k"), 0);
-}
-
-TEST(RateLimiter, KeyTableIsBoundedAndForgetsTheLeastRecentlyUsed) {
-    core::ManualClock clock;
-    RateLimiter limiter(1, 60s, clock, 4);
-    EXPECT_EQ(limiter.acquire("victim"), 0);
-    for (int i = 0; i < 100; ++i) {
-        EXPECT_EQ(limiter.acquire("k" + std::to_string(i)), 0);
-        // The busy key stays remembered (and limited) through a flood of new keys; before,
-        // the table was cleared at the bound and the limit failed open.
-        EXPECT_GT(limiter.acquire("victim"), 0);
-        EXPECT_LE(limiter.keys(), 4u);
-    }
-}
-
-TEST(RateLimiter, PeekDoesNotTakeAToken) {
-    core::ManualClock clock;
-    RateLimiter limiter(2, 60s, clock);
-    EXPECT_EQ(limiter.peek("k"), 0);
-    EXPECT_EQ(limiter.peek("k"), 0);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_EQ(limiter.peek("k"), 30);
-    EXPECT_EQ(limiter.acquire("k"), 30);
-    limiter.refund("k");  // a success gives its token back
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    limiter.refund("k");
-    limiter.refund("k");
-    limiter.refund("k");  // never above the limit
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_EQ(limiter.acquire("k"), 0);
-    EXPECT_GT(limiter.acquire("k"), 0);
-}
-
-TEST(RateLimiter, Ipv6IsLimitedPerSlash64) {
-    EXPECT_EQ(rate_key_for_ip("203.0.113.7"), "203.0.113.7");
-    EXPECT_EQ(rate_key_for_ip("2001:db8:1:2:aaaa::1"), rate_key_for_ip("2001:db8:1:2::ffff"));
-    EXPECT_NE(rate_key_for_ip("2001:db8:1:2::1"), rate_key_for_ip("2001:db8:1:3::1"));
-    EXPECT_EQ(rate_key_for_ip("2001:db8:1:2::1"), "v6:20010db800010002/64");
-    EXPECT_EQ(rate_key_for_ip("::ffff:203.0.113.7"), "203.0.113.7");  // not one shared /64
-    EXPECT_EQ(rate_key_for_ip("not an ip"), "not an ip");
 }
 
 }  // namespace

@@ -35,33 +35,7 @@ void PasswordHasher::verify_dummy(std::string_view password) const {
 
 }  // namespace msg::auth
 
-#include <vector>
-
-#include "core/base64url.hpp"
-
 namespace msg::auth {
-
-std::string random_token(std::size_t bytes) {
-    if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
-    std::vector<unsigned char> buf(bytes);
-    randombytes_buf(buf.data(), buf.size());
-    return core::base64url_encode(
-        std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
-}
-
-}  // namespace msg::auth
-
-namespace msg::auth {
-
-std::string random_hex(std::size_t bytes) {
-    if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
-    std::vector<unsigned char> buf(bytes);
-    randombytes_buf(buf.data(), buf.size());
-    std::string hex(bytes * 2 + 1, '\0');
-    sodium_bin2hex(hex.data(), hex.size(), buf.data(), buf.size());
-    hex.pop_back();
-    return hex;
-}
 
 std::string sha256_hex(std::string_view data) {
     unsigned char digest[crypto_hash_sha256_BYTES];
@@ -70,10 +44,6 @@ std::string sha256_hex(std::string_view data) {
     sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
     hex.pop_back();
     return hex;
-}
-
-bool constant_time_equal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace msg::auth

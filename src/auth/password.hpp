@@ -32,14 +32,8 @@ class PasswordHasher {
 
 namespace msg::auth {
 
-/// `bytes` bytes from the CSPRNG, base64url encoded (generated passwords, tokens).
-std::string random_token(std::size_t bytes);
-/// `bytes` bytes from the CSPRNG as lowercase hex (device session tokens: 2×bytes chars).
-std::string random_hex(std::size_t bytes);
 /// SHA-256 of `data` as 64 lowercase hex characters. For high-entropy secrets (session
 /// tokens) only; passwords go through PasswordHasher.
 std::string sha256_hex(std::string_view data);
-/// Equal secrets, in time independent of where they differ (their lengths are not secret).
-bool constant_time_equal(std::string_view a, std::string_view b);
 
 }  // namespace msg::auth

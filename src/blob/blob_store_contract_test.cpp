@@ -19,6 +19,7 @@ namespace {
 class FixedClock final : public core::Clock {
   public:
     time_point now() const override { return t; }
+    steady_point steady_now() const override { return std::chrono::steady_clock::now(); }
     time_point t = std::chrono::system_clock::now();
 };
 

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "auth/password.hpp"
 #include "core/files.hpp"
 
 namespace msg::blob {
@@ -32,7 +31,7 @@ core::Task<void> receive(LocalBlobStore& store, core::BlockingPool& blocking,
         co_return;
     }
     const fs::path target = store.path_of(key);
-    const fs::path tmp = fs::path(target).concat(".tmp-" + auth::random_hex(8));
+    const fs::path tmp = core::temp_path_for(target);
     std::FILE* file = nullptr;
     co_await blocking.run([&] {
         fs::create_directories(target.parent_path());
@@ -73,8 +72,7 @@ core::Task<void> receive(LocalBlobStore& store, core::BlockingPool& blocking,
             fs::remove(tmp, ignored);
             return;
         }
-        core::fsync_path(tmp);
-        fs::rename(tmp, target);
+        core::commit_file(tmp, target);
         stored = true;
     });
     if (too_large) {

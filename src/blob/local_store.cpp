@@ -4,10 +4,10 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "auth/password.hpp"
 #include "blob/sigv4.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/random.hpp"
 
 namespace msg::blob {
 
@@ -72,7 +72,7 @@ bool LocalBlobStore::verify(std::string_view method, std::string_view key, std::
     auto [end, ec] = std::from_chars(exp.data(), exp.data() + exp.size(), expires);
     if (ec != std::errc{} || end != exp.data() + exp.size()) return false;
     const std::string want = hmac_sha256_hex(options_.secret, signing_input(method, key, exp));
-    if (!auth::constant_time_equal(sig, want)) return false;
+    if (!core::constant_time_equal(sig, want)) return false;
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch());
     return now.count() <= expires;
@@ -112,14 +112,11 @@ core::Task<void> LocalBlobStore::put(const std::string& key, const std::string&,
     const fs::path path = path_of(key);
     co_await blocking_.run([&] {
         fs::create_directories(path.parent_path());
-        const fs::path tmp = fs::path(path).concat(".tmp-" + auth::random_hex(8));
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out.write(data.data(), static_cast<std::streamsize>(data.size()));
-            if (!out.flush()) throw core::UnavailableException("cannot write object");
+        try {
+            core::write_file_atomically(path, data);
+        } catch (const std::exception&) {
+            throw core::UnavailableException("cannot write object");
         }
-        core::fsync_path(tmp);
-        fs::rename(tmp, path);
     });
 }
 

@@ -28,21 +28,11 @@ core::Result<ChatService::NewMessage> read_new_message(const json::object& obj) 
     auto file_id = body.id("file_id");
     auto file_ids = body.ids("file_ids", {.max_items = kMaxAttachments});
     auto client_msg_id = body.string("client_msg_id", {.max_bytes = kMaxClientMsgIdBytes});
+    // Empty items are dropped; absent or null stays null in meta_json (seed).
+    auto emojis =
+        body.strings("emojis", {.max_items = kMaxAttachments}, {.max_bytes = kMaxEmojiBytes});
     if (body.error()) return *body.error();
-    if (auto it = obj.find("emojis"); it != obj.end() && !it->value().is_null()) {
-        if (!it->value().is_array()) return core::invalid("emojis must be an array of strings");
-        const auto& arr = it->value().get_array();
-        if (arr.size() > kMaxAttachments) return core::invalid("emojis has too many items");
-        std::vector<std::string> emojis;
-        for (const auto& e : arr) {
-            if (!e.is_string() || e.get_string().empty() ||
-                e.get_string().size() > kMaxEmojiBytes) {
-                return core::invalid("emojis must be an array of strings");
-            }
-            emojis.emplace_back(e.get_string());
-        }
-        in.attachments.emojis = std::move(emojis);
-    }
+    if (emojis) in.attachments.emojis = std::move(*emojis);
     in.body = text.value_or("");
     if (file_id) in.attachments.file_ids.push_back(*file_id);
     for (auto id : file_ids.value_or(std::vector<std::int64_t>{})) {

@@ -121,6 +121,24 @@ std::string message_summary(const Message& m, const json::value& meta) {
     return m.body.substr(0, std::min(i, m.body.size()));
 }
 
+std::shared_ptr<const std::string> room_frame(std::string_view type, std::int64_t room_id,
+                                              std::int64_t user_id,
+                                              std::optional<std::int64_t> target_id,
+                                              const json::value& payload) {
+    json::object frame;
+    frame.reserve(5);
+    frame["type"] = type;
+    frame["room_id"] = room_id;
+    frame["user_id"] = user_id;
+    if (target_id) {
+        frame["target_id"] = *target_id;
+    } else {
+        frame["target_id"] = "";
+    }
+    frame["payload"] = payload;
+    return std::make_shared<const std::string>(json::serialize(frame));
+}
+
 json::value to_json(const Message& m) {
     boost::system::error_code ec;
     json::value meta = json::parse(m.meta_json, ec);

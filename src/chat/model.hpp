@@ -1,13 +1,15 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/describe.hpp"
 
 namespace msg::chat {
 
@@ -23,9 +25,9 @@ struct Message {
     std::string created_at;
     std::int64_t created_unix_nanos = 0;  // cursor key; not in the public JSON
 };
-BOOST_DESCRIBE_STRUCT(Message, (),
-                      (tenant_id, id, room_id, seq, sender_id, body, meta_json, client_msg_id,
-                       created_at, created_unix_nanos))
+MSG_DESCRIBE_STRUCT(Message, (),
+                    (tenant_id, id, room_id, seq, sender_id, body, meta_json, client_msg_id,
+                     created_at, created_unix_nanos))
 
 struct RoomSummary {
     std::int64_t room_id = 0;
@@ -41,10 +43,10 @@ struct RoomSummary {
     std::int64_t unread_count = 0;
     std::int64_t activity_unix_nanos = 0;  // sort/cursor key
 };
-BOOST_DESCRIBE_STRUCT(RoomSummary, (),
-                      (room_id, name, room_type, created_by, created_at, peer_user_id, peer_name,
-                       peer_status, peer_status_note, latest, mention_tokens, is_mentioned,
-                       unread_count, activity_unix_nanos))
+MSG_DESCRIBE_STRUCT(RoomSummary, (),
+                    (room_id, name, room_type, created_by, created_at, peer_user_id, peer_name,
+                     peer_status, peer_status_note, latest, mention_tokens, is_mentioned,
+                     unread_count, activity_unix_nanos))
 
 struct Reader {
     std::int64_t room_id = 0;
@@ -52,7 +54,7 @@ struct Reader {
     std::int64_t user_id = 0;
     std::string read_at;
 };
-BOOST_DESCRIBE_STRUCT(Reader, (), (room_id, message_id, user_id, read_at))
+MSG_DESCRIBE_STRUCT(Reader, (), (room_id, message_id, user_id, read_at))
 
 /// What a send carries besides the body; becomes meta_json.
 struct Attachments {
@@ -78,6 +80,14 @@ std::string message_summary(const Message& m, const boost::json::value& meta);
 boost::json::value to_json(const Message& m);
 boost::json::value to_json(const RoomSummary& r);
 boost::json::value to_json(const Reader& r);
+
+/// The one envelope of every frame a room's sockets receive, serialized once (the same bytes
+/// go to the bus and to every recipient), keys in seed order:
+/// `{"type","room_id","user_id","target_id","payload"}`; `target_id` is "" when untargeted.
+std::shared_ptr<const std::string> room_frame(std::string_view type, std::int64_t room_id,
+                                              std::int64_t user_id,
+                                              std::optional<std::int64_t> target_id,
+                                              const boost::json::value& payload);
 
 /// `rank=relevance`: reciprocal rank fusion (k = 60) of two orders of the same page, the text
 /// order (by `text_scores`, descending) and the vector order (by `vector_scores`, descending;

@@ -4,6 +4,7 @@
 
 #include "core/text.hpp"
 #include "data/executor.hpp"
+#include "storage/pg/connection.hpp"
 
 namespace msg::chat {
 

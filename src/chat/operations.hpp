@@ -1,10 +1,8 @@
 #pragma once
 
 // Data operations of the chat module. Every statement filters by tenant_id; room-scoped
-// operations assume the service already checked membership (IsMember), except SendMessage,
+// operations assume the service already checked membership (Membership), except SendMessage,
 // which checks it again inside its own statement.
-
-#include <boost/describe/class.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -13,9 +11,13 @@
 #include <vector>
 
 #include "chat/model.hpp"
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
-#include "storage/pg/connection.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::chat {
 
@@ -36,8 +38,8 @@ struct CreateRoom {
     /// 400 `unknown member` when a member is not a user of the tenant.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(CreateRoom::Request, (), (tenant_id, creator, name, room_type, member_ids))
-BOOST_DESCRIBE_STRUCT(CreateRoom::Response, (), (id, created))
+MSG_DESCRIBE_STRUCT(CreateRoom::Request, (), (tenant_id, creator, name, room_type, member_ids))
+MSG_DESCRIBE_STRUCT(CreateRoom::Response, (), (id, created))
 
 struct Membership {
     static constexpr std::string_view kName = "rooms/members/check";
@@ -53,8 +55,8 @@ struct Membership {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(Membership::Request, (), (tenant_id, room_id, user_id))
-BOOST_DESCRIBE_STRUCT(Membership::Response, (), (member, room_type))
+MSG_DESCRIBE_STRUCT(Membership::Request, (), (tenant_id, room_id, user_id))
+MSG_DESCRIBE_STRUCT(Membership::Response, (), (member, room_type))
 
 /// Which of `room_ids` the user is a member of (one query for a whole subscribe frame).
 struct MemberRooms {
@@ -70,8 +72,8 @@ struct MemberRooms {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(MemberRooms::Request, (), (tenant_id, user_id, room_ids))
-BOOST_DESCRIBE_STRUCT(MemberRooms::Response, (), (room_ids))
+MSG_DESCRIBE_STRUCT(MemberRooms::Request, (), (tenant_id, user_id, room_ids))
+MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (room_ids))
 
 struct AddMember {
     static constexpr std::string_view kName = "rooms/members/add";
@@ -83,7 +85,7 @@ struct AddMember {
     /// 400 `unknown member` when the user is not a user of the tenant.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(AddMember::Response, (), (added))
+MSG_DESCRIBE_STRUCT(AddMember::Response, (), (added))
 
 /// Takes `user_id` out of the room, if `actor` may: anyone may leave; the room's creator or an
 /// admin of the tenant (`actor_is_admin`) may remove others. The rights are checked in the
@@ -102,8 +104,7 @@ struct RemoveMember {
     struct Response {};
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(RemoveMember::Request, (),
-                      (tenant_id, room_id, user_id, actor, actor_is_admin))
+MSG_DESCRIBE_STRUCT(RemoveMember::Request, (), (tenant_id, room_id, user_id, actor, actor_is_admin))
 
 struct SendMessage {
     static constexpr std::string_view kName = "messages/send";
@@ -125,10 +126,9 @@ struct SendMessage {
     /// the `message.created` outbox row. 403 `room access denied` for a non-member.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(SendMessage::Request, (),
-                      (tenant_id, room_id, sender_id, body, meta_json, client_msg_id,
-                       search_tokens))
-BOOST_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
+MSG_DESCRIBE_STRUCT(SendMessage::Request, (),
+                    (tenant_id, room_id, sender_id, body, meta_json, client_msg_id, search_tokens))
+MSG_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
 
 /// Candidates for a message search: messages of the caller's rooms whose search_tokens match
 /// the tsquery, newest first (by id). The service verifies each against the query terms.
@@ -149,8 +149,8 @@ struct RoomFilesExist {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(RoomFilesExist::Request, (), (tenant_id, room_id, user_id, file_ids))
-BOOST_DESCRIBE_STRUCT(RoomFilesExist::Response, (), (member, found))
+MSG_DESCRIBE_STRUCT(RoomFilesExist::Request, (), (tenant_id, room_id, user_id, file_ids))
+MSG_DESCRIBE_STRUCT(RoomFilesExist::Response, (), (member, found))
 
 struct SearchMessages {
     static constexpr std::string_view kName = "messages/search";
@@ -168,9 +168,9 @@ struct SearchMessages {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(SearchMessages::Request, (),
-                      (tenant_id, user_id, tsquery, room_id, before_id, limit))
-BOOST_DESCRIBE_STRUCT(SearchMessages::Response, (), (items))
+MSG_DESCRIBE_STRUCT(SearchMessages::Request, (),
+                    (tenant_id, user_id, tsquery, room_id, before_id, limit))
+MSG_DESCRIBE_STRUCT(SearchMessages::Response, (), (items))
 
 /// Backfill of search_tokens (messages from before migration 004): the next batch of
 /// unindexed messages, and writing their tokens. Resumable: it only ever looks at NULLs.
@@ -187,8 +187,8 @@ struct UnindexedMessages {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(UnindexedMessages::Request, (), (after_id, limit))
-BOOST_DESCRIBE_STRUCT(UnindexedMessages::Response, (), (ids, bodies))
+MSG_DESCRIBE_STRUCT(UnindexedMessages::Request, (), (after_id, limit))
+MSG_DESCRIBE_STRUCT(UnindexedMessages::Response, (), (ids, bodies))
 
 struct WriteSearchTokens {
     static constexpr std::string_view kName = "messages/search-tokens";
@@ -202,8 +202,8 @@ struct WriteSearchTokens {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(WriteSearchTokens::Request, (), (ids, tokens))
-BOOST_DESCRIBE_STRUCT(WriteSearchTokens::Response, (), (written))
+MSG_DESCRIBE_STRUCT(WriteSearchTokens::Request, (), (ids, tokens))
+MSG_DESCRIBE_STRUCT(WriteSearchTokens::Response, (), (written))
 
 struct ListMessages {
     static constexpr std::string_view kName = "messages/list";
@@ -220,8 +220,8 @@ struct ListMessages {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListMessages::Request, (), (tenant_id, room_id, limit, before_seq, after_seq))
-BOOST_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListMessages::Request, (), (tenant_id, room_id, limit, before_seq, after_seq))
+MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 
 struct MarkRead {
     static constexpr std::string_view kName = "messages/read";
@@ -239,8 +239,8 @@ struct MarkRead {
     /// 404 `message not found` when the message is not in the room.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(MarkRead::Request, (), (tenant_id, room_id, user_id, message_id))
-BOOST_DESCRIBE_STRUCT(MarkRead::Response, (), (seq, moved))
+MSG_DESCRIBE_STRUCT(MarkRead::Request, (), (tenant_id, room_id, user_id, message_id))
+MSG_DESCRIBE_STRUCT(MarkRead::Response, (), (seq, moved))
 
 struct LastRead {
     static constexpr std::string_view kName = "messages/last-read";
@@ -251,7 +251,7 @@ struct LastRead {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(LastRead::Response, (), (message_id))
+MSG_DESCRIBE_STRUCT(LastRead::Response, (), (message_id))
 
 struct ListReaders {
     static constexpr std::string_view kName = "messages/readers";
@@ -267,8 +267,8 @@ struct ListReaders {
     /// 404 `message not found`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListReaders::Request, (), (tenant_id, room_id, message_id))
-BOOST_DESCRIBE_STRUCT(ListReaders::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListReaders::Request, (), (tenant_id, room_id, message_id))
+MSG_DESCRIBE_STRUCT(ListReaders::Response, (), (items))
 
 struct UnreadCount {
     static constexpr std::string_view kName = "messages/unread-count";
@@ -279,13 +279,13 @@ struct UnreadCount {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(UnreadCount::Response, (), (count))
+MSG_DESCRIBE_STRUCT(UnreadCount::Response, (), (count))
 
 struct RoomUnread {
     std::int64_t room_id = 0;
     std::int64_t unread_count = 0;
 };
-BOOST_DESCRIBE_STRUCT(RoomUnread, (), (room_id, unread_count))
+MSG_DESCRIBE_STRUCT(RoomUnread, (), (room_id, unread_count))
 
 struct UnreadCounts {
     static constexpr std::string_view kName = "messages/unread-counts";
@@ -299,8 +299,8 @@ struct UnreadCounts {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(UnreadCounts::Request, (), (tenant_id, user_id))
-BOOST_DESCRIBE_STRUCT(UnreadCounts::Response, (), (items))
+MSG_DESCRIBE_STRUCT(UnreadCounts::Request, (), (tenant_id, user_id))
+MSG_DESCRIBE_STRUCT(UnreadCounts::Response, (), (items))
 
 struct ListRooms {
     static constexpr std::string_view kName = "rooms/list";
@@ -320,8 +320,8 @@ struct ListRooms {
     /// aliases, and the unread count.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListRooms::Request, (),
-                      (tenant_id, user_id, limit, cursor_unix_nanos, cursor_room_id))
-BOOST_DESCRIBE_STRUCT(ListRooms::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListRooms::Request, (),
+                    (tenant_id, user_id, limit, cursor_unix_nanos, cursor_room_id))
+MSG_DESCRIBE_STRUCT(ListRooms::Response, (), (items))
 
 }  // namespace msg::chat

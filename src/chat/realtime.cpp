@@ -5,9 +5,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <set>
 #include <utility>
 
@@ -18,7 +15,6 @@
 namespace msg::chat {
 
 namespace json = boost::json;
-namespace asio = boost::asio;
 
 // ---- RoomHub -------------------------------------------------------------------------------
 
@@ -93,23 +89,21 @@ void RoomHub::release_in_order(Room& room) {
     // A new gap (the head of `early` is not next_seq) starts waiting now; an old one keeps
     // its start.
     if (!room.early.empty() && (released || !had_gap)) {
-        room.gap_since = std::chrono::steady_clock::now();
+        room.gap_since = clock_.steady_now();
     }
 }
 
-void RoomHub::arm_gap_flush(const std::string& channel, Room& room,
-                            std::chrono::steady_clock::duration wait) {
+void RoomHub::arm_gap_flush(const std::string& channel, Room& room, core::Timers::Duration wait) {
     if (room.flush_armed) return;
     room.flush_armed = true;
-    auto timer = std::make_shared<asio::steady_timer>(io_, wait);
-    timer->async_wait([this, channel, timer](const boost::system::error_code&) {
+    timers_.after(wait, [this, channel] {
         std::lock_guard lock(mutex_);
         auto it = rooms_.find(channel);
         if (it == rooms_.end()) return;
         Room& r = it->second;
         r.flush_armed = false;
         if (r.early.empty()) return;
-        const auto open_for = std::chrono::steady_clock::now() - r.gap_since;
+        const auto open_for = clock_.steady_now() - r.gap_since;
         if (open_for < gap_wait_) {
             // The gap this timer was armed for filled; the one open now is younger.
             arm_gap_flush(channel, r, gap_wait_ - open_for);
@@ -182,7 +176,7 @@ void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
     }
     const bool was_waiting = !room.early.empty();
     room.early.emplace(*seq, frame);
-    if (!was_waiting && *seq != room.next_seq) room.gap_since = std::chrono::steady_clock::now();
+    if (!was_waiting && *seq != room.next_seq) room.gap_since = clock_.steady_now();
     release_in_order(room);
     if (!room.early.empty()) arm_gap_flush(channel, room, gap_wait_);
 }
@@ -458,11 +452,7 @@ class ChatSocket final : public core::WsSession {
                 continue;
             }
             for (const auto& m : page->items) {
-                socket_->send(core::json_frame(json::object{{"type", "message"},
-                                                            {"room_id", *room},
-                                                            {"user_id", m.sender_id},
-                                                            {"target_id", ""},
-                                                            {"payload", to_json(m)}}));
+                socket_->send(room_frame("message", *room, m.sender_id, std::nullopt, to_json(m)));
             }
         }
     }
@@ -473,10 +463,8 @@ class ChatSocket final : public core::WsSession {
             socket_->send(error_frame(room.error().message));
             return;
         }
-        json::value target = "";
-        if (const json::value* t = frame.if_contains("target_id")) {
-            if (auto id = core::parse_id(*t)) target = *id;
-        }
+        std::optional<std::int64_t> target;
+        if (const json::value* t = frame.if_contains("target_id")) target = core::parse_id(*t);
         const std::string out_type = type == "typing" ? type : "signal_" + type;
         json::value payload = frame.contains("payload") ? frame.at("payload") : json::value();
         // Relays are fanned out to a whole room: bounded well below the frame limit.
@@ -485,12 +473,8 @@ class ChatSocket final : public core::WsSession {
             socket_->send(error_frame("payload too large"));
             return;
         }
-        service_.publish_event(caller_, *room,
-                               json::object{{"type", out_type},
-                                            {"room_id", *room},
-                                            {"user_id", caller_.user_id},
-                                            {"target_id", target},
-                                            {"payload", std::move(payload)}});
+        service_.publish_frame(caller_, *room,
+                               room_frame(out_type, *room, caller_.user_id, target, payload));
     }
 
     ChatService& service_;

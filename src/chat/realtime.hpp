@@ -11,11 +11,9 @@
 #include <vector>
 
 #include "bus/bus.hpp"
+#include "core/clock.hpp"
+#include "core/timers.hpp"
 #include "core/ws.hpp"
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace msg::chat {
 
@@ -51,9 +49,10 @@ inline constexpr unsigned short kCloseRemovedFromRoom = 4403;
 /// by tens of milliseconds, so the wait is generous.
 class RoomHub {
   public:
-    RoomHub(bus::Bus& bus, boost::asio::io_context& io,
+    /// The gap wait is measured on `clock` and timed by `timers` (a test drives both).
+    RoomHub(bus::Bus& bus, core::Timers& timers, const core::Clock& clock,
             std::chrono::milliseconds gap_wait = std::chrono::milliseconds(1000))
-        : bus_(bus), io_(io), gap_wait_(gap_wait) {}
+        : bus_(bus), timers_(timers), clock_(clock), gap_wait_(gap_wait) {}
 
     void join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,
               const std::shared_ptr<core::WsConnection>& socket,
@@ -76,7 +75,7 @@ class RoomHub {
         std::map<std::int64_t, bus::Payload> early;  // arrived before next_seq
         // When the hub first saw next_seq missing (a later seq arrived without it). The gap
         // is flushed only once it has been open for gap_wait, whenever the timer fires.
-        std::chrono::steady_clock::time_point gap_since;
+        core::Clock::steady_point gap_since;
         bool flush_armed = false;
     };
     void deliver(const std::string& channel, const bus::Payload& frame);
@@ -92,11 +91,11 @@ class RoomHub {
                         std::optional<std::int64_t> target);
     /// Delivers the early frames that are next in order; a gap left behind starts its wait.
     void release_in_order(Room& room);
-    void arm_gap_flush(const std::string& channel, Room& room,
-                       std::chrono::steady_clock::duration wait);
+    void arm_gap_flush(const std::string& channel, Room& room, core::Timers::Duration wait);
 
     bus::Bus& bus_;
-    boost::asio::io_context& io_;
+    core::Timers& timers_;
+    const core::Clock& clock_;
     std::chrono::milliseconds gap_wait_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Room> rooms_;  // by channel name

@@ -1,11 +1,10 @@
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-
 #include <mutex>
 
 #include "bus/inproc_bus.hpp"
 #include "chat/realtime.hpp"
+#include "core/timers.hpp"
 #include "testing/fake_socket.hpp"
 
 namespace msg::chat {
@@ -21,14 +20,20 @@ std::string message(int seq) {
            std::to_string(seq) + "}}";
 }
 
+/// The hub's time: nothing fires until a test advances it (no wall-clock windows).
+struct Time {
+    core::ManualClock clock;
+    core::ManualTimers timers{clock};
+};
+
 void publish(bus::Bus& bus, const std::string& text) {
     bus.publish(bus::room_channel("t", 1), std::make_shared<const std::string>(text));
 }
 
 TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
-    boost::asio::io_context io;
+    Time time;
     bus::InprocBus bus;
-    RoomHub hub(bus, io, 10s);  // no gap flush during this test
+    RoomHub hub(bus, time.timers, time.clock, 10s);  // no gap flush during this test
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
     publish(bus, message(1));
@@ -40,15 +45,17 @@ TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
 }
 
 TEST(RoomHub, FlushesAGapThatDoesNotFill) {
-    boost::asio::io_context io;
+    Time time;
     bus::InprocBus bus;
-    RoomHub hub(bus, io, 20ms);
+    RoomHub hub(bus, time.timers, time.clock, 20ms);
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
     publish(bus, message(5));
     publish(bus, message(7));  // 6 never comes
     EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});
-    io.run_for(500ms);  // the gap timer fires
+    time.timers.advance(19ms);
+    EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});  // not yet
+    time.timers.advance(1ms);                                           // the gap timer fires
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(5), message(7)}));
     publish(bus, message(6));  // late: still delivered, never dropped
     publish(bus, message(8));
@@ -59,27 +66,29 @@ TEST(RoomHub, FlushesAGapThatDoesNotFill) {
 TEST(RoomHub, AYoungGapIsNotFlushedByAnOlderGapsTimer) {
     // Found by msg_loadgen's oracle: the timer armed for a gap that then filled fired and
     // flushed a gap that had opened only moments before, delivering seq n+1 before n.
-    boost::asio::io_context io;
+    Time time;
     bus::InprocBus bus;
-    RoomHub hub(bus, io, 300ms);
+    RoomHub hub(bus, time.timers, time.clock, 300ms);
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
     publish(bus, message(1));
     publish(bus, message(3));  // gap at 2: the timer is armed
-    io.run_for(200ms);
-    publish(bus, message(2));  // filled
-    publish(bus, message(5));  // a new gap at 4, 100 ms before the old timer fires
-    io.run_for(150ms);         // the old timer has fired; the new gap is only ~150 ms old
-    publish(bus, message(4));  // arrives in time
-    io.run_for(400ms);
+    time.timers.advance(200ms);
+    publish(bus, message(2));    // filled
+    publish(bus, message(5));    // a new gap at 4, 100 ms before the old timer fires
+    time.timers.advance(150ms);  // the old timer has fired; the new gap is only 150 ms old
+    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
+    EXPECT_EQ(time.timers.pending(), 1u);  // re-armed for the young gap's remaining 200 ms
+    publish(bus, message(4));              // arrives in time
+    time.timers.advance(400ms);
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3),
                                                           message(4), message(5)}));
 }
 
 TEST(RoomHub, TargetedSignalsReachOnlyTheTarget) {
-    boost::asio::io_context io;
+    Time time;
     bus::InprocBus bus;
-    RoomHub hub(bus, io);
+    RoomHub hub(bus, time.timers, time.clock);
     auto alice = std::make_shared<FakeSocket>(1), bob = std::make_shared<FakeSocket>(2);
     hub.join("t", 1, 10, alice);
     hub.join("t", 1, 20, bob);

@@ -100,36 +100,24 @@ Task<Result<void>> ChatService::remove_member(const core::Principal& caller, std
                               caller.role == "admin"};
     auto r = co_await db_.run<RemoveMember>(std::move(req));
     if (!r) co_return r.error();
-    publish_event(caller, room_id,
-                  json::object{{"type", "member.removed"},
-                               {"room_id", room_id},
-                               {"user_id", user_id},
-                               {"target_id", ""},
-                               {"payload", json::object{{"room_id", room_id},
-                                                        {"user_id", user_id},
-                                                        {"removed_by", caller.user_id}}}});
+    publish_frame(caller, room_id,
+                  room_frame("member.removed", room_id, user_id, std::nullopt,
+                             json::object{{"room_id", room_id},
+                                          {"user_id", user_id},
+                                          {"removed_by", caller.user_id}}));
     co_return Result<void>{};
 }
 
-void ChatService::publish_event(const core::Principal& caller, std::int64_t room_id,
-                                const json::value& envelope) {
-    bus_.publish(bus::room_channel(caller.tenant_id, room_id),
-                 std::make_shared<const std::string>(json::serialize(envelope)));
-}
-
-void ChatService::publish_message(const core::Principal& caller, const Message& m) {
-    json::object envelope{{"type", "message"},
-                          {"room_id", m.room_id},
-                          {"user_id", caller.user_id},
-                          {"target_id", ""},
-                          {"payload", to_json(m)}};
-    bus_.publish(bus::room_channel(caller.tenant_id, m.room_id),
-                 std::make_shared<const std::string>(json::serialize(envelope)));
+void ChatService::publish_frame(const core::Principal& caller, std::int64_t room_id,
+                                std::shared_ptr<const std::string> frame) {
+    bus_.publish(bus::room_channel(caller.tenant_id, room_id), std::move(frame));
 }
 
 Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& caller,
                                                       std::int64_t room_id, NewMessage in) {
-    if (in.body.empty() && in.attachments.file_ids.empty() &&
+    // Only whitespace counts as no body (seed §4: trimmed, then refused), unless something
+    // else is attached. The body is stored as sent.
+    if (core::trim(in.body).empty() && in.attachments.file_ids.empty() &&
         !(in.attachments.emojis && !in.attachments.emojis->empty())) {
         co_return core::invalid("body is required");
     }
@@ -155,7 +143,9 @@ Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& cal
     if (!r) co_return r.error();
     if (!r->duplicate) {
         persisted_.inc();
-        publish_message(caller, r->message);
+        publish_frame(
+            caller, room_id,
+            room_frame("message", room_id, caller.user_id, std::nullopt, to_json(r->message)));
     }
     co_return r;
 }
@@ -298,16 +288,12 @@ Task<Result<MarkRead::Response>> ChatService::mark_read(const core::Principal& c
     auto r = co_await db_.run<MarkRead>(caller.tenant_id, room_id, caller.user_id, message_id);
     if (!r) co_return r.error();
     if (r->moved) {
-        json::object event{{"type", "read"},
-                           {"room_id", room_id},
-                           {"user_id", caller.user_id},
-                           {"target_id", ""},
-                           {"payload", json::object{{"room_id", room_id},
-                                                    {"user_id", caller.user_id},
-                                                    {"message_id", message_id},
-                                                    {"seq", r->seq}}}};
-        bus_.publish(bus::room_channel(caller.tenant_id, room_id),
-                     std::make_shared<const std::string>(json::serialize(event)));
+        publish_frame(caller, room_id,
+                      room_frame("read", room_id, caller.user_id, std::nullopt,
+                                 json::object{{"room_id", room_id},
+                                              {"user_id", caller.user_id},
+                                              {"message_id", message_id},
+                                              {"seq", r->seq}}));
     }
     co_return r;
 }
@@ -329,6 +315,24 @@ Task<Result<std::vector<Reader>>> ChatService::readers(const core::Principal& ca
     auto r = co_await db_.run<ListReaders>(caller.tenant_id, room_id, message_id);
     if (!r) co_return r.error();
     co_return std::move(r->items);
+}
+
+Task<std::int64_t> ChatService::reindex_search(int batch) {
+    std::int64_t total = 0, after = 0;
+    for (;;) {
+        auto page = co_await db_.run<UnindexedMessages>(after, batch);
+        if (!page || page->ids.empty()) break;
+        after = page->ids.back();
+        WriteSearchTokens::Request write;
+        write.ids = page->ids;
+        write.tokens.reserve(page->bodies.size());
+        for (const auto& body : page->bodies) write.tokens.push_back(search::index_text(body));
+        auto written = co_await db_.run<WriteSearchTokens>(std::move(write));
+        if (!written) break;
+        total += written->written;
+        core::logger("chat")->info("reindex progress messages={}", total);
+    }
+    co_return total;
 }
 
 }  // namespace msg::chat

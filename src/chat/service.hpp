@@ -7,11 +7,11 @@
 
 #include <boost/json/fwd.hpp>
 
-#include "auth/rate_limiter.hpp"
 #include "chat/model.hpp"
 #include "chat/operations.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/task.hpp"
 
 namespace msg::core {
@@ -115,26 +115,29 @@ class ChatService {
                                                           std::int64_t room_id,
                                                           std::int64_t message_id);
 
-    /// Publishes a transient room event (typing, signalling) on the room's channel; the caller
-    /// must already be known to be a member.
-    void publish_event(const core::Principal& caller, std::int64_t room_id,
-                       const boost::json::value& envelope);
+    /// Publishes a room frame (room_frame(): typing, signalling) on the room's channel; the
+    /// caller must already be known to be a member.
+    void publish_frame(const core::Principal& caller, std::int64_t room_id,
+                       std::shared_ptr<const std::string> frame);
 
-    /// 403 `room access denied` unless the caller is a member; else the room type.
+    /// `reindex`: search tokens of messages written before search existed (migration 004), in
+    /// batches of `batch`; resumable (only rows without tokens are read). Returns the count.
+    core::Task<std::int64_t> reindex_search(int batch);
+
     /// The rooms of `room_ids` the caller is a member of, in one query.
     core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
         const core::Principal& caller, std::vector<std::int64_t> room_ids);
+    /// 403 `room access denied` unless the caller is a member; else the room type.
     core::Task<core::Result<std::string>> require_member(const core::Principal& caller,
                                                          std::int64_t room_id);
 
   private:
-    void publish_message(const core::Principal& caller, const Message& m);
     core::Task<void> rerank(const std::string& tenant_id, const std::string& query,
                             const std::vector<std::string>& terms, std::vector<Message>& items);
 
     data::Executor& db_;
     bus::Bus& bus_;
-    auth::RateLimiter sends_;
+    core::RateLimiter sends_;
     core::Counter& persisted_;
     RelevanceScorer* scorer_ = nullptr;
 };

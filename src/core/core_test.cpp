@@ -6,6 +6,8 @@
 #include "core/http.hpp"
 #include "core/json.hpp"
 #include "core/metrics.hpp"
+#include "core/random.hpp"
+#include "core/rate_limiter.hpp"
 
 namespace msg::core {
 namespace {
@@ -304,6 +306,87 @@ TEST(BlockingPool, TryRunRefusesPastItsBoundAndAcceptsAgainAfter) {
     boost::asio::co_spawn(io, try_work(&pool, nullptr, &third), boost::asio::detached);
     run_until(third);
     EXPECT_EQ(third, 1);
+}
+
+TEST(Random, HexIsLowercaseHexOfTheRequestedLength) {
+    auto a = random_hex(32);
+    ASSERT_EQ(a.size(), 64u);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_NE(random_hex(32), a);
+    EXPECT_EQ(random_hex(0), "");
+}
+
+TEST(Random, TokenIsBase64UrlOfTheRequestedBytes) {
+    auto t = random_token(15);
+    ASSERT_EQ(t.size(), 20u);  // 15 bytes → 20 characters, no padding
+    auto raw = base64url_decode(t);
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(raw->size(), 15u);
+    EXPECT_NE(random_token(15), t);
+}
+
+TEST(Random, ConstantTimeEqualComparesWholeStrings) {
+    EXPECT_TRUE(constant_time_equal("secret-token", "secret-token"));
+    EXPECT_FALSE(constant_time_equal("secret-token", "secret-tokeN"));
+    EXPECT_FALSE(constant_time_equal("Secret-token", "secret-token"));
+    EXPECT_FALSE(constant_time_equal("secret", "secret-token"));
+    EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+using namespace std::chrono_literals;
+
+TEST(RateLimiter, AllowsBurstThenRefills) {
+    ManualClock clock;
+    RateLimiter limiter(3, 60s, clock);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 20);  // one token every 20 s
+    EXPECT_EQ(limiter.acquire("other"), 0);
+    clock.advance(20s);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_GT(limiter.acquire("k"), 0);
+}
+
+TEST(RateLimiter, KeyTableIsBoundedAndForgetsTheLeastRecentlyUsed) {
+    ManualClock clock;
+    RateLimiter limiter(1, 60s, clock, 4);
+    EXPECT_EQ(limiter.acquire("victim"), 0);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(limiter.acquire("k" + std::to_string(i)), 0);
+        // The busy key stays remembered (and limited) through a flood of new keys; before,
+        // the table was cleared at the bound and the limit failed open.
+        EXPECT_GT(limiter.acquire("victim"), 0);
+        EXPECT_LE(limiter.keys(), 4u);
+    }
+}
+
+TEST(RateLimiter, PeekDoesNotTakeAToken) {
+    ManualClock clock;
+    RateLimiter limiter(2, 60s, clock);
+    EXPECT_EQ(limiter.peek("k"), 0);
+    EXPECT_EQ(limiter.peek("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.peek("k"), 30);
+    EXPECT_EQ(limiter.acquire("k"), 30);
+    limiter.refund("k");  // a success gives its token back
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    limiter.refund("k");
+    limiter.refund("k");
+    limiter.refund("k");  // never above the limit
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_EQ(limiter.acquire("k"), 0);
+    EXPECT_GT(limiter.acquire("k"), 0);
+}
+
+TEST(RateLimiter, Ipv6IsLimitedPerSlash64) {
+    EXPECT_EQ(rate_key_for_ip("203.0.113.7"), "203.0.113.7");
+    EXPECT_EQ(rate_key_for_ip("2001:db8:1:2:aaaa::1"), rate_key_for_ip("2001:db8:1:2::ffff"));
+    EXPECT_NE(rate_key_for_ip("2001:db8:1:2::1"), rate_key_for_ip("2001:db8:1:3::1"));
+    EXPECT_EQ(rate_key_for_ip("2001:db8:1:2::1"), "v6:20010db800010002/64");
+    EXPECT_EQ(rate_key_for_ip("::ffff:203.0.113.7"), "203.0.113.7");  // not one shared /64
+    EXPECT_EQ(rate_key_for_ip("not an ip"), "not an ip");
 }
 
 }  // namespace

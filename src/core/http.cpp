@@ -27,6 +27,27 @@ std::string_view to_string(Method m) {
     return "OTHER";
 }
 
+std::string_view to_string(Access a) {
+    switch (a) {
+        case Access::open:
+            return "open";
+        case Access::authenticated:
+            return "authenticated";
+        case Access::admin_or_manager:
+            return "admin_or_manager";
+        case Access::internal:
+            return "internal";
+    }
+    return "unknown";
+}
+
+std::optional<std::string_view> HttpRequest::bearer_token() const {
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::string_view header = authorization;
+    if (!header.starts_with(kBearer)) return std::nullopt;
+    return header.substr(kBearer.size());
+}
+
 std::string_view HttpRequest::param(std::string_view name) const {
     for (const auto& [k, v] : path_params) {
         if (k == name) return v;

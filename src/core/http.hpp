@@ -53,6 +53,9 @@ struct HttpRequest {
     std::optional<std::string> query_param(std::string_view name) const;
     /// A page size from `name`: absent, not a number, ≤ 0 or > max → `fallback` (seed rule).
     int limit_param(std::string_view name, int fallback, int max) const;
+    /// The token of `Authorization: Bearer <token>` (possibly empty); nullopt without that
+    /// scheme. The one parser of the header (pipeline, WebSocket handshake, session login).
+    std::optional<std::string_view> bearer_token() const;
     /// The principal of a protected route (asserted present by the pipeline).
     const Principal& caller() const { return *principal; }
 };
@@ -82,6 +85,8 @@ HttpResponse id_response(unsigned status, std::int64_t id);  // {"id":N}
 /// `internal`: service-to-service routes (vectorman, dbman); `Authorization: Bearer
 /// <INTERNAL_API_TOKEN>`, no JWT.
 enum class Access { open, authenticated, admin_or_manager, internal };
+/// "open", "authenticated", … (the route table in the debug log).
+std::string_view to_string(Access a);
 
 /// Handlers are thin: parse → one service call → response. An expected failure is returned as
 /// an Error and mapped to a status in one place (transport/error_response.cpp).

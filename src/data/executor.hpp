@@ -14,7 +14,7 @@ namespace msg::data {
 ///     struct CreateOrgUnit {
 ///         static constexpr std::string_view kName = "org-units/create";  // dbman path
 ///         static constexpr bool kReadOnly = false;  // true: may run on a read replica
-///         struct Request { ... };    // BOOST_DESCRIBE_STRUCT: JSON mapping for the remote
+///         struct Request { ... };    // MSG_DESCRIBE_STRUCT: JSON mapping for the remote
 ///         struct Response { ... };   // executor and the dbman role comes for free
 ///         static core::Task<core::Result<Response>> run(pg::Connection&, const Request&);
 ///     };
@@ -30,13 +30,11 @@ class Executor {
     /// `co_await db.run<GetUser>(tenant_id, user_id)`: the arguments initialise Op::Request
     /// (or pass one Request). The request is built here, in a plain function: GCC 12 destroys
     /// class-type temporaries of a co_await expression twice, so callers pass lvalues and
-    /// scalars only (scripts/lint.sh checks for braced lists and string temporaries).
+    /// scalars only (scripts/lint.py checks for braced lists and string temporaries).
     template <class Op, class... Args>
     core::Task<core::Result<typename Op::Response>> run(Args&&... args) {
         return execute<Op>(typename Op::Request{std::forward<Args>(args)...});
     }
-
-    pg::Pool& primary() { return primary_; }
 
   private:
     template <class Op>

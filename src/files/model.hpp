@@ -1,12 +1,11 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
+#include "core/describe.hpp"
 #include "core/error.hpp"
 
 namespace msg::files {
@@ -24,9 +23,9 @@ struct FileObject {
     std::string original_name;
     std::string created_at;
 };
-BOOST_DESCRIBE_STRUCT(FileObject, (),
-                      (tenant_id, id, room_id, uploader_id, object_key, content_type, size_bytes,
-                       thumbnail_key, original_name, created_at))
+MSG_DESCRIBE_STRUCT(FileObject, (),
+                    (tenant_id, id, room_id, uploader_id, object_key, content_type, size_bytes,
+                     thumbnail_key, original_name, created_at))
 boost::json::object to_json(const FileObject& f);
 
 /// Where a client key points, after the rules of API.md "Files": trimmed, one leading '/'

@@ -1,4 +1,5 @@
 #include "files/operations.hpp"
+#include "storage/pg/connection.hpp"
 
 namespace msg::files {
 

@@ -1,15 +1,17 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
 #include "files/model.hpp"
-#include "storage/pg/connection.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::files {
 
@@ -31,9 +33,9 @@ struct RegisterFile {
     using Response = FileObject;
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(RegisterFile::Request, (),
-                      (tenant_id, room_id, uploader_id, object_key, content_type, size_bytes,
-                       thumbnail_key, original_name))
+MSG_DESCRIBE_STRUCT(RegisterFile::Request, (),
+                    (tenant_id, room_id, uploader_id, object_key, content_type, size_bytes,
+                     thumbnail_key, original_name))
 
 /// May `user_id` read the stored key? A registered file of a room they are in, or a file of a
 /// note they sent or received. Unknown and forbidden look the same (`allowed = false`).
@@ -50,8 +52,8 @@ struct CanDownload {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(CanDownload::Request, (), (tenant_id, user_id, object_key))
-BOOST_DESCRIBE_STRUCT(CanDownload::Response, (), (allowed))
+MSG_DESCRIBE_STRUCT(CanDownload::Request, (), (tenant_id, user_id, object_key))
+MSG_DESCRIBE_STRUCT(CanDownload::Response, (), (allowed))
 
 /// Is the stored key taken for good: a registered file or its thumbnail, or an attachment of
 /// a sent note? Such objects are immutable (presign-upload → 409).
@@ -67,8 +69,8 @@ struct KeyTaken {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(KeyTaken::Request, (), (tenant_id, object_key))
-BOOST_DESCRIBE_STRUCT(KeyTaken::Response, (), (taken))
+MSG_DESCRIBE_STRUCT(KeyTaken::Request, (), (tenant_id, object_key))
+MSG_DESCRIBE_STRUCT(KeyTaken::Response, (), (taken))
 
 /// Is the stored key a registered file of a room `user_id` is in (what a note may attach)?
 struct IsRoomFileOfMember {
@@ -84,8 +86,8 @@ struct IsRoomFileOfMember {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(IsRoomFileOfMember::Request, (), (tenant_id, user_id, object_key))
-BOOST_DESCRIBE_STRUCT(IsRoomFileOfMember::Response, (), (yes))
+MSG_DESCRIBE_STRUCT(IsRoomFileOfMember::Request, (), (tenant_id, user_id, object_key))
+MSG_DESCRIBE_STRUCT(IsRoomFileOfMember::Response, (), (yes))
 
 /// A room's registered files, newest first, below `before_id`.
 struct ListRoomFiles {
@@ -102,7 +104,7 @@ struct ListRoomFiles {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListRoomFiles::Request, (), (tenant_id, room_id, before_id, limit))
-BOOST_DESCRIBE_STRUCT(ListRoomFiles::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListRoomFiles::Request, (), (tenant_id, room_id, before_id, limit))
+MSG_DESCRIBE_STRUCT(ListRoomFiles::Response, (), (items))
 
 }  // namespace msg::files

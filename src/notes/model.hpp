@@ -1,12 +1,13 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/describe.hpp"
 
 namespace msg::notes {
 
@@ -17,13 +18,13 @@ struct NoteFile {
     std::string content_type;
     std::int64_t size_bytes = 0;
 };
-BOOST_DESCRIBE_STRUCT(NoteFile, (), (file_name, object_key, content_type, size_bytes))
+MSG_DESCRIBE_STRUCT(NoteFile, (), (file_name, object_key, content_type, size_bytes))
 
 struct Recipient {
     std::int64_t user_id = 0;
     std::string type;  // to | cc | bcc
 };
-BOOST_DESCRIBE_STRUCT(Recipient, (), (user_id, type))
+MSG_DESCRIBE_STRUCT(Recipient, (), (user_id, type))
 
 struct Note {
     std::int64_t note_id = 0;
@@ -35,9 +36,9 @@ struct Note {
     std::vector<NoteFile> files;
     std::string created_at;
 };
-BOOST_DESCRIBE_STRUCT(Note, (),
-                      (note_id, tenant_id, sender_user_id, title, body, recipients, files,
-                       created_at))
+MSG_DESCRIBE_STRUCT(Note, (),
+                    (note_id, tenant_id, sender_user_id, title, body, recipients, files,
+                     created_at))
 
 /// One row of a recipient's inbox (seed NoteInboxItem, plus read_at).
 struct InboxItem {
@@ -51,9 +52,9 @@ struct InboxItem {
     std::optional<std::string> read_at;
     std::string created_at;
 };
-BOOST_DESCRIBE_STRUCT(InboxItem, (),
-                      (note_id, sender_user_id, recipient_type, title, body, file_count, is_read,
-                       read_at, created_at))
+MSG_DESCRIBE_STRUCT(InboxItem, (),
+                    (note_id, sender_user_id, recipient_type, title, body, file_count, is_read,
+                     read_at, created_at))
 
 boost::json::object to_json(const Note& n);
 boost::json::object to_json(const InboxItem& i);

@@ -3,18 +3,20 @@
 // Data operations of the notes module (ARCHITECTURE §5). Every statement filters by
 // tenant_id.
 
-#include <boost/describe/class.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
 #include "notes/model.hpp"
-#include "storage/pg/connection.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::notes {
 
@@ -35,8 +37,7 @@ struct CreateNote {
     /// 400 `unknown recipient` when a recipient is not a user of the tenant.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(CreateNote::Request, (),
-                      (tenant_id, sender_id, title, body, recipients, files))
+MSG_DESCRIBE_STRUCT(CreateNote::Request, (), (tenant_id, sender_id, title, body, recipients, files))
 
 /// The user's received notes, newest first; `before` continues after the last note_id seen.
 struct ListInbox {
@@ -53,8 +54,8 @@ struct ListInbox {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListInbox::Request, (), (tenant_id, user_id, limit, before))
-BOOST_DESCRIBE_STRUCT(ListInbox::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListInbox::Request, (), (tenant_id, user_id, limit, before))
+MSG_DESCRIBE_STRUCT(ListInbox::Response, (), (items))
 
 /// A note as the viewer may see it: the sender sees every recipient, a recipient sees to and
 /// cc (and themself), never another's bcc.
@@ -75,8 +76,8 @@ struct GetNote {
     /// 404 `note not found` unless the viewer sent or received it.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(GetNote::Request, (), (tenant_id, viewer_id, note_id))
-BOOST_DESCRIBE_STRUCT(GetNote::Response, (), (note, recipient_type, is_read, read_at))
+MSG_DESCRIBE_STRUCT(GetNote::Request, (), (tenant_id, viewer_id, note_id))
+MSG_DESCRIBE_STRUCT(GetNote::Response, (), (note, recipient_type, is_read, read_at))
 
 /// Marks the note read for the caller (the first read time stays). Not a recipient → no-op,
 /// as the seed.
@@ -93,7 +94,7 @@ struct MarkNoteRead {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(MarkNoteRead::Request, (), (tenant_id, user_id, note_id))
-BOOST_DESCRIBE_STRUCT(MarkNoteRead::Response, (), (updated))
+MSG_DESCRIBE_STRUCT(MarkNoteRead::Request, (), (tenant_id, user_id, note_id))
+MSG_DESCRIBE_STRUCT(MarkNoteRead::Response, (), (updated))
 
 }  // namespace msg::notes

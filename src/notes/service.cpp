@@ -3,7 +3,6 @@
 #include <boost/json/object.hpp>
 
 #include "data/executor.hpp"
-#include "session/events.hpp"
 
 namespace msg::notes {
 
@@ -41,7 +40,7 @@ Task<Result<Note>> NotesService::create(const core::Principal& caller, NewNote i
                                                     {"files", to_json(note->files)},
                                                     {"created_at", note->created_at}});
     }
-    events_.notify_users(caller.tenant_id, events);
+    notify_(caller.tenant_id, events);
     co_return std::move(*note);
 }
 

@@ -5,19 +5,19 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "auth/rate_limiter.hpp"
+#include <boost/json/object.hpp>
+
 #include "core/error.hpp"
 #include "core/http.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/task.hpp"
 #include "notes/operations.hpp"
 
 namespace msg::data {
 class Executor;
-}
-namespace msg::session {
-class SessionEvents;
 }
 
 namespace msg::notes {
@@ -27,15 +27,21 @@ namespace msg::notes {
 using AttachmentCheck = std::function<core::Task<core::Result<std::string>>(
     const core::Principal& sender, std::string object_key)>;
 
+/// What notes need of the session module: deliver one payload per user to that user's session
+/// sockets (session::SessionEvents::notify_users in the server).
+using NoteNotifier =
+    std::function<void(const std::string& tenant_id,
+                       const std::vector<std::pair<std::int64_t, boost::json::object>>& payloads)>;
+
 /// Notes between users of a tenant: to/cc/bcc recipients, an inbox with read state, and a
 /// `note.received` event to each recipient's session sockets.
 class NotesService {
   public:
     /// `per_user_per_second`: notes a user may send per second (MESSAGE_RATE_PER_USER) → 429.
-    NotesService(data::Executor& db, session::SessionEvents& events, const core::Clock& clock,
+    NotesService(data::Executor& db, NoteNotifier notify, const core::Clock& clock,
                  int per_user_per_second, AttachmentCheck attachments)
         : db_(db),
-          events_(events),
+          notify_(std::move(notify)),
           sends_(per_user_per_second, std::chrono::seconds(1), clock),
           attachments_(std::move(attachments)) {}
 
@@ -56,8 +62,8 @@ class NotesService {
 
   private:
     data::Executor& db_;
-    session::SessionEvents& events_;
-    auth::RateLimiter sends_;
+    NoteNotifier notify_;
+    core::RateLimiter sends_;
     AttachmentCheck attachments_;
 };
 

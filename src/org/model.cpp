@@ -108,16 +108,6 @@ core::Result<std::string> normalize_alias_for_delete(std::string_view raw) {
     return core::ascii_lower(alias);
 }
 
-std::string like_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        if (c == '%' || c == '_' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
-}
-
 std::string user_search_text(std::string_view name, std::string_view email, std::string_view title,
                              std::string_view aliases) {
     std::string out;

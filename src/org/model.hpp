@@ -1,13 +1,12 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <boost/json/fwd.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 
 namespace msg::org {
@@ -25,9 +24,9 @@ struct User {
     std::string created_at;
     std::string updated_at;
 };
-BOOST_DESCRIBE_STRUCT(User, (),
-                      (tenant_id, id, org_id, email, name, title, role, status, status_note,
-                       created_at, updated_at))
+MSG_DESCRIBE_STRUCT(User, (),
+                    (tenant_id, id, org_id, email, name, title, role, status, status_note,
+                     created_at, updated_at))
 
 /// A user's presence after a change (status.changed carries it).
 struct StatusChange {
@@ -36,7 +35,7 @@ struct StatusChange {
     std::string status_note;
     std::string updated_at;
 };
-BOOST_DESCRIBE_STRUCT(StatusChange, (), (user_id, status, status_note, updated_at))
+MSG_DESCRIBE_STRUCT(StatusChange, (), (user_id, status, status_note, updated_at))
 
 struct OrgUnit {
     std::string tenant_id;
@@ -45,7 +44,7 @@ struct OrgUnit {
     std::string name;
     std::string created_at;
 };
-BOOST_DESCRIBE_STRUCT(OrgUnit, (), (tenant_id, id, parent_id, name, created_at))
+MSG_DESCRIBE_STRUCT(OrgUnit, (), (tenant_id, id, parent_id, name, created_at))
 
 struct AliasAudit {
     std::string tenant_id;
@@ -59,9 +58,9 @@ struct AliasAudit {
     std::string created_at;
     std::int64_t created_unix_nanos = 0;  // keyset cursor; not part of the public JSON
 };
-BOOST_DESCRIBE_STRUCT(AliasAudit, (),
-                      (tenant_id, id, user_id, alias, action, acted_by, ip, user_agent, created_at,
-                       created_unix_nanos))
+MSG_DESCRIBE_STRUCT(AliasAudit, (),
+                    (tenant_id, id, user_id, alias, action, acted_by, ip, user_agent, created_at,
+                     created_unix_nanos))
 
 /// Public JSON (seed field names and order).
 boost::json::value to_json(const User& u);
@@ -96,8 +95,5 @@ bool valid_email(std::string_view email);
 core::Result<std::string> normalize_alias_for_add(std::string_view raw);
 /// Alias rules for delete: `alias is required` / `alias format is invalid`.
 core::Result<std::string> normalize_alias_for_delete(std::string_view raw);
-
-/// Escapes LIKE wildcards so user input matches literally (`%`, `_` and `\`).
-std::string like_escape(std::string_view s);
 
 }  // namespace msg::org

@@ -72,10 +72,5 @@ TEST(Validation, Emails) {
     EXPECT_FALSE(valid_email(std::string(250, 'a') + "@x.co"));
 }
 
-TEST(LikeEscape, WildcardsBecomeLiterals) {
-    EXPECT_EQ(like_escape("50%_off\\"), "50\\%\\_off\\\\");
-    EXPECT_EQ(like_escape("김철수"), "김철수");
-}
-
 }  // namespace
 }  // namespace msg::org

@@ -2,6 +2,7 @@
 
 #include "data/executor.hpp"
 #include "search/tokenizer.hpp"
+#include "storage/pg/connection.hpp"
 
 namespace msg::org {
 

@@ -4,28 +4,30 @@
 // and one function each. SQL lives next to them in operations.cpp; every statement filters by
 // tenant_id.
 
-#include <boost/describe/class.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
 #include "org/model.hpp"
-#include "storage/pg/connection.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::org {
 
 struct Empty {};
-BOOST_DESCRIBE_STRUCT(Empty, (), ())
+MSG_DESCRIBE_STRUCT(Empty, (), ())
 
 struct IdResponse {
     std::int64_t id = 0;
 };
-BOOST_DESCRIBE_STRUCT(IdResponse, (), (id))
+MSG_DESCRIBE_STRUCT(IdResponse, (), (id))
 
 struct CreateOrgUnit {
     static constexpr std::string_view kName = "org-units/create";
@@ -39,7 +41,7 @@ struct CreateOrgUnit {
     /// 400 `parent_id is invalid` when the parent is not an org unit of the tenant.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(CreateOrgUnit::Request, (), (tenant_id, parent_id, name))
+MSG_DESCRIBE_STRUCT(CreateOrgUnit::Request, (), (tenant_id, parent_id, name))
 
 struct ListOrgUnits {
     static constexpr std::string_view kName = "org-units/list";
@@ -53,8 +55,8 @@ struct ListOrgUnits {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListOrgUnits::Request, (), (tenant_id))
-BOOST_DESCRIBE_STRUCT(ListOrgUnits::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListOrgUnits::Request, (), (tenant_id))
+MSG_DESCRIBE_STRUCT(ListOrgUnits::Response, (), (items))
 
 struct CreateUser {
     static constexpr std::string_view kName = "users/create";
@@ -74,9 +76,9 @@ struct CreateUser {
     /// 409 `email already exists`; 400 `org_id is invalid`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(CreateUser::Request, (),
-                      (tenant_id, org_id, email, name, title, role, status, status_note,
-                       password_hash))
+MSG_DESCRIBE_STRUCT(CreateUser::Request, (),
+                    (tenant_id, org_id, email, name, title, role, status, status_note,
+                     password_hash))
 
 /// The credentials of a login attempt's user, if the tenant is active and the user exists.
 struct FindLoginUser {
@@ -95,9 +97,9 @@ struct FindLoginUser {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(FindLoginUser::Request, (), (tenant_id, email))
-BOOST_DESCRIBE_STRUCT(FindLoginUser::Response, (),
-                      (found, user_id, role, password_hash, token_version))
+MSG_DESCRIBE_STRUCT(FindLoginUser::Request, (), (tenant_id, email))
+MSG_DESCRIBE_STRUCT(FindLoginUser::Response, (),
+                    (found, user_id, role, password_hash, token_version))
 
 /// What a token's claims are checked against (Credentials): the tenant's active flag, the
 /// user's active flag and token version. An unknown tenant or user reads as inactive.
@@ -115,8 +117,8 @@ struct LoadCredentials {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(LoadCredentials::Request, (), (tenant_id, user_id))
-BOOST_DESCRIBE_STRUCT(LoadCredentials::Response, (), (tenant_active, user_active, token_version))
+MSG_DESCRIBE_STRUCT(LoadCredentials::Request, (), (tenant_id, user_id))
+MSG_DESCRIBE_STRUCT(LoadCredentials::Response, (), (tenant_active, user_active, token_version))
 
 /// One change of a user's credentials, each bumping the token version (every token signed
 /// before stops working): any of a new active flag, role or password hash, or none (logout
@@ -136,8 +138,8 @@ struct ChangeCredentials {
     using Response = User;
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ChangeCredentials::Request, (),
-                      (tenant_id, user_id, active, role, password_hash, protect_admins))
+MSG_DESCRIBE_STRUCT(ChangeCredentials::Request, (),
+                    (tenant_id, user_id, active, role, password_hash, protect_admins))
 
 struct GetUser {
     static constexpr std::string_view kName = "users/get";
@@ -150,7 +152,7 @@ struct GetUser {
     /// 404 `user not found`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(GetUser::Request, (), (tenant_id, user_id))
+MSG_DESCRIBE_STRUCT(GetUser::Request, (), (tenant_id, user_id))
 
 struct UpdateUserStatus {
     static constexpr std::string_view kName = "users/status";
@@ -167,7 +169,7 @@ struct UpdateUserStatus {
     /// 404 `user not found`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(UpdateUserStatus::Request, (), (tenant_id, user_id, status, note))
+MSG_DESCRIBE_STRUCT(UpdateUserStatus::Request, (), (tenant_id, user_id, status, note))
 
 /// Automatic presence: `online` with the user's first socket, `offline` after the last, unless
 /// the user chose a status by hand. `changed` is false when nothing changed (already there,
@@ -186,8 +188,8 @@ struct SetAutoPresence {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(SetAutoPresence::Request, (), (tenant_id, user_id, online))
-BOOST_DESCRIBE_STRUCT(SetAutoPresence::Response, (), (changed, change))
+MSG_DESCRIBE_STRUCT(SetAutoPresence::Request, (), (tenant_id, user_id, online))
+MSG_DESCRIBE_STRUCT(SetAutoPresence::Response, (), (changed, change))
 
 /// Single-node start-up: nobody has a socket yet, so every automatic `online` (left by a crash)
 /// becomes `offline`. All tenants: only the `all` role runs it, before it serves.
@@ -200,8 +202,8 @@ struct ResetAutoPresence {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ResetAutoPresence::Request, (), ())
-BOOST_DESCRIBE_STRUCT(ResetAutoPresence::Response, (), (reset))
+MSG_DESCRIBE_STRUCT(ResetAutoPresence::Request, (), ())
+MSG_DESCRIBE_STRUCT(ResetAutoPresence::Response, (), (reset))
 
 /// Candidates of a users search: users whose search tokens match `tsquery`
 /// (search::to_tsquery), newest change first, after the keyset (`after_updated_at`,
@@ -223,9 +225,9 @@ struct SearchUsers {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(SearchUsers::Request, (),
-                      (tenant_id, tsquery, after_updated_at, after_id, limit))
-BOOST_DESCRIBE_STRUCT(SearchUsers::Response, (), (items, aliases))
+MSG_DESCRIBE_STRUCT(SearchUsers::Request, (),
+                    (tenant_id, tsquery, after_updated_at, after_id, limit))
+MSG_DESCRIBE_STRUCT(SearchUsers::Response, (), (items, aliases))
 
 /// Backfill: writes the search tokens of up to `limit` users that have none (created before
 /// migration 005 or bulk-inserted). All tenants: an operator command (`reindex`).
@@ -240,8 +242,8 @@ struct IndexUsers {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(IndexUsers::Request, (), (limit))
-BOOST_DESCRIBE_STRUCT(IndexUsers::Response, (), (indexed))
+MSG_DESCRIBE_STRUCT(IndexUsers::Request, (), (limit))
+MSG_DESCRIBE_STRUCT(IndexUsers::Response, (), (indexed))
 
 struct ListAliases {
     static constexpr std::string_view kName = "users/aliases/list";
@@ -255,8 +257,8 @@ struct ListAliases {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListAliases::Request, (), (tenant_id, user_id))
-BOOST_DESCRIBE_STRUCT(ListAliases::Response, (), (aliases))
+MSG_DESCRIBE_STRUCT(ListAliases::Request, (), (tenant_id, user_id))
+MSG_DESCRIBE_STRUCT(ListAliases::Response, (), (aliases))
 
 /// Who changed an alias, for the audit row.
 struct AliasChange {
@@ -266,7 +268,7 @@ struct AliasChange {
     std::string ip;
     std::string user_agent;
 };
-BOOST_DESCRIBE_STRUCT(AliasChange, (), (tenant_id, user_id, alias, ip, user_agent))
+MSG_DESCRIBE_STRUCT(AliasChange, (), (tenant_id, user_id, alias, ip, user_agent))
 
 struct AddAlias {
     static constexpr std::string_view kName = "users/aliases/add";
@@ -304,10 +306,10 @@ struct ListAliasAudit {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListAliasAudit::Request, (),
-                      (tenant_id, user_id, limit, from_unix_nanos, to_unix_nanos, action,
-                       cursor_unix_nanos, cursor_id))
-BOOST_DESCRIBE_STRUCT(ListAliasAudit::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListAliasAudit::Request, (),
+                    (tenant_id, user_id, limit, from_unix_nanos, to_unix_nanos, action,
+                     cursor_unix_nanos, cursor_id))
+MSG_DESCRIBE_STRUCT(ListAliasAudit::Response, (), (items))
 
 /// Creates the tenant row if missing, a root org unit if the tenant has none, and creates or
 /// updates the admin user (an existing user's password changes only with replace_password).
@@ -329,8 +331,8 @@ struct SeedAdmin {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(SeedAdmin::Request, (),
-                      (tenant_id, email, name, title, password_hash, replace_password))
-BOOST_DESCRIBE_STRUCT(SeedAdmin::Response, (), (user_id, created))
+MSG_DESCRIBE_STRUCT(SeedAdmin::Request, (),
+                    (tenant_id, email, name, title, password_hash, replace_password))
+MSG_DESCRIBE_STRUCT(SeedAdmin::Response, (), (user_id, created))
 
 }  // namespace msg::org

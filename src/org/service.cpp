@@ -1,11 +1,10 @@
 #include "org/service.hpp"
 
-#include "search/tokenizer.hpp"
-
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "core/base64url.hpp"
 #include "core/blocking.hpp"
+#include "core/random.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "data/executor.hpp"
@@ -45,7 +44,7 @@ Task<Result<OrgService::Token>> OrgService::login(LoginInput in) {
     // owner's successful logins are refunded), and a throttled account answers 429 before any
     // password is checked. The token is taken before the check, so parallel guesses cannot all
     // pass.
-    if (int wait = login_by_ip_.acquire(auth::rate_key_for_ip(in.ip))) co_return throttled(wait);
+    if (int wait = login_by_ip_.acquire(core::rate_key_for_ip(in.ip))) co_return throttled(wait);
     const std::string account = in.tenant_id + "\n" + core::ascii_lower(in.email);
     if (int wait = login_by_email_.acquire(account)) co_return throttled(wait);
     auto found = co_await db_.run<FindLoginUser>(in.tenant_id, in.email);
@@ -299,7 +298,7 @@ Task<OrgService::SeedAdminOutput> OrgService::seed_admin(SeedAdminInput in) {
     if (in.password) {
         password = *in.password;
     } else {
-        password = auth::random_token(15);
+        password = core::random_token(15);
     }
     // Awaited in its own statement: GCC 12 double-destroys the members an initializer has
     // already built when a co_await sits inside it.
@@ -311,6 +310,31 @@ Task<OrgService::SeedAdminOutput> OrgService::seed_admin(SeedAdminInput in) {
     out.created = r->created;
     if (out.created && !in.password) out.generated_password = password;
     co_return out;
+}
+
+Task<Result<std::optional<StatusChange>>> OrgService::set_auto_presence(
+    const std::string& tenant_id, std::int64_t user_id, bool online) {
+    auto r = co_await db_.run<SetAutoPresence>(tenant_id, user_id, online);
+    if (!r) co_return r.error();
+    std::optional<StatusChange> change;
+    if (r->changed) change = r->change;
+    co_return change;
+}
+
+Task<std::int64_t> OrgService::reset_auto_presence() {
+    const ResetAutoPresence::Request request;
+    auto r = co_await db_.run<ResetAutoPresence>(request);
+    co_return r ? r->reset : 0;
+}
+
+Task<std::int64_t> OrgService::reindex_users() {
+    std::int64_t total = 0;
+    for (;;) {
+        auto batch = co_await db_.run<IndexUsers>(500);
+        if (!batch || batch->indexed == 0) break;
+        total += batch->indexed;
+    }
+    co_return total;
 }
 
 }  // namespace msg::org

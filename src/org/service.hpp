@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "auth/rate_limiter.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/task.hpp"
 #include "org/model.hpp"
 
@@ -123,6 +123,18 @@ class OrgService {
     };
     core::Task<SeedAdminOutput> seed_admin(SeedAdminInput in);
 
+    // ---- automatic presence (session::Presence) and maintenance commands
+    /// A user's first socket (online) or last (offline) on a node: the status follows unless
+    /// the user chose one by hand. The change, when there was one (nullopt otherwise).
+    core::Task<core::Result<std::optional<StatusChange>>> set_auto_presence(
+        const std::string& tenant_id, std::int64_t user_id, bool online);
+    /// Single-node start: automatic `online` left by a crash is stale (no socket exists yet).
+    /// Returns how many users were reset.
+    core::Task<std::int64_t> reset_auto_presence();
+    /// `reindex`: users' search tokens where they are missing (migration 005, bulk-inserted
+    /// users), in batches of 500. Returns how many were indexed.
+    core::Task<std::int64_t> reindex_users();
+
   private:
     core::Task<std::string> hash_password(std::string password);
 
@@ -130,8 +142,8 @@ class OrgService {
     const auth::JwtCodec& jwt_;
     const auth::PasswordHasher& hasher_;
     core::BlockingPool& blocking_;
-    auth::RateLimiter login_by_email_;
-    auth::RateLimiter login_by_ip_;
+    core::RateLimiter login_by_email_;
+    core::RateLimiter login_by_ip_;
     StatusObserver status_observer_;
     CredentialsObserver credentials_observer_;
 };

@@ -212,4 +212,13 @@ double term_density(std::string_view text, const std::vector<std::string>& terms
     return static_cast<double>(hits) / std::sqrt(static_cast<double>(points) + 1.0);
 }
 
+std::string index_text(std::string_view text) {
+    std::string joined;
+    for (const auto& token : index_tokens(text)) {
+        if (!joined.empty()) joined += ' ';
+        joined += token;
+    }
+    return joined;
+}
+
 }  // namespace msg::search

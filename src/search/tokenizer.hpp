@@ -19,6 +19,10 @@ std::string normalize(std::string_view text);
 /// Distinct, in first-seen order, at most kMaxIndexTokens.
 std::vector<std::string> index_tokens(std::string_view text);
 
+/// index_tokens() joined by single spaces (a token never contains one): the text form that
+/// operations turn into a tsvector with string_to_array (one array parameter per batch).
+std::string index_text(std::string_view text);
+
 /// What a query must match: for each CJK run of the query its bigrams (or its single
 /// character), for each word the word as a prefix (`Query::prefixes`). Every one must be in
 /// the message (AND); callers then verify with contains_all() to drop bigram false positives.

@@ -24,6 +24,12 @@ TEST(Tokenizer, KoreanParticlesStillMatchTheNoun) {
     EXPECT_FALSE(contains_all("서비스 버전", q.terms));  // bigram "서버" absent anyway
 }
 
+TEST(Tokenizer, IndexTextIsTheTokensJoinedBySpaces) {
+    // Distinct, first seen first: the bigram 서버 is seen before the second unigram.
+    EXPECT_EQ(index_text("Deploy v2, deploy 서버"), "deploy v2 서 서버 버");
+    EXPECT_EQ(index_text("  !! "), "");
+}
+
 TEST(Tokenizer, BigramFalsePositivesAreRemovedByVerification) {
     // "서버" + "버전": the message has bigrams 서버 and 버전 but not the term 서버전.
     auto q = parse_query("서버전");

@@ -12,15 +12,6 @@ namespace json = boost::json;
 using core::BodyReader;
 using core::HttpRequest;
 
-namespace {
-/// The caller's own bearer token, which the seed echoes back as `auth_token`.
-std::string bearer_of(const HttpRequest& req) {
-    constexpr std::string_view kBearer = "Bearer ";
-    return req.authorization.starts_with(kBearer) ? req.authorization.substr(kBearer.size())
-                                                  : std::string();
-}
-}  // namespace
-
 Handlers::Reply Handlers::login(HttpRequest& req) {
     auto obj = core::parse_object(req.body);
     if (!obj) co_return obj.error();
@@ -37,7 +28,8 @@ Handlers::Reply Handlers::login(HttpRequest& req) {
                                   allowed.value_or(std::vector<std::string>{})};
     auto out = co_await service_.login(req.caller(), std::move(in));
     if (!out) co_return out.error();
-    co_return core::json_response(200, to_json(out->session, out->session_token, bearer_of(req)));
+    co_return core::json_response(200, to_json(out->session, out->session_token,
+                                               std::string(req.bearer_token().value_or(""))));
 }
 
 Handlers::Reply Handlers::logout(HttpRequest& req) {

@@ -1,13 +1,12 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "org/model.hpp"
 
@@ -26,9 +25,9 @@ struct DeviceSession {
     std::string created_at;
     std::int64_t generation = 0;  // bumped by every login and logout; not public
 };
-BOOST_DESCRIBE_STRUCT(DeviceSession, (),
-                      (session_id, tenant_id, user_id, device_id, device_name, allowed_tenants,
-                       last_seen_at, created_at, generation))
+MSG_DESCRIBE_STRUCT(DeviceSession, (),
+                    (session_id, tenant_id, user_id, device_id, device_name, allowed_tenants,
+                     last_seen_at, created_at, generation))
 
 /// The login response: seed fields, with the new session token and the caller's own bearer
 /// token (`auth_token`, seed).

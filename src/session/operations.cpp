@@ -1,6 +1,7 @@
 #include "session/operations.hpp"
 
 #include "data/executor.hpp"
+#include "storage/pg/connection.hpp"
 
 namespace msg::session {
 

@@ -4,18 +4,20 @@
 // notifications. Every statement filters by tenant_id. Presence is the org module's
 // (users.status: UpdateUserStatus, SetAutoPresence).
 
-#include <boost/describe/class.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
 #include "session/model.hpp"
-#include "storage/pg/connection.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::session {
 
@@ -36,8 +38,8 @@ struct DeviceLogin {
     /// 404 `user not found` when the caller's user no longer exists.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(DeviceLogin::Request, (),
-                      (tenant_id, user_id, device_id, device_name, token_hash, allowed_tenants))
+MSG_DESCRIBE_STRUCT(DeviceLogin::Request, (),
+                    (tenant_id, user_id, device_id, device_name, token_hash, allowed_tenants))
 
 /// Deactivates one of the caller's device sessions, picked by session_id or device_id.
 struct DeviceLogout {
@@ -56,8 +58,8 @@ struct DeviceLogout {
     /// 404 `session not found` (also for another user's session).
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(DeviceLogout::Request, (), (tenant_id, user_id, session_id, device_id))
-BOOST_DESCRIBE_STRUCT(DeviceLogout::Response, (), (session_id, generation))
+MSG_DESCRIBE_STRUCT(DeviceLogout::Request, (), (tenant_id, user_id, session_id, device_id))
+MSG_DESCRIBE_STRUCT(DeviceLogout::Response, (), (session_id, generation))
 
 /// Logout everywhere: deactivates every active device session of the caller.
 struct DeviceLogoutAll {
@@ -72,8 +74,8 @@ struct DeviceLogoutAll {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(DeviceLogoutAll::Request, (), (tenant_id, user_id))
-BOOST_DESCRIBE_STRUCT(DeviceLogoutAll::Response, (), (ended))
+MSG_DESCRIBE_STRUCT(DeviceLogoutAll::Request, (), (tenant_id, user_id))
+MSG_DESCRIBE_STRUCT(DeviceLogoutAll::Response, (), (ended))
 
 /// The session socket's check: all four values match an active session of an active tenant
 /// and an active user.
@@ -93,8 +95,8 @@ struct ValidateDevice {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ValidateDevice::Request, (), (tenant_id, user_id, session_id, token_hash))
-BOOST_DESCRIBE_STRUCT(ValidateDevice::Response, (), (valid, generation))
+MSG_DESCRIBE_STRUCT(ValidateDevice::Request, (), (tenant_id, user_id, session_id, token_hash))
+MSG_DESCRIBE_STRUCT(ValidateDevice::Response, (), (valid, generation))
 
 /// POST /chat/notify: one row per distinct recipient. The sender and every recipient must be
 /// members of the room; a given message must be in the room.
@@ -117,8 +119,8 @@ struct CreateChatNotifications {
     /// `recipient_ids must be members of the room`, 404 `message not found`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(CreateChatNotifications::Request, (),
-                      (tenant_id, sender_id, room_id, message_id, title, body, recipient_ids))
-BOOST_DESCRIBE_STRUCT(CreateChatNotifications::Response, (), (created_at))
+MSG_DESCRIBE_STRUCT(CreateChatNotifications::Request, (),
+                    (tenant_id, sender_id, room_id, message_id, title, body, recipient_ids))
+MSG_DESCRIBE_STRUCT(CreateChatNotifications::Response, (), (created_at))
 
 }  // namespace msg::session

@@ -5,8 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/log.hpp"
-#include "data/executor.hpp"
-#include "org/operations.hpp"
+#include "org/service.hpp"
 #include "session/events.hpp"
 #include "session/model.hpp"
 
@@ -60,8 +59,8 @@ core::Task<void> Presence::sync(Key key) {
         std::optional<org::StatusChange> change;
         std::string failure;
         try {
-            auto r = co_await db_.run<org::SetAutoPresence>(key.first, key.second, online);
-            if (r && r->changed) change = r->change;
+            auto r = co_await org_.set_auto_presence(key.first, key.second, online);
+            if (r) change = *r;
         } catch (const std::exception& e) {
             failure = e.what();
         }

@@ -13,8 +13,8 @@
 namespace boost::asio {
 class io_context;
 }
-namespace msg::data {
-class Executor;
+namespace msg::org {
+class OrgService;
 }
 
 namespace msg::session {
@@ -23,7 +23,7 @@ class SessionEvents;
 
 /// Automatic presence (issue 4): counts each user's open sockets (chat and session) on this
 /// node. The first makes the user `online`, closing the last makes them `offline` — unless
-/// they chose a status by hand (org::SetAutoPresence). A real change is broadcast as
+/// they chose a status by hand (org::OrgService::set_auto_presence). A real change is broadcast as
 /// `status.changed` to the tenant.
 ///
 /// One writer per user at a time: transitions are applied by a single coroutine that loops
@@ -35,8 +35,8 @@ class SessionEvents;
 /// bus.
 class Presence final : public core::PresenceObserver {
   public:
-    Presence(data::Executor& db, SessionEvents& events, boost::asio::io_context& io)
-        : db_(db), events_(events), io_(io) {}
+    Presence(org::OrgService& org, SessionEvents& events, boost::asio::io_context& io)
+        : org_(org), events_(events), io_(io) {}
 
     void socket_opened(const std::string& tenant_id, std::int64_t user_id) override;
     void socket_closed(const std::string& tenant_id, std::int64_t user_id) override;
@@ -54,7 +54,7 @@ class Presence final : public core::PresenceObserver {
     void changed(const Key& key, int delta);
     core::Task<void> sync(Key key);
 
-    data::Executor& db_;
+    org::OrgService& org_;
     SessionEvents& events_;
     boost::asio::io_context& io_;
     mutable std::mutex mutex_;

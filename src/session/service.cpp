@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "auth/password.hpp"
+#include "core/random.hpp"
 #include "data/executor.hpp"
 #include "org/service.hpp"
 #include "session/events.hpp"
@@ -17,7 +18,7 @@ using core::Task;
 Task<Result<SessionService::LoginOutput>> SessionService::login(const core::Principal& caller,
                                                                 LoginInput in) {
     LoginOutput out;
-    out.session_token = auth::random_hex(kSessionTokenBytes);
+    out.session_token = core::random_hex(kSessionTokenBytes);
     const std::string token_hash = auth::sha256_hex(out.session_token);
     auto allowed = clean_allowed_tenants(in.allowed_tenants, caller.tenant_id);
     auto session =

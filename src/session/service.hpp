@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "auth/rate_limiter.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/task.hpp"
 #include "session/model.hpp"
 
@@ -83,7 +83,7 @@ class SessionService {
     data::Executor& db_;
     SessionEvents& events_;
     org::OrgService& org_;
-    auth::RateLimiter notifies_;
+    core::RateLimiter notifies_;
 };
 
 }  // namespace msg::session

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <boost/json/fwd.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 
 namespace msg::tenant {
@@ -28,11 +27,11 @@ struct Tenant {
     std::string created_at;
     std::string updated_at;
 };
-BOOST_DESCRIBE_STRUCT(Tenant, (),
-                      (tenant_id, name, deployment_mode, dedicated_dsn, dedicated_redis_addr,
-                       dedicated_lavinmq_url, dedicated_minio_endpoint, dedicated_minio_access_key,
-                       dedicated_minio_secret_key, dedicated_minio_bucket, dedicated_minio_use_ssl,
-                       user_count_threshold, is_active, created_at, updated_at))
+MSG_DESCRIBE_STRUCT(Tenant, (),
+                    (tenant_id, name, deployment_mode, dedicated_dsn, dedicated_redis_addr,
+                     dedicated_lavinmq_url, dedicated_minio_endpoint, dedicated_minio_access_key,
+                     dedicated_minio_secret_key, dedicated_minio_bucket, dedicated_minio_use_ssl,
+                     user_count_threshold, is_active, created_at, updated_at))
 
 /// A partial update: only the fields present are changed.
 struct TenantPatch {
@@ -43,11 +42,11 @@ struct TenantPatch {
     std::optional<std::int64_t> user_count_threshold;
     std::optional<bool> is_active;
 };
-BOOST_DESCRIBE_STRUCT(TenantPatch, (),
-                      (name, deployment_mode, dedicated_dsn, dedicated_redis_addr,
-                       dedicated_lavinmq_url, dedicated_minio_endpoint, dedicated_minio_access_key,
-                       dedicated_minio_secret_key, dedicated_minio_bucket, dedicated_minio_use_ssl,
-                       user_count_threshold, is_active))
+MSG_DESCRIBE_STRUCT(TenantPatch, (),
+                    (name, deployment_mode, dedicated_dsn, dedicated_redis_addr,
+                     dedicated_lavinmq_url, dedicated_minio_endpoint, dedicated_minio_access_key,
+                     dedicated_minio_secret_key, dedicated_minio_bucket, dedicated_minio_use_ssl,
+                     user_count_threshold, is_active))
 
 void apply(const TenantPatch& patch, Tenant& tenant);
 

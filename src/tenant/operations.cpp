@@ -1,6 +1,7 @@
 #include "tenant/operations.hpp"
 
 #include "data/executor.hpp"
+#include "storage/pg/connection.hpp"
 
 namespace msg::tenant {
 

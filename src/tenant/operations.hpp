@@ -1,16 +1,18 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
-#include "storage/pg/connection.hpp"
 #include "tenant/model.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::tenant {
 
@@ -25,8 +27,8 @@ struct ListTenants {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(ListTenants::Request, (), (only))
-BOOST_DESCRIBE_STRUCT(ListTenants::Response, (), (items))
+MSG_DESCRIBE_STRUCT(ListTenants::Request, (), (only))
+MSG_DESCRIBE_STRUCT(ListTenants::Response, (), (items))
 
 struct CreateTenant {
     static constexpr std::string_view kName = "tenants/create";
@@ -49,6 +51,6 @@ struct UpdateTenant {
     /// 404 `tenant not found`; validation errors as normalize_and_validate.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(UpdateTenant::Request, (), (tenant_id, patch))
+MSG_DESCRIBE_STRUCT(UpdateTenant::Request, (), (tenant_id, patch))
 
 }  // namespace msg::tenant

@@ -26,21 +26,6 @@ unsigned http_status(core::ErrorCode code) {
     return 500;
 }
 
-unsigned short ws_close_code(core::ErrorCode code) {
-    switch (code) {
-        case core::ErrorCode::unauthorized:
-        case core::ErrorCode::forbidden:
-            return 1008;  // policy violation
-        case core::ErrorCode::payload_too_large:
-            return 1009;
-        case core::ErrorCode::too_many_requests:
-        case core::ErrorCode::unavailable:
-            return 1013;  // try again later
-        default:
-            return 1008;
-    }
-}
-
 core::HttpResponse error_response(const core::Error& error) {
     auto res =
         core::json_response(http_status(error.code), boost::json::object{{"error", error.message}});

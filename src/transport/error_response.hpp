@@ -7,8 +7,6 @@ namespace msg::transport {
 
 /// The one place mapping the error vocabulary to the wire (STYLE rule 14).
 unsigned http_status(core::ErrorCode code);
-/// WebSocket close code for an error that ends a socket (policy violation, try again later…).
-unsigned short ws_close_code(core::ErrorCode code);
 /// `{"error": message}` with the mapped status (and Retry-After for 429).
 core::HttpResponse error_response(const core::Error& error);
 

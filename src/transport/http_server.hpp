@@ -17,6 +17,21 @@ namespace msg::transport {
 
 class Pipeline;
 
+/// One WebSocket's limits (the one place their defaults are written).
+struct WsOptions {
+    std::size_t frame_limit = 64 * 1024;  // larger frames close the socket with 1009
+    std::size_t queue_limit = 1024;       // frames queued for a slow reader → 1013
+    std::chrono::seconds ping_interval{30};
+    std::chrono::seconds idle_timeout{90};  // nothing received (pongs count) → dropped
+    /// What one socket may send: frames and bytes per second, with a burst of two seconds'
+    /// worth. Past it the reader pauses (TCP pushes back on the sender); 0: unlimited.
+    double frames_per_second = 50;
+    double bytes_per_second = 256 * 1024;
+    /// Kernel send buffer per socket. Without a cap Linux autotunes up to 4 MiB, which is
+    /// memory per slow client and hides a stalled reader behind megabytes of backlog.
+    int socket_send_buffer = 256 * 1024;
+};
+
 struct ServerOptions {
     std::string address = "0.0.0.0";
     unsigned short port = 8080;                 // 0 = any free port (start() returns it)
@@ -29,14 +44,7 @@ struct ServerOptions {
     std::size_t max_connections = 18'000;  // below the sandbox's 20k open-file cap
     /// Peers whose X-Forwarded-For is believed (exact addresses).
     std::vector<std::string> trusted_proxies;
-    // WebSocket
-    std::size_t ws_frame_limit = 64 * 1024;  // → close 1009
-    std::size_t ws_queue_limit = 1024;       // frames waiting for a slow reader → close 1013
-    std::chrono::seconds ws_ping_interval{30};
-    std::chrono::seconds ws_idle_timeout{90};
-    double ws_frames_per_second = 50;        // per socket; 0: unlimited
-    double ws_bytes_per_second = 262144;     // per socket; 0: unlimited
-    int ws_socket_send_buffer = 256 * 1024;  // bytes; caps kernel memory per socket
+    WsOptions ws;
 };
 
 /// HTTP/1.1 on Boost.Beast: one coroutine per connection, keep-alive, pipelined requests

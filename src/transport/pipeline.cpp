@@ -7,9 +7,9 @@
 #include <random>
 
 #include "auth/jwt.hpp"
-#include "auth/password.hpp"
 #include "core/credentials.hpp"
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "core/text.hpp"
 #include "transport/error_response.hpp"
 
@@ -85,9 +85,8 @@ core::Task<core::Result<core::Principal>> Pipeline::authenticate_websocket(
     const core::HttpRequest& request) const {
     if (auto origin = check_websocket_origin(request); !origin) co_return origin.error();
     std::string token;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (request.authorization.starts_with(kBearer)) {
-        token = request.authorization.substr(kBearer.size());
+    if (auto bearer = request.bearer_token()) {
+        token = *bearer;
     } else if (auto q = request.query_param("access_token"); q && !q->empty()) {
         token = *q;
     } else if (auto t = request.query_param("token"); t && !t->empty()) {
@@ -168,23 +167,16 @@ core::Task<core::HttpResponse> Pipeline::dispatch(core::HttpRequest& request,
     request.path_params = std::move(match.params);
 
     if (r.access == core::Access::internal) {
-        constexpr std::string_view kBearer = "Bearer ";
-        if (!request.authorization.starts_with(kBearer)) {
-            co_return plain_error(401, "bearer token is required");
-        }
-        const std::string_view presented =
-            std::string_view(request.authorization).substr(kBearer.size());
+        const auto presented = request.bearer_token();
+        if (!presented) co_return plain_error(401, "bearer token is required");
         // Constant time; an unset token refuses everything.
-        if (internal_token_.empty() || !auth::constant_time_equal(presented, internal_token_)) {
+        if (internal_token_.empty() || !core::constant_time_equal(*presented, internal_token_)) {
             co_return plain_error(401, "invalid token");
         }
     } else if (r.access != core::Access::open) {
-        constexpr std::string_view kBearer = "Bearer ";
-        if (!request.authorization.starts_with(kBearer)) {
-            co_return plain_error(401, "bearer token is required");
-        }
-        request.principal =
-            jwt_.verify(std::string_view(request.authorization).substr(kBearer.size()));
+        const auto bearer = request.bearer_token();
+        if (!bearer) co_return plain_error(401, "bearer token is required");
+        request.principal = jwt_.verify(*bearer);
         if (!request.principal) co_return plain_error(401, "invalid token");
     }
 

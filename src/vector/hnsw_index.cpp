@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <shared_mutex>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -62,7 +63,7 @@ std::uint64_t file_checksum(const fs::path& path) {
 }
 
 template <class T>
-void put(std::ofstream& out, const T& v) {
+void put(std::ostream& out, const T& v) {
     out.write(reinterpret_cast<const char*>(&v), sizeof v);
 }
 template <class T>
@@ -275,29 +276,22 @@ core::Task<std::size_t> HnswIndex::flush() {
             const fs::path base = options_.dir / hex(tenant_id);
             const fs::path graph = fs::path(base).concat(".hnsw");
             const fs::path meta = fs::path(base).concat(".meta");
-            const fs::path graph_tmp = fs::path(graph).concat(".tmp");
-            const fs::path meta_tmp = fs::path(meta).concat(".tmp");
+            const fs::path graph_tmp = core::temp_path_for(graph);
             t->graph->saveIndex(graph_tmp.string());
-            core::fsync_path(graph_tmp);
-            {
-                std::ofstream out(meta_tmp, std::ios::binary | std::ios::trunc);
-                out.write(kMagic, 4);
-                put(out, kFormat);
-                put(out, static_cast<std::uint64_t>(options_.dimension));
-                put(out, t->max_id);
-                put(out, file_checksum(graph_tmp));
-                put(out, static_cast<std::uint64_t>(t->rooms.size()));
-                for (const auto& [id, room] : t->rooms) {
-                    put(out, id);
-                    put(out, room);
-                }
-                if (!out.flush()) throw std::runtime_error("cannot write " + meta_tmp.string());
+            // Graph first: a crash between the two commits leaves a checksum mismatch → rebuild.
+            core::commit_file(graph_tmp, graph);
+            std::ostringstream out(std::ios::binary);
+            out.write(kMagic, 4);
+            put(out, kFormat);
+            put(out, static_cast<std::uint64_t>(options_.dimension));
+            put(out, t->max_id);
+            put(out, file_checksum(graph));
+            put(out, static_cast<std::uint64_t>(t->rooms.size()));
+            for (const auto& [id, room] : t->rooms) {
+                put(out, id);
+                put(out, room);
             }
-            core::fsync_path(meta_tmp);
-            // Graph first: a crash between the renames leaves a checksum mismatch → rebuild.
-            fs::rename(graph_tmp, graph);
-            fs::rename(meta_tmp, meta);
-            core::fsync_path(options_.dir);
+            core::write_file_atomically(meta, out.view());
             t->dirty = false;
             ++written;
         }

@@ -1,4 +1,5 @@
 #include "vector/operations.hpp"
+#include "storage/pg/connection.hpp"
 
 namespace msg::vector {
 

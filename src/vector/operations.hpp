@@ -1,13 +1,15 @@
 #pragma once
 
-#include <boost/describe/class.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
+#include "core/describe.hpp"
 #include "core/error.hpp"
 #include "core/task.hpp"
-#include "storage/pg/connection.hpp"
+
+namespace msg::pg {
+class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
+}
 
 namespace msg::vector {
 
@@ -28,7 +30,7 @@ struct MessagesToIndex {
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-BOOST_DESCRIBE_STRUCT(MessagesToIndex::Request, (), (tenant_id, after_id, limit))
-BOOST_DESCRIBE_STRUCT(MessagesToIndex::Response, (), (ids, room_ids, bodies))
+MSG_DESCRIBE_STRUCT(MessagesToIndex::Request, (), (tenant_id, after_id, limit))
+MSG_DESCRIBE_STRUCT(MessagesToIndex::Response, (), (ids, room_ids, bodies))
 
 }  // namespace msg::vector

@@ -106,6 +106,8 @@ class ChatRestTest(ServerTestCase):
     def test_message_validation(self):
         room = self.room()
         self.assertStatus(self.send(room, body=""), 400, "body is required")
+        self.assertStatus(self.send(room, body=" \t\n "), 400, "body is required")
+        self.assertStatus(self.send(room, body=" ", emojis=["😀"]), 201)  # something attached
         self.assertStatus(self.send(room, body="x" * (16 * 1024 + 1)), 400, "body is too long")
         self.assertStatus(self.send(room, body="x", emojis="nope"), 400,
                           "emojis must be an array of strings")

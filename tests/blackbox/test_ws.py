@@ -126,6 +126,8 @@ class ChatSocketTest(ServerTestCase):
                 self.assertEqual((await bob.next("error"))["error"], "invalid json")
                 await bob.send({"type": "message", "payload": {"body": ""}})
                 self.assertEqual((await bob.next("error"))["error"], "body required")
+                await bob.send({"type": "message", "payload": {"body": " \t\n "}})
+                self.assertEqual((await bob.next("error"))["error"], "body required")
                 await bob.send({"type": "dance"})
                 self.assertEqual((await bob.next("error"))["error"], "unsupported type")
                 await bob.send({"type": "ping"})

@@ -1,4 +1,4 @@
-#include "auth/rate_limiter.hpp"
+#include "core/rate_limiter.hpp"
 
 #include <arpa/inet.h>
 
@@ -6,16 +6,16 @@
 #include <cmath>
 #include <cstdio>
 
-namespace msg::auth {
+namespace msg::core {
 
-RateLimiter::RateLimiter(int limit, std::chrono::seconds window, const core::Clock& clock,
+RateLimiter::RateLimiter(int limit, std::chrono::seconds window, const Clock& clock,
                          std::size_t max_keys)
     : limit_(limit),
       per_second_(static_cast<double>(limit) / static_cast<double>(window.count())),
       clock_(clock),
       max_keys_(std::max<std::size_t>(1, max_keys)) {}
 
-void RateLimiter::refill(Bucket& b, core::Clock::time_point now) const {
+void RateLimiter::refill(Bucket& b, Clock::time_point now) const {
     const double elapsed = std::chrono::duration<double>(now - b.updated).count();
     if (elapsed > 0) {
         b.tokens = std::min(limit_, b.tokens + elapsed * per_second_);
@@ -28,7 +28,7 @@ int RateLimiter::wait_for(const Bucket& b) const {
     return std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / per_second_)));
 }
 
-RateLimiter::Bucket& RateLimiter::bucket(const std::string& key, core::Clock::time_point now) {
+RateLimiter::Bucket& RateLimiter::bucket(const std::string& key, Clock::time_point now) {
     auto it = buckets_.find(key);
     if (it != buckets_.end()) {
         lru_.splice(lru_.begin(), lru_, it->second.lru);  // most recent now
@@ -85,4 +85,4 @@ std::string rate_key_for_ip(const std::string& ip) {
     return out;
 }
 
-}  // namespace msg::auth
+}  // namespace msg::core

@@ -9,14 +9,14 @@
 
 #include "core/clock.hpp"
 
-namespace msg::auth {
+namespace msg::core {
 
 /// Token bucket per key: `limit` requests per `window`, refilled continuously. Thread-safe.
 /// The key table is bounded: past `max_keys` the least recently used key is forgotten (its
 /// bucket starts full again), so a flood of new keys never clears the busy ones' state.
 class RateLimiter {
   public:
-    RateLimiter(int limit, std::chrono::seconds window, const core::Clock& clock,
+    RateLimiter(int limit, std::chrono::seconds window, const Clock& clock,
                 std::size_t max_keys = 100'000);
 
     /// 0 when allowed (and a token is taken); otherwise the seconds until one is available.
@@ -33,16 +33,16 @@ class RateLimiter {
   private:
     struct Bucket {
         double tokens;
-        core::Clock::time_point updated;
+        Clock::time_point updated;
         std::list<std::string>::iterator lru;  // position in lru_ (front: most recent)
     };
-    Bucket& bucket(const std::string& key, core::Clock::time_point now);  // mutex_ held
-    void refill(Bucket& b, core::Clock::time_point now) const;
+    Bucket& bucket(const std::string& key, Clock::time_point now);  // mutex_ held
+    void refill(Bucket& b, Clock::time_point now) const;
     int wait_for(const Bucket& b) const;
 
     double limit_;
     double per_second_;
-    const core::Clock& clock_;
+    const Clock& clock_;
     std::size_t max_keys_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Bucket> buckets_;
@@ -53,4 +53,4 @@ class RateLimiter {
 /// network: a client rotating through its prefix is still one client).
 std::string rate_key_for_ip(const std::string& ip);
 
-}  // namespace msg::auth
+}  // namespace msg::core

@@ -1,0 +1,66 @@
+#pragma once
+
+// One factory per seam (ARCHITECTURE §3): each picks the implementation of its engine from
+// Config. Today: the database is local pools (the dbman remote executor plugs in here), the bus
+// and the event queue are in process (Redis and AMQP plug in here), blobs are local disk or
+// the S3 API, vectors are hnsw files or Milvus.
+
+#include <memory>
+
+#include "app/config.hpp"
+#include "blob/blob_store.hpp"
+#include "bus/bus.hpp"
+#include "core/http_client.hpp"
+#include "data/executor.hpp"
+#include "queue/event_queue.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace msg::core {
+class BlockingPool;
+class Clock;
+}  // namespace msg::core
+namespace msg::blob {
+class LocalBlobStore;
+}
+
+namespace msg::app {
+
+class Vectors;
+
+/// The database of a node: the primary pool, an optional read replica (POSTGRES_READ_DSN)
+/// and the executor that routes each operation (read-only ones to the replica).
+class Database {
+  public:
+    Database(const PostgresConfig& config, boost::asio::io_context& io);
+    data::Executor& executor() { return executor_; }
+    pg::Pool& primary() { return primary_; }
+
+  private:
+    pg::Pool primary_;
+    std::unique_ptr<pg::Pool> replica_;
+    data::Executor executor_;
+};
+std::unique_ptr<Database> make_database(const Config& config, boost::asio::io_context& io);
+
+std::unique_ptr<bus::Bus> make_bus(const Config& config);
+/// The queue outbox events are relayed into; in process today (consumers subscribe to it).
+std::unique_ptr<queue::InprocQueue> make_queue(const Config& config);
+
+/// File bytes: the S3 API when MINIO_ENDPOINT is set, else local disk under DATA_DIR/blobs
+/// (`local` is then set: its streamed /blobs routes are served by the files role).
+struct BlobBackend {
+    std::unique_ptr<core::HttpClient> http;  // the S3 store's client
+    std::unique_ptr<blob::BlobStore> store;
+    blob::LocalBlobStore* local = nullptr;
+};
+BlobBackend make_blob_store(const Config& config, core::BlockingPool& blocking,
+                            const core::Clock& clock);
+
+/// The configured embedder and index (VECTOR_BACKEND); nullptr when it is `off`.
+std::unique_ptr<Vectors> make_vectors(const Config& config, data::Executor& db,
+                                      core::BlockingPool& blocking);
+
+}  // namespace msg::app

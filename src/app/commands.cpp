@@ -1,0 +1,219 @@
+#include "app/commands.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include "auth/jwt.hpp"
+#include "bus/inproc_bus.hpp"
+#include "chat/service.hpp"
+#include "core/blocking.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "data/executor.hpp"
+#include "storage/pg/migrate.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace msg::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// What a command runs on: a private io_context and a small pool, with the services it calls
+/// built over them on demand.
+class CommandContext {
+  public:
+    CommandContext(const Config& config, std::chrono::milliseconds statement_timeout)
+        : config_(config), pool_(io_, options(config, statement_timeout)), db_(pool_) {}
+
+    /// Runs a coroutine on the private io_context to its end and returns its value.
+    template <class T>
+    T run(core::Task<T> task) {
+        auto future = asio::co_spawn(io_, std::move(task), asio::use_future);
+        io_.restart();
+        io_.run();
+        return future.get();
+    }
+
+    asio::io_context& io() { return io_; }
+
+    org::OrgService& org() {
+        if (!org_) {
+            hasher_.emplace(config_.auth.password_cost);
+            jwt_.emplace(config_.auth.jwt_secret, config_.auth.jwt_ttl, clock_);
+            org_.emplace(db_, *jwt_, *hasher_, blocking_, clock_, config_.auth.login);
+        }
+        return *org_;
+    }
+
+    chat::ChatService& chat() {
+        // Nothing listens on this bus: a command publishes no realtime frames anyway.
+        if (!chat_) chat_.emplace(db_, bus_, clock_, metrics_, chat::ChatLimits{});
+        return *chat_;
+    }
+
+  private:
+    static pg::PoolOptions options(const Config& config, std::chrono::milliseconds timeout) {
+        pg::PoolOptions o = config.postgres.pool;
+        o.max_size = 2;
+        o.connection.statement_timeout = timeout;
+        return o;
+    }
+
+    const Config& config_;
+    asio::io_context io_;
+    pg::Pool pool_;
+    data::Executor db_;
+    core::SystemClock clock_;
+    core::Metrics metrics_;
+    core::BlockingPool blocking_{1};
+    bus::InprocBus bus_;
+    std::optional<auth::PasswordHasher> hasher_;
+    std::optional<auth::JwtCodec> jwt_;
+    std::optional<org::OrgService> org_;
+    std::optional<chat::ChatService> chat_;
+};
+
+core::Task<std::vector<std::string>> migrate_with(asio::io_context* io,
+                                                  pg::Connection::Options options) {
+    auto conn = co_await pg::Connection::connect(*io, options);
+    co_return co_await pg::migrate(*conn, pg::embedded_migrations());
+}
+
+std::vector<std::string> migrate(const Config& config) {
+    pg::Connection::Options o = config.postgres.pool.connection;
+    o.statement_timeout = std::chrono::minutes(10);
+    asio::io_context io;
+    auto future = asio::co_spawn(io, migrate_with(&io, o), asio::use_future);
+    io.run();
+    return future.get();
+}
+
+core::Task<org::OrgService::SeedAdminOutput> seed_with(org::OrgService* service,
+                                                       org::OrgService::SeedAdminInput in) {
+    co_return co_await service->seed_admin(std::move(in));
+}
+
+core::Task<std::pair<std::int64_t, std::int64_t>> reindex_with(chat::ChatService* chat,
+                                                               org::OrgService* org) {
+    const std::int64_t messages = co_await chat->reindex_search(500);
+    const std::int64_t users = co_await org->reindex_users();
+    co_return std::make_pair(messages, users);
+}
+
+/// `<DATA_DIR>/../secrets/admin_password` (var/secrets/ by default), created 0600.
+std::string write_admin_password(const Config& c, const std::string& password) {
+    auto data = std::filesystem::absolute(c.data_dir).lexically_normal();
+    if (data.filename().empty()) data = data.parent_path();  // "var/data/"
+    const auto dir = data.parent_path() / "secrets";
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "admin_password";
+    // Never through a link planted there: the password would land (and fchmod act) elsewhere.
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write " + path.string());
+    ::fchmod(fd, 0600);  // also when the file was there with wider rights
+    const std::string text = password + "\n";
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write " + path.string());
+    return path.string();
+}
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> kCommands = {
+        {"migrate", run_migrate},
+        {"seed-admin", run_seed_admin},
+        {"reindex", run_reindex},
+    };
+    return kCommands;
+}
+
+}  // namespace
+
+const Command* find_command(std::string_view name) {
+    for (const auto& c : commands()) {
+        if (c.name == name) return &c;
+    }
+    return nullptr;
+}
+
+std::vector<std::string_view> command_names() {
+    std::vector<std::string_view> names;
+    for (const auto& c : commands()) names.push_back(c.name);
+    return names;
+}
+
+bool require_dsn(const Config& config) {
+    if (config.postgres.dsn().empty()) {
+        std::fprintf(stderr, "POSTGRES_DSN must be set (scripts/run.sh starts a local cluster)\n");
+        return false;
+    }
+    return true;
+}
+
+int run_migrate(const Config& config) {
+    if (!require_dsn(config)) return 2;
+    const auto applied = migrate(config);
+    auto log = core::logger("app");
+    for (const auto& name : applied) log->info("migration applied name={}", name);
+    log->info("migrations done applied={}", applied.size());
+    return 0;
+}
+
+void prepare_single_node(const Config& config) {
+    auto log = core::logger("app");
+    const auto applied = migrate(config);
+    log->info("migrations checked applied_now={}", applied.size());
+    CommandContext ctx(config, config.postgres.pool.connection.statement_timeout);
+    const auto reset = ctx.run(ctx.org().reset_auto_presence());
+    log->info("presence reset stale_online={}", reset);
+}
+
+int run_seed_admin(const Config& config) {
+    if (!require_dsn(config)) return 2;
+    const AdminConfig& admin = config.admin;
+    CommandContext ctx(config, config.postgres.pool.connection.statement_timeout);
+    org::OrgService::SeedAdminInput in{admin.tenant_id, admin.email, admin.name, admin.title,
+                                       admin.password};
+    auto out = ctx.run(seed_with(&ctx.org(), std::move(in)));
+    core::logger("app")->info("admin ready tenant={} email={} user_id={} created={}",
+                              admin.tenant_id, admin.email, out.user_id, out.created);
+    if (out.generated_password) {
+        // Shown once, to a terminal only (never the log): output that is piped or redirected
+        // may land in log storage, so then it goes to a file only its owner can read.
+        if (::isatty(STDOUT_FILENO) == 1) {
+            std::printf(
+                "\n  Admin login: tenant_id=%s email=%s password=%s\n"
+                "  (generated once; set ADMIN_PASSWORD and run seed-admin again to change it)\n\n",
+                admin.tenant_id.c_str(), admin.email.c_str(), out.generated_password->c_str());
+        } else {
+            const auto path = write_admin_password(config, *out.generated_password);
+            std::printf(
+                "\n  Admin login: tenant_id=%s email=%s, generated password in %s (mode 0600)\n\n",
+                admin.tenant_id.c_str(), admin.email.c_str(), path.c_str());
+        }
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+int run_reindex(const Config& config) {
+    if (!require_dsn(config)) return 2;
+    CommandContext ctx(config, std::chrono::minutes(5));
+    const auto [messages, users] = ctx.run(reindex_with(&ctx.chat(), &ctx.org()));
+    core::logger("app")->info("reindex done messages={} users={}", messages, users);
+    return 0;
+}
+
+}  // namespace msg::app

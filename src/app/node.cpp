@@ -1,0 +1,368 @@
+#include "app/node.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <mutex>
+
+#include "app/vectors.hpp"
+#include "blob/local_routes.hpp"
+#include "blob/local_store.hpp"
+#include "chat/routes.hpp"
+#include "core/log.hpp"
+#include "files/handlers.hpp"
+#include "notes/routes.hpp"
+#include "org/routes.hpp"
+#include "session/model.hpp"
+#include "session/realtime.hpp"
+#include "session/routes.hpp"
+#include "tenant/routes.hpp"
+#include "transport/http_server.hpp"
+#include "vector/handlers.hpp"
+#include "vector/service.hpp"
+
+namespace msg::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// Runs a start-up coroutine to its end on a private io_context (the node's own contexts are
+/// not running yet).
+void run_once(core::Task<void> task) {
+    asio::io_context once;
+    auto future = asio::co_spawn(once, std::move(task), asio::use_future);
+    once.run();
+    future.get();
+}
+
+/// Readiness: the database answered a trivial query. The answer is cached for a second, and
+/// one probe runs at a time (callers meanwhile get the last answer): an unauthenticated flood
+/// of /health/ready costs at most one pool checkout a second, not one per call.
+struct ReadyProbe {
+    std::mutex mutex;
+    core::Clock::steady_point checked{};
+    bool ok = false;
+    bool probing = false;
+};
+
+core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, const core::Clock* clock,
+                                                   ReadyProbe* probe) {
+    bool run = false, ok = false;
+    {
+        std::lock_guard lock(probe->mutex);
+        ok = probe->ok;
+        // The first call always probes (checked is the epoch): no 503 before the first look.
+        if (!probe->probing && (probe->checked == core::Clock::steady_point{} ||
+                                clock->steady_now() - probe->checked >= std::chrono::seconds(1))) {
+            probe->probing = run = true;
+        }
+    }
+    if (run) {
+        std::string failure;
+        try {
+            auto conn = co_await pool->acquire();
+            co_await conn->query("SELECT 1");
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (!failure.empty()) core::logger("app")->warn("readiness failed error=\"{}\"", failure);
+        ok = failure.empty();
+        std::lock_guard lock(probe->mutex);
+        probe->ok = ok;
+        probe->checked = clock->steady_now();
+        probe->probing = false;
+    }
+    if (!ok) {
+        co_return core::json_response(
+            503, boost::json::object{{"status", "not_ready"}, {"error", "database unavailable"}});
+    }
+    co_return core::json_response(200, boost::json::object{{"status", "ready"}});
+}
+
+core::Task<core::Result<core::HttpResponse>> constant(core::HttpResponse response) {
+    co_return response;
+}
+
+core::Task<core::Result<core::HttpResponse>> metrics_text(core::Metrics* metrics) {
+    co_return core::HttpResponse{200, metrics->render(), "text/plain; version=0.0.4", {}};
+}
+
+/// Notes' attachment check in a role without files: nothing is attachable.
+core::Task<core::Result<std::string>> no_attachments(const core::Principal&, std::string) {
+    co_return core::forbidden("file access denied");
+}
+
+}  // namespace
+
+Node::Node(const Config& config, const Role& role, asio::io_context& io)
+    : config_(config),
+      role_(role),
+      io_(io),
+      timers_(io),
+      blocking_(static_cast<std::size_t>(config.blocking_threads)),
+      hashing_(static_cast<std::size_t>(config.auth.hash_threads),
+               static_cast<std::size_t>(config.auth.hash_queue)),
+      jwt_(config.auth.jwt_secret, config.auth.jwt_ttl, clock_) {}
+
+Node::~Node() = default;
+
+bool Node::build() {
+    auto log = core::logger("app");
+    db_ = make_database(config_, io_);
+    pg::Pool& primary = db_->primary();
+    metrics_.add_gauge("msg_pg_pool_connections", "Open PostgreSQL connections (primary).",
+                       [&primary] { return static_cast<double>(primary.size()); });
+    metrics_.add_gauge("msg_pg_pool_in_use", "PostgreSQL connections leased now (primary).",
+                       [&primary] { return static_cast<double>(primary.in_use()); });
+    metrics_.add_gauge("msg_pg_pool_max", "PostgreSQL pool bound (primary).",
+                       [&primary] { return static_cast<double>(primary.max_size()); });
+    bus_ = make_bus(config_);
+    // Tokens are checked at the moment of use; changes revoke them on every node (issue 12).
+    credentials_.emplace(db_->executor(), *bus_, clock_, config_.auth.credentials);
+
+    if (role_.uses(Backend::blob)) {
+        blobs_ = make_blob_store(config_, blocking_, clock_);
+        try {
+            run_once(blobs_.store->ensure());
+        } catch (const std::exception& e) {
+            log->error("blob store unavailable error=\"{}\"", e.what());
+            return false;
+        }
+    }
+    if (role_.uses(Backend::vector)) {
+        vectors_ = make_vectors(config_, db_->executor(), blocking_);
+        if (vectors_) {
+            try {
+                run_once(vectors_->ensure());
+            } catch (const std::exception& e) {
+                log->error("vector index unavailable error=\"{}\"", e.what());
+                // Vectors are the whole of vectorman; elsewhere chat serves without its rerank.
+                if (role_.groups == std::vector<RouteGroup>{RouteGroup::vector}) return false;
+                vectors_.reset();
+            }
+        }
+    }
+    if (role_.has(RouteGroup::chat) && !vectors_ && !config_.vector.vectorman_endpoint.empty()) {
+        remote_scorer_ = remote_scorer(config_);  // vectorman runs apart
+    }
+    return true;
+}
+
+session::SessionEvents& Node::session_events() {
+    if (!session_events_) session_events_.emplace(*bus_);
+    return *session_events_;
+}
+
+org::OrgService& Node::org() {
+    if (org_) return *org_;
+    hasher_.emplace(config_.auth.password_cost);
+    org_.emplace(db_->executor(), jwt_, *hasher_, hashing_, clock_, config_.auth.login);
+    org_->on_credentials_changed([this](const std::string& tenant_id, std::int64_t user_id) {
+        credentials_->revoke_user(tenant_id, user_id);
+    });
+    org_->on_status_changed([this](const std::string& tenant_id, const org::StatusChange& c) {
+        session_events().broadcast_tenant(tenant_id, session::status_changed_event(tenant_id, c));
+    });
+    return *org_;
+}
+
+tenant::TenantService& Node::tenant() {
+    if (tenant_) return *tenant_;
+    tenant_.emplace(db_->executor(), config_.platform_tenant_id);
+    tenant_->on_active_changed(
+        [this](const std::string& tenant_id) { credentials_->revoke_tenant(tenant_id); });
+    return *tenant_;
+}
+
+chat::ChatService& Node::chat() {
+    if (chat_) return *chat_;
+    chat_.emplace(db_->executor(), *bus_, clock_, metrics_,
+                  chat::ChatLimits{config_.sends_per_user_per_second});
+    // Rerank: the index in process where the role has it, else vectorman over HTTP.
+    if (vectors_) {
+        chat_->set_relevance_scorer(&vectors_->scorer());
+    } else if (remote_scorer_) {
+        chat_->set_relevance_scorer(remote_scorer_.get());
+    }
+    return *chat_;
+}
+
+files::FilesService* Node::files() {
+    if (!blobs_.store) return nullptr;
+    if (!files_) files_.emplace(db_->executor(), *blobs_.store, chat(), blocking_);
+    return &*files_;
+}
+
+session::SessionService& Node::session() {
+    if (!session_) {
+        session_.emplace(db_->executor(), session_events(), org(), clock_,
+                         config_.sends_per_user_per_second);
+    }
+    return *session_;
+}
+
+notes::NotesService& Node::notes() {
+    if (notes_) return *notes_;
+    notes::AttachmentCheck attachments = no_attachments;
+    if (files::FilesService* f = files()) {
+        attachments = [f](const core::Principal& sender, std::string key) {
+            return f->attachable(sender, std::move(key));
+        };
+    }
+    notes::NoteNotifier notify =
+        [events = &session_events()](
+            const std::string& tenant_id,
+            const std::vector<std::pair<std::int64_t, boost::json::object>>& payloads) {
+            events->notify_users(tenant_id, payloads);
+        };
+    notes_.emplace(db_->executor(), std::move(notify), clock_, config_.sends_per_user_per_second,
+                   std::move(attachments));
+    return *notes_;
+}
+
+session::Presence& Node::presence() {
+    if (!presence_) presence_.emplace(org(), session_events(), io_);
+    return *presence_;
+}
+
+chat::RoomHub& Node::room_hub() {
+    if (!room_hub_) room_hub_.emplace(*bus_, timers_, clock_);
+    return *room_hub_;
+}
+
+session::SessionHub& Node::session_hub() {
+    if (!session_hub_) session_hub_.emplace(*bus_);
+    return *session_hub_;
+}
+
+std::vector<core::Route> Node::routes() {
+    using core::Access;
+    using core::Method;
+    auto ok = core::json_response(200, boost::json::object{{"status", "ok"}});
+    std::vector<core::Route> out = {
+        {Method::get, "/health", Access::open, [ok](core::HttpRequest&) { return constant(ok); }},
+        {Method::get, "/health/live", Access::open,
+         [ok](core::HttpRequest&) { return constant(ok); }},
+        {Method::get, "/health/ready", Access::open,
+         [p = &db_->primary(), c = &clock_, probe = std::make_shared<ReadyProbe>()](
+             core::HttpRequest&) { return ready(p, c, probe.get()); }},
+        {Method::get, "/metrics", Access::open,
+         [m = &metrics_](core::HttpRequest&) { return metrics_text(m); }},
+    };
+    auto add = [&out](std::vector<core::Route> routes) {
+        for (auto& r : routes) out.push_back(std::move(r));
+    };
+    for (auto group : role_.groups) {
+        switch (group) {
+            case RouteGroup::org:
+                add(org::routes(org()));
+                break;
+            case RouteGroup::tenant:
+                add(tenant::routes(tenant()));
+                break;
+            case RouteGroup::chat:
+                add(chat::routes(chat()));
+                break;
+            case RouteGroup::session:
+                add(session::routes(session()));
+                add(notes::routes(notes()));
+                break;
+            case RouteGroup::vector:
+                if (vectors_) add(vector::routes(vectors_->service()));
+                break;
+            case RouteGroup::files:
+                if (files::FilesService* f = files()) add(files::routes(*f));
+                break;
+        }
+    }
+    return out;
+}
+
+std::vector<core::WsRoute> Node::ws_routes() {
+    std::vector<core::WsRoute> out;
+    auto add = [&out](std::vector<core::WsRoute> routes) {
+        for (auto& r : routes) out.push_back(std::move(r));
+    };
+    if (role_.has(RouteGroup::chat)) add(chat::ws_routes(chat(), room_hub(), &presence()));
+    if (role_.has(RouteGroup::session)) {
+        add(session::ws_routes(session(), session_hub(), &presence()));
+    }
+    return out;
+}
+
+std::vector<core::StreamRoute> Node::stream_routes() {
+    std::vector<core::StreamRoute> out;
+    if (blobs_.local && role_.has(RouteGroup::files)) {
+        out.push_back(
+            blob::local_blob_route(*blobs_.local, blocking_, config_.files.max_upload_bytes));
+    }
+    return out;
+}
+
+std::unique_ptr<transport::Pipeline> Node::pipeline(const transport::Router& router) {
+    auto p = std::make_unique<transport::Pipeline>(router, jwt_, metrics_, config_.cors);
+    p->set_internal_token(config_.internal_api_token);
+    p->set_credentials(&*credentials_);
+    return p;
+}
+
+void Node::watch(const transport::HttpServer& server) {
+    metrics_.add_gauge("msg_http_connections", "Open HTTP connections.",
+                       [&server] { return static_cast<double>(server.connections()); });
+    metrics_.add_gauge("msg_ws_connections", "Open WebSockets.",
+                       [&server] { return static_cast<double>(server.websockets()); });
+    if (room_hub_) {
+        metrics_.add_gauge("msg_ws_rooms", "Rooms this node is subscribed to.",
+                           [this] { return static_cast<double>(room_hub_->rooms()); });
+    }
+    if (session_hub_) {
+        metrics_.add_gauge("msg_ws_session_sockets", "Open /ws/session sockets on this node.",
+                           [this] { return static_cast<double>(session_hub_->sockets()); });
+    }
+    if (presence_) {
+        metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.",
+                           [this] { return static_cast<double>(presence_->users()); });
+    }
+}
+
+void Node::start_workers() {
+    if (vectors_)
+        asio::co_spawn(io_, vectors_->flush_every(io_, config_.vector.flush_every), asio::detached);
+    if (!role_.runs(Worker::outbox_relay)) return;
+    events_ = make_queue(config_);
+    auto& dispatched = metrics_.counter("msg_events_dispatched_total",
+                                        "Outbox events handed to in-process consumers.");
+    events_->subscribe("message.created", [&dispatched](const queue::Event&) { dispatched.inc(); });
+    if (vectors_) {
+        // Asynchronous indexing (never in the send path); a failure is retried by the relay.
+        vector::VectorService& vs = vectors_->service();
+        events_->subscribe_async("message.created",
+                                 [&vs](const queue::Event& e) { return vs.on_message_created(e); });
+    }
+    relay_.emplace(db_->primary(), *events_, queue::RelayOptions{});
+    asio::co_spawn(io_, relay_->run(io_), asio::detached);
+}
+
+void Node::stop_workers() {
+    if (relay_) relay_->stop();
+}
+
+void Node::finish() {
+    if (vectors_) {
+        try {
+            run_once(vectors_->flush());
+        } catch (const std::exception& e) {
+            core::logger("app")->error("vector index flush at shutdown failed error=\"{}\"",
+                                       e.what());
+        }
+    }
+    blocking_.stop();
+    hashing_.stop();
+}
+
+}  // namespace msg::app

@@ -1,0 +1,127 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "app/backends.hpp"
+#include "app/config.hpp"
+#include "app/roles.hpp"
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "chat/realtime.hpp"
+#include "chat/service.hpp"
+#include "core/blocking.hpp"
+#include "core/clock.hpp"
+#include "core/metrics.hpp"
+#include "core/timers.hpp"
+#include "files/service.hpp"
+#include "notes/service.hpp"
+#include "org/credentials.hpp"
+#include "org/service.hpp"
+#include "queue/outbox_relay.hpp"
+#include "session/events.hpp"
+#include "session/hub.hpp"
+#include "session/presence.hpp"
+#include "session/service.hpp"
+#include "tenant/service.hpp"
+#include "transport/pipeline.hpp"
+#include "transport/router.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace msg::transport {
+class HttpServer;
+}
+
+namespace msg::app {
+
+class Vectors;
+
+/// Everything one serving process is made of, built from its Role row: the backends the row
+/// names (backends.hpp factories), then, for each route group, the services behind it. A
+/// service is constructed the first time a group (or another service) asks for it, so a role
+/// that serves no chat never constructs chat.
+class Node {
+  public:
+    Node(const Config& config, const Role& role, boost::asio::io_context& io);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    /// Brings up the role's backends (database pools, bus, blob bucket, vector index) and
+    /// the services of its route groups. False (logged) when a backend the role cannot serve
+    /// without does not answer: the process exits with 2.
+    bool build();
+
+    /// /health, /health/live, /health/ready, /metrics and the role's route groups.
+    std::vector<core::Route> routes();
+    std::vector<core::WsRoute> ws_routes();
+    std::vector<core::StreamRoute> stream_routes();
+    /// The middleware chain over `router`: JWT, internal token, credentials, CORS.
+    std::unique_ptr<transport::Pipeline> pipeline(const transport::Router& router);
+    /// Connection and socket gauges of the server this node serves on.
+    void watch(const transport::HttpServer& server);
+
+    /// The role's workers (outbox relay, vector flush), on the io_context.
+    void start_workers();
+    /// Stops taking new work (SIGTERM).
+    void stop_workers();
+    /// After the io_context stopped: final vector flush, blocking pools stopped.
+    void finish();
+
+    core::Metrics& metrics() { return metrics_; }
+
+  private:
+    // Each getter builds its service on first use (with what it depends on).
+    org::OrgService& org();
+    tenant::TenantService& tenant();
+    session::SessionEvents& session_events();
+    chat::ChatService& chat();
+    files::FilesService* files();  // nullptr when the role has no blob store
+    session::SessionService& session();
+    notes::NotesService& notes();
+    session::Presence& presence();
+    chat::RoomHub& room_hub();
+    session::SessionHub& session_hub();
+
+    const Config& config_;
+    const Role role_;
+    boost::asio::io_context& io_;
+    core::SystemClock clock_;
+    core::AsioTimers timers_;
+    core::Metrics metrics_;
+    core::BlockingPool blocking_;
+    // Password hashing has a pool of its own, bounded: a login flood is refused fast (503)
+    // instead of stalling file I/O and thumbnails on the shared blocking pool.
+    core::BlockingPool hashing_;
+    auth::JwtCodec jwt_;
+
+    // Backends, in the order build() brings them up.
+    std::unique_ptr<Database> db_;
+    std::unique_ptr<bus::Bus> bus_;
+    BlobBackend blobs_;
+    std::unique_ptr<Vectors> vectors_;
+    std::unique_ptr<chat::RelevanceScorer> remote_scorer_;  // VECTORMAN_ENDPOINT
+
+    // Services; declared after what they depend on (members are destroyed in reverse).
+    std::optional<org::Credentials> credentials_;
+    std::optional<auth::PasswordHasher> hasher_;
+    std::optional<session::SessionEvents> session_events_;
+    std::optional<org::OrgService> org_;
+    std::optional<tenant::TenantService> tenant_;
+    std::optional<chat::ChatService> chat_;
+    std::optional<files::FilesService> files_;
+    std::optional<session::SessionService> session_;
+    std::optional<notes::NotesService> notes_;
+    std::optional<session::Presence> presence_;
+    std::optional<chat::RoomHub> room_hub_;
+    std::optional<session::SessionHub> session_hub_;
+
+    // Workers.
+    std::unique_ptr<queue::InprocQueue> events_;
+    std::optional<queue::OutboxRelay> relay_;
+};
+
+}  // namespace msg::app

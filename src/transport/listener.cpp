@@ -1,0 +1,70 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+#include "transport/http_server.hpp"
+#include "transport/server_impl.hpp"
+
+namespace msg::transport {
+
+namespace {
+
+asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
+    for (;;) {
+        tcp::socket socket(s->next_context());
+        auto [ec] = co_await s->acceptor.async_accept(socket, kTuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !s->acceptor.is_open()) co_return;
+            // EMFILE and friends: log and keep going rather than spin.
+            s->log->warn("accept failed error=\"{}\"", ec.message());
+            continue;
+        }
+        if (s->connections.load() >= s->options.max_connections) {
+            s->log->warn("connection refused reason=max_connections limit={}",
+                         s->options.max_connections);
+            continue;  // socket closes here
+        }
+        ++s->connections;
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, serve_connection(std::move(socket), s), asio::detached);
+    }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(std::vector<asio::io_context*> contexts, Pipeline& pipeline,
+                       ServerOptions options)
+    : impl_(std::make_shared<Impl>(std::move(contexts), pipeline, std::move(options))) {}
+
+HttpServer::~HttpServer() = default;
+
+unsigned short HttpServer::start() {
+    auto& a = impl_->acceptor;
+    tcp::endpoint ep(asio::ip::make_address(impl_->options.address), impl_->options.port);
+    a.open(ep.protocol());
+    a.set_option(asio::socket_base::reuse_address(true));
+    a.bind(ep);
+    a.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(a.get_executor(), accept_loop(impl_), asio::detached);
+    return a.local_endpoint().port();
+}
+
+void HttpServer::stop_accepting() {
+    impl_->draining = true;
+    asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+        boost::system::error_code ec;
+        impl->acceptor.close(ec);
+    });
+}
+
+std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+std::size_t HttpServer::connections() const { return impl_->connections.load(); }
+std::size_t HttpServer::websockets() const { return impl_->websockets.load(); }
+
+void HttpServer::add_ws_route(core::WsRoute route) { impl_->ws_routes.push_back(std::move(route)); }
+
+void HttpServer::add_stream_route(core::StreamRoute route) {
+    impl_->stream_routes.push_back(std::move(route));
+}
+
+}  // namespace msg::transport
