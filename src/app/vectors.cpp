@@ -33,6 +33,7 @@ class LocalScorer final : public chat::RelevanceScorer {
         const int k = static_cast<int>(message_ids.size());
         auto hits = co_await service_.search(tenant_id, query, filter, k);
         std::vector<std::pair<std::int64_t, double>> out;
+        out.reserve(hits.size());
         for (const auto& h : hits) out.emplace_back(h.message_id, h.score);
         co_return out;
     }

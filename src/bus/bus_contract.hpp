@@ -96,6 +96,7 @@ TYPED_TEST_P(BusContract, ConcurrentPublishersLoseNothing) {
     Inbox in;
     auto s = bus->subscribe("c", in.handler());
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&bus, t] {
             for (int i = 0; i < 250; ++i) {

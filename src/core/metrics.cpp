@@ -48,15 +48,18 @@ std::string Metrics::render() const {
     out += "# TYPE msg_http_requests_total counter\n";
     for (const auto& [key, s] : http_) {
         const auto& [route, method, status] = key;
-        out += "msg_http_requests_total{route=\"" + route + "\",method=\"" + method +
-               "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
+        out.append("msg_http_requests_total{route=\"").append(route);
+        out.append("\",method=\"").append(method);
+        out.append("\",status=\"").append(std::to_string(status));
+        out.append("\"} ").append(std::to_string(s.count)).append("\n");
     }
     out += "# HELP msg_http_request_duration_seconds HTTP request latency.\n";
     out += "# TYPE msg_http_request_duration_seconds histogram\n";
     for (const auto& [key, s] : http_) {
         const auto& [route, method, status] = key;
-        std::string labels = "route=\"" + route + "\",method=\"" + method + "\",status=\"" +
-                             std::to_string(status) + "\"";
+        std::string labels = "route=\"";
+        labels.append(route).append("\",method=\"").append(method);
+        labels.append("\",status=\"").append(std::to_string(status)).append("\"");
         for (std::size_t i = 0; i < std::size(kBuckets); ++i) {
             out += "msg_http_request_duration_seconds_bucket{" + labels + ",le=\"" +
                    number(kBuckets[i]) + "\"} " + std::to_string(s.buckets[i]) + "\n";

@@ -56,6 +56,7 @@ int main() {
     std::printf(
         "input %dx%d JPEG %.1f MB; %d runs: p50 %.1f ms, max %.1f ms; peak RSS %.1f MB "
         "(%.1f MB before the first thumbnail, with the input in memory)\n",
-        width, height, len / 1e6, runs, ms[ms.size() / 2], ms.back(), after.ru_maxrss / 1024.0,
-        before.ru_maxrss / 1024.0);
+        width, height, static_cast<double>(len) / 1e6, runs, ms[ms.size() / 2], ms.back(),
+        static_cast<double>(after.ru_maxrss) / 1024.0,
+        static_cast<double>(before.ru_maxrss) / 1024.0);
 }

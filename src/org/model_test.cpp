@@ -20,13 +20,13 @@ TEST(AliasRules, AddErrorsUseSeedTexts) {
     EXPECT_EQ(add_error(""), "alias is required");
     EXPECT_EQ(add_error("   "), "alias is required");
     EXPECT_EQ(add_error(std::string(41, 'a')), "alias is too long");
-    const std::string kCharset =
+    const std::string charset_error =
         "alias may only contain letters, digits, underscore, and Korean characters";
-    EXPECT_EQ(add_error("has space"), kCharset);
-    EXPECT_EQ(add_error("dash-ed"), kCharset);
-    EXPECT_EQ(add_error("ㄱㄴ"), kCharset);  // Hangul jamo are not syllables
-    EXPECT_EQ(add_error("日本"), kCharset);  // CJK ideographs are not allowed
-    EXPECT_EQ(add_error("émile"), kCharset);
+    EXPECT_EQ(add_error("has space"), charset_error);
+    EXPECT_EQ(add_error("dash-ed"), charset_error);
+    EXPECT_EQ(add_error("ㄱㄴ"), charset_error);  // Hangul jamo are not syllables
+    EXPECT_EQ(add_error("日本"), charset_error);  // CJK ideographs are not allowed
+    EXPECT_EQ(add_error("émile"), charset_error);
 }
 
 TEST(AliasRules, LengthCountsCharactersNotBytes) {

@@ -24,7 +24,7 @@ void run_co(const std::function<core::Task<void>(CoContext&)>& body, int threads
     std::exception_ptr failure;
     bool finished = false;
     asio::co_spawn(io, run_body(&body, &ctx), [&](std::exception_ptr e) {
-        failure = e;
+        failure = std::move(e);
         finished = true;
         io.stop();
     });

@@ -102,8 +102,8 @@ pg::PoolOptions test_pool_options(std::size_t max_size) {
 
 std::string unique_tenant(const std::string& prefix) {
     static std::atomic<int> counter{0};
-    static const int salt = static_cast<int>(std::random_device{}() % 1000000);
-    return prefix + "-" + std::to_string(salt) + "-" + std::to_string(++counter);
+    static const int kSalt = static_cast<int>(std::random_device{}() % 1000000);
+    return prefix + "-" + std::to_string(kSalt) + "-" + std::to_string(++counter);
 }
 
 core::Task<std::vector<std::int64_t>> create_tenant_with_users(pg::Pool& pool, std::string tenant,
@@ -119,6 +119,7 @@ core::Task<std::vector<std::int64_t>> create_tenant_with_users(pg::Pool& pool, s
         " FROM generate_series(0, $3 - 1) AS i ORDER BY i RETURNING id",
         tenant, org_id, users);
     std::vector<std::int64_t> ids;
+    ids.reserve(static_cast<std::size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.int64(i, 0));
     std::sort(ids.begin(), ids.end());
     co_return ids;

@@ -26,6 +26,7 @@ Vector v(std::string_view text) { return HashedNgramEmbedder(kDim).embed_one(tex
 
 std::vector<std::int64_t> ids_of(const std::vector<VectorHit>& hits) {
     std::vector<std::int64_t> out;
+    out.reserve(hits.size());
     for (const auto& h : hits) out.push_back(h.message_id);
     return out;
 }

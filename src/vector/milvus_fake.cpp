@@ -109,7 +109,9 @@ struct MilvusFake::State {
 
     std::unique_ptr<::msg::testing::LoopbackServer> server;
 
-    static core::HttpResponse answer(json::object body) { return core::json_response(200, body); }
+    static core::HttpResponse answer(const json::object& body) {
+        return core::json_response(200, body);
+    }
     static core::HttpResponse error(int code, std::string_view message) {
         return answer(json::object{{"code", code}, {"message", message}});
     }

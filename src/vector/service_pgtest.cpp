@@ -31,6 +31,7 @@ core::Task<std::int64_t> send(data::Executor& db, const std::string& tenant, std
 
 std::vector<std::int64_t> ids_of(const std::vector<VectorHit>& hits) {
     std::vector<std::int64_t> out;
+    out.reserve(hits.size());
     for (const auto& h : hits) out.push_back(h.message_id);
     return out;
 }

@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 /// executor; the waiter reads the outcome under the mutex after it wakes, so nothing is lost
 /// when the deadline and a hand-over race.
 struct Pool::Waiter {
-    explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+    explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
     asio::steady_timer timer;
     Connection* conn = nullptr;
     bool create = false;
