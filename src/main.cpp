@@ -5,10 +5,10 @@
 #include <exception>
 #include <string_view>
 
-#include "app/app.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/roles.hpp"
+#include "app/server.hpp"
 #include "core/log.hpp"
 
 namespace {

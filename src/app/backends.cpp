@@ -36,7 +36,7 @@ std::unique_ptr<bus::Bus> make_bus(const Config&) {
 }
 
 std::unique_ptr<queue::InprocQueue> make_queue(const Config&) {
-    // Consumers in this process. The AMQP queue comes here.
+    // Consumers in this process (see backends.hpp for what AMQP needs first).
     return std::make_unique<queue::InprocQueue>();
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 
 // One factory per seam (ARCHITECTURE §3): each picks the implementation of its engine from
-// Config. Today: the database is local pools (the dbman remote executor plugs in here), the bus
-// and the event queue are in process (Redis and AMQP plug in here), blobs are local disk or
-// the S3 API, vectors are hnsw files or Milvus.
+// Config. Today: the database is local pools (services reach it only through the executor;
+// the outbox relay and the readiness probe use the primary pool itself), the bus and the
+// event queue are in process, blobs are local disk or the S3 API, vectors are hnsw files or
+// Milvus. Redis arrives behind make_bus (services see bus::Bus). The dbman remote executor
+// arrives behind make_database, and AMQP behind make_queue; both need their seam widened
+// first (the relay and the probe take a pool, consumers subscribe on the in-process queue).
 
 #include <memory>
 
@@ -46,7 +49,8 @@ class Database {
 std::unique_ptr<Database> make_database(const Config& config, boost::asio::io_context& io);
 
 std::unique_ptr<bus::Bus> make_bus(const Config& config);
-/// The queue outbox events are relayed into; in process today (consumers subscribe to it).
+/// The queue outbox events are relayed into; in process today. It returns the concrete queue
+/// because consumers subscribe on it: subscribing moves into queue::EventQueue with AMQP.
 std::unique_ptr<queue::InprocQueue> make_queue(const Config& config);
 
 /// File bytes: the S3 API when MINIO_ENDPOINT is set, else local disk under DATA_DIR/blobs

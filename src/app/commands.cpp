@@ -1,8 +1,6 @@
 #include "app/commands.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "app/run_once.hpp"
 #include "auth/jwt.hpp"
 #include "bus/inproc_bus.hpp"
 #include "chat/service.hpp"
@@ -29,27 +28,33 @@ namespace asio = boost::asio;
 
 namespace {
 
+/// Whether a command hashes passwords. OrgService needs a hasher, whose constructor hashes a
+/// dummy password at the configured cost (64 MiB of argon2id by default): a command that
+/// hashes nothing (presence reset, reindex) gets the cheapest one instead.
+enum class Passwords { hashed, unused };
+
 /// What a command runs on: a private io_context and a small pool, with the services it calls
 /// built over them on demand.
 class CommandContext {
   public:
-    CommandContext(const Config& config, std::chrono::milliseconds statement_timeout)
-        : config_(config), pool_(io_, options(config, statement_timeout)), db_(pool_) {}
+    CommandContext(const Config& config, std::chrono::milliseconds statement_timeout,
+                   Passwords passwords)
+        : config_(config),
+          passwords_(passwords),
+          pool_(io_, options(config, statement_timeout)),
+          db_(pool_) {}
 
     /// Runs a coroutine on the private io_context to its end and returns its value.
     template <class T>
     T run(core::Task<T> task) {
-        auto future = asio::co_spawn(io_, std::move(task), asio::use_future);
-        io_.restart();
-        io_.run();
-        return future.get();
+        return run_once(io_, std::move(task));
     }
-
-    asio::io_context& io() { return io_; }
 
     org::OrgService& org() {
         if (!org_) {
-            hasher_.emplace(config_.auth.password_cost);
+            // argon2id's minimum: 1 pass over 8 KiB.
+            const auth::PasswordHasher::Cost unused{1, 8 * 1024};
+            hasher_.emplace(passwords_ == Passwords::hashed ? config_.auth.password_cost : unused);
             jwt_.emplace(config_.auth.jwt_secret, config_.auth.jwt_ttl, clock_);
             org_.emplace(db_, *jwt_, *hasher_, blocking_, clock_, config_.auth.login);
         }
@@ -71,6 +76,7 @@ class CommandContext {
     }
 
     const Config& config_;
+    const Passwords passwords_;
     asio::io_context io_;
     pg::Pool pool_;
     data::Executor db_;
@@ -94,9 +100,7 @@ std::vector<std::string> migrate(const Config& config) {
     pg::Connection::Options o = config.postgres.pool.connection;
     o.statement_timeout = std::chrono::minutes(10);
     asio::io_context io;
-    auto future = asio::co_spawn(io, migrate_with(&io, o), asio::use_future);
-    io.run();
-    return future.get();
+    return run_once(io, migrate_with(&io, o));
 }
 
 core::Task<org::OrgService::SeedAdminOutput> seed_with(org::OrgService* service,
@@ -175,7 +179,8 @@ void prepare_single_node(const Config& config) {
     auto log = core::logger("app");
     const auto applied = migrate(config);
     log->info("migrations checked applied_now={}", applied.size());
-    CommandContext ctx(config, config.postgres.pool.connection.statement_timeout);
+    CommandContext ctx(config, config.postgres.pool.connection.statement_timeout,
+                       Passwords::unused);
     const auto reset = ctx.run(ctx.org().reset_auto_presence());
     log->info("presence reset stale_online={}", reset);
 }
@@ -183,7 +188,8 @@ void prepare_single_node(const Config& config) {
 int run_seed_admin(const Config& config) {
     if (!require_dsn(config)) return 2;
     const AdminConfig& admin = config.admin;
-    CommandContext ctx(config, config.postgres.pool.connection.statement_timeout);
+    CommandContext ctx(config, config.postgres.pool.connection.statement_timeout,
+                       Passwords::hashed);
     org::OrgService::SeedAdminInput in{admin.tenant_id, admin.email, admin.name, admin.title,
                                        admin.password};
     auto out = ctx.run(seed_with(&ctx.org(), std::move(in)));
@@ -210,7 +216,7 @@ int run_seed_admin(const Config& config) {
 
 int run_reindex(const Config& config) {
     if (!require_dsn(config)) return 2;
-    CommandContext ctx(config, std::chrono::minutes(5));
+    CommandContext ctx(config, std::chrono::minutes(5), Passwords::unused);
     const auto [messages, users] = ctx.run(reindex_with(&ctx.chat(), &ctx.org()));
     core::logger("app")->info("reindex done messages={} users={}", messages, users);
     return 0;

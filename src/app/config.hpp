@@ -38,8 +38,8 @@ struct PostgresConfig {
 struct AuthConfig {
     std::string jwt_secret;              // JWT_SECRET
     std::chrono::minutes jwt_ttl{1440};  // JWT_TTL_MINUTES
-    /// PASSWORD_HASH_OPS, PASSWORD_HASH_MEMORY_KIB (argon2id).
-    auth::PasswordHasher::Cost password_cost{2, 64 * 1024 * 1024};
+    /// PASSWORD_HASH_OPS, PASSWORD_HASH_MEMORY_KIB (argon2id); libsodium's interactive cost.
+    auth::PasswordHasher::Cost password_cost = auth::PasswordHasher::interactive();
     int hash_threads = 1;                   // PASSWORD_HASH_THREADS (a pool of its own)
     int hash_queue = 32;                    // PASSWORD_HASH_QUEUE (logins past it → 503)
     org::LoginLimits login;                 // LOGIN_RATE_PER_EMAIL, LOGIN_RATE_PER_IP

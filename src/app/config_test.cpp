@@ -170,6 +170,21 @@ TEST(Config, VectorBackendFollowsMilvusEndpoint) {
     EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"VECTOR_DIM", "4"}}));
 }
 
+TEST(Roles, EveryRowNamesTheBackendsItsGroupsNeed) {
+    // A row that drifts would lose routes silently: files routes (and notes' attachment
+    // check) need the blob store, the vector routes need the vector backend.
+    for (auto name : role_names()) {
+        auto role = find_role(name);
+        ASSERT_TRUE(role) << name;
+        EXPECT_EQ(role->uses(Backend::blob),
+                  role->has(RouteGroup::files) || role->has(RouteGroup::session))
+            << name;
+        EXPECT_EQ(role->uses(Backend::vector), role->has(RouteGroup::vector)) << name;
+    }
+    EXPECT_TRUE(find_role("vectorman")->serves_only(RouteGroup::vector));
+    EXPECT_FALSE(find_role("all")->serves_only(RouteGroup::vector));
+}
+
 TEST(Roles, VectormanHasItsOwnPort) {
     auto role = find_role("vectorman");
     ASSERT_TRUE(role);

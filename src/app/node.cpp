@@ -3,12 +3,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
 #include <mutex>
 
+#include "app/run_once.hpp"
 #include "app/vectors.hpp"
 #include "blob/local_routes.hpp"
 #include "blob/local_store.hpp"
@@ -31,15 +31,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-/// Runs a start-up coroutine to its end on a private io_context (the node's own contexts are
-/// not running yet).
-void run_once(core::Task<void> task) {
-    asio::io_context once;
-    auto future = asio::co_spawn(once, std::move(task), asio::use_future);
-    once.run();
-    future.get();
-}
-
 /// Readiness: the database answered a trivial query. The answer is cached for a second, and
 /// one probe runs at a time (callers meanwhile get the last answer): an unauthenticated flood
 /// of /health/ready costs at most one pool checkout a second, not one per call.
@@ -56,9 +47,7 @@ core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, const core::C
     {
         std::lock_guard lock(probe->mutex);
         ok = probe->ok;
-        // The first call always probes (checked is the epoch): no 503 before the first look.
-        if (!probe->probing && (probe->checked == core::Clock::steady_point{} ||
-                                clock->steady_now() - probe->checked >= std::chrono::seconds(1))) {
+        if (!probe->probing && clock->steady_now() - probe->checked >= std::chrono::seconds(1)) {
             probe->probing = run = true;
         }
     }
@@ -142,7 +131,7 @@ bool Node::build() {
             } catch (const std::exception& e) {
                 log->error("vector index unavailable error=\"{}\"", e.what());
                 // Vectors are the whole of vectorman; elsewhere chat serves without its rerank.
-                if (role_.groups == std::vector<RouteGroup>{RouteGroup::vector}) return false;
+                if (role_.serves_only(RouteGroup::vector)) return false;
                 vectors_.reset();
             }
         }
@@ -165,9 +154,12 @@ org::OrgService& Node::org() {
     org_->on_credentials_changed([this](const std::string& tenant_id, std::int64_t user_id) {
         credentials_->revoke_user(tenant_id, user_id);
     });
-    org_->on_status_changed([this](const std::string& tenant_id, const org::StatusChange& c) {
-        session_events().broadcast_tenant(tenant_id, session::status_changed_event(tenant_id, c));
-    });
+    // Built here, not from the observer: observers run on I/O threads, getters are not
+    // thread-safe (they run while the node is built).
+    org_->on_status_changed(
+        [events = &session_events()](const std::string& tenant_id, const org::StatusChange& c) {
+            events->broadcast_tenant(tenant_id, session::status_changed_event(tenant_id, c));
+        });
     return *org_;
 }
 
@@ -316,27 +308,25 @@ void Node::watch(const transport::HttpServer& server) {
                        [&server] { return static_cast<double>(server.connections()); });
     metrics_.add_gauge("msg_ws_connections", "Open WebSockets.",
                        [&server] { return static_cast<double>(server.websockets()); });
-    if (room_hub_) {
-        metrics_.add_gauge("msg_ws_rooms", "Rooms this node is subscribed to.",
-                           [this] { return static_cast<double>(room_hub_->rooms()); });
-    }
-    if (session_hub_) {
-        metrics_.add_gauge("msg_ws_session_sockets", "Open /ws/session sockets on this node.",
-                           [this] { return static_cast<double>(session_hub_->sockets()); });
-    }
-    if (presence_) {
-        metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.",
-                           [this] { return static_cast<double>(presence_->users()); });
-    }
+    // Every role exports the same series (docs/API.md); 0 where the role has no such part.
+    metrics_.add_gauge("msg_ws_rooms", "Rooms this node is subscribed to.", [this] {
+        return room_hub_ ? static_cast<double>(room_hub_->rooms()) : 0.0;
+    });
+    metrics_.add_gauge("msg_ws_session_sockets", "Open /ws/session sockets on this node.", [this] {
+        return session_hub_ ? static_cast<double>(session_hub_->sockets()) : 0.0;
+    });
+    metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.", [this] {
+        return presence_ ? static_cast<double>(presence_->users()) : 0.0;
+    });
 }
 
 void Node::start_workers() {
     if (vectors_)
         asio::co_spawn(io_, vectors_->flush_every(io_, config_.vector.flush_every), asio::detached);
-    if (!role_.runs(Worker::outbox_relay)) return;
-    events_ = make_queue(config_);
     auto& dispatched = metrics_.counter("msg_events_dispatched_total",
                                         "Outbox events handed to in-process consumers.");
+    if (!role_.runs(Worker::outbox_relay)) return;
+    events_ = make_queue(config_);
     events_->subscribe("message.created", [&dispatched](const queue::Event&) { dispatched.inc(); });
     if (vectors_) {
         // Asynchronous indexing (never in the send path); a failure is retried by the relay.

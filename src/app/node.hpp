@@ -50,9 +50,9 @@ class Node {
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
-    /// Brings up the role's backends (database pools, bus, blob bucket, vector index) and
-    /// the services of its route groups. False (logged) when a backend the role cannot serve
-    /// without does not answer: the process exits with 2.
+    /// Brings up the role's backends (database pools, bus, blob bucket, vector index); the
+    /// services follow in routes() and ws_routes(), as their groups ask for them. False
+    /// (logged) when a backend the role cannot serve without does not answer: exit 2.
     bool build();
 
     /// /health, /health/live, /health/ready, /metrics and the role's route groups.
@@ -68,13 +68,15 @@ class Node {
     void start_workers();
     /// Stops taking new work (SIGTERM).
     void stop_workers();
-    /// After the io_context stopped: final vector flush, blocking pools stopped.
+    /// After the I/O threads stopped, before their contexts are shut down: the final vector
+    /// flush, then the blocking pools are stopped and joined.
     void finish();
 
     core::Metrics& metrics() { return metrics_; }
 
   private:
-    // Each getter builds its service on first use (with what it depends on).
+    // Each getter builds its service on first use (with what it depends on). Only build(),
+    // routes() and ws_routes() call them, on the starting thread: they are not thread-safe.
     org::OrgService& org();
     tenant::TenantService& tenant();
     session::SessionEvents& session_events();

@@ -17,22 +17,14 @@ const std::vector<Role>& roles() {
          {G::org, G::tenant, G::chat, G::session, G::vector, G::files},
          &Ports::main,
          {W::migrate_on_start, W::outbox_relay},
-         {B::database, B::bus, B::blob, B::vector}},
-        {"chat", {G::chat}, &Ports::main, {}, {B::database, B::bus}},
+         {B::blob, B::vector}},
+        {"chat", {G::chat}, &Ports::main, {}, {}},
         // Notes attach files: session checks them with the files service (blob store).
-        {"session",
-         {G::org, G::tenant, G::session},
-         &Ports::session,
-         {},
-         {B::database, B::bus, B::blob}},
+        {"session", {G::org, G::tenant, G::session}, &Ports::session, {}, {B::blob}},
         // Until the `worker` role exists, vectorman relays the outbox itself (its consumer
         // indexes message.created); run one vectorman per database.
-        {"vectorman",
-         {G::vector},
-         &Ports::vectorman,
-         {W::outbox_relay},
-         {B::database, B::bus, B::vector}},
-        {"fileman", {G::files}, &Ports::fileman, {}, {B::database, B::bus, B::blob}},
+        {"vectorman", {G::vector}, &Ports::vectorman, {W::outbox_relay}, {B::vector}},
+        {"fileman", {G::files}, &Ports::fileman, {}, {B::blob}},
     };
     return kRoles;
 }
@@ -44,6 +36,7 @@ bool contains(const std::vector<T>& v, T x) {
 }  // namespace
 
 bool Role::has(RouteGroup g) const { return contains(groups, g); }
+bool Role::serves_only(RouteGroup g) const { return groups.size() == 1 && groups.front() == g; }
 bool Role::runs(Worker w) const { return contains(workers, w); }
 bool Role::uses(Backend b) const { return contains(backends, b); }
 

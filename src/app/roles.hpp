@@ -18,13 +18,12 @@ enum class Worker {
     outbox_relay,      // relays the outbox to in-process consumers (a later `worker` role too)
 };
 
-/// Engines behind a role's services; each is built by one factory (backends.hpp) that picks
-/// the implementation from Config.
+/// Engines a role may need besides the two every role has (the database executor and the
+/// bus: credentials are checked and revoked through them everywhere). Each is built by one
+/// factory (backends.hpp) that picks the implementation from Config.
 enum class Backend {
-    database,  // the executor over PostgreSQL pools (every role)
-    bus,       // realtime fan-out between sockets and nodes
-    blob,      // file bytes: local disk or the S3 API
-    vector,    // the message vector index and its embedder
+    blob,    // file bytes: local disk or the S3 API (files, and notes' attachments)
+    vector,  // the message vector index and its embedder
 };
 
 /// A row of the role table (ARCHITECTURE §2): what `msg_server <name>` serves and runs.
@@ -36,6 +35,8 @@ struct Role {
     std::vector<Backend> backends;
 
     bool has(RouteGroup g) const;
+    /// The role serves `g` and nothing else (vectorman: nothing but internal routes).
+    bool serves_only(RouteGroup g) const;
     bool runs(Worker w) const;
     bool uses(Backend b) const;
 };

@@ -1,3 +1,5 @@
+#include "app/server.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,7 +12,6 @@
 #include <thread>
 #include <vector>
 
-#include "app/app.hpp"
 #include "app/commands.hpp"
 #include "app/node.hpp"
 #include "core/log.hpp"
@@ -37,8 +38,7 @@ class IoContext : public asio::io_context {  // not final: Asio derives from it 
 /// Settings a role cannot start without, beyond what load_config checks for every role.
 bool check_role_config(const Config& config, const Role& role) {
     if (!require_dsn(config)) return false;
-    if (role.has(RouteGroup::vector) && role.groups.size() == 1 &&
-        config.internal_api_token.empty()) {
+    if (role.serves_only(RouteGroup::vector) && config.internal_api_token.empty()) {
         std::fprintf(stderr, "INTERNAL_API_TOKEN must be set for role %.*s\n",
                      static_cast<int>(role.name.size()), role.name.data());
         return false;
@@ -123,9 +123,10 @@ int run_server(const Config& config, const Role& role) {
         if (ec) return;
         log->info("shutdown signal={} in_flight={}", signal, server.in_flight());
         node.stop_workers();
-        asio::co_spawn(io, drain(io, server, config.shutdown_timeout), [&](std::exception_ptr) {
-            for (auto* c : context_ptrs) c->stop();
-        });
+        asio::co_spawn(io, drain(io, server, config.shutdown_timeout),
+                       [&](const std::exception_ptr&) {
+                           for (auto* c : context_ptrs) c->stop();
+                       });
     });
 
     std::vector<std::thread> workers;
@@ -134,10 +135,11 @@ int run_server(const Config& config, const Role& role) {
     }
     io.run();
     for (auto& t : workers) t.join();
-    // Pending handlers and coroutine frames go now, while the node they point into lives;
-    // the sockets and timers themselves are closed by their owners' destructors later.
-    for (auto& c : contexts) c->shutdown();
+    // The blocking pools first (their last jobs post into the contexts), then the pending
+    // handlers and coroutine frames, while the node they point into lives; the sockets and
+    // timers themselves are closed by their owners' destructors later.
     node.finish();
+    for (auto& c : contexts) c->shutdown();
     log->info("stopped");
     return 0;
 }

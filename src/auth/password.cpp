@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "core/base64url.hpp"
+
 namespace msg::auth {
 
 PasswordHasher::Cost PasswordHasher::interactive() {
@@ -40,10 +42,7 @@ namespace msg::auth {
 std::string sha256_hex(std::string_view data) {
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    std::string hex(sizeof digest * 2 + 1, '\0');
-    sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
-    hex.pop_back();
-    return hex;
+    return core::hex_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 }  // namespace msg::auth

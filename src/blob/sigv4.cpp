@@ -6,6 +6,8 @@
 #include <array>
 #include <ctime>
 
+#include "core/base64url.hpp"
+
 namespace msg::blob {
 
 namespace {
@@ -27,17 +29,6 @@ std::string_view view(const Digest& d) {
     return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
-std::string hex(const unsigned char* p, std::size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        out += kDigits[p[i] >> 4];
-        out += kDigits[p[i] & 15];
-    }
-    return out;
-}
-
 std::string signature(const Credentials& c, std::string_view date, std::string_view amzdate,
                       std::string_view scope, std::string_view canonical_request) {
     const std::string to_sign = "AWS4-HMAC-SHA256\n" + std::string(amzdate) + "\n" +
@@ -47,20 +38,20 @@ std::string signature(const Credentials& c, std::string_view date, std::string_v
     const Digest k_service = hmac(view(k_region), "s3");
     const Digest k_signing = hmac(view(k_service), "aws4_request");
     const Digest sig = hmac(view(k_signing), to_sign);
-    return hex(sig.data(), sig.size());
+    return core::hex_encode(view(sig));
 }
 
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
     const Digest d = hmac(key, data);
-    return hex(d.data(), d.size());
+    return core::hex_encode(view(d));
 }
 
 std::string sha256_hex(std::string_view data) {
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    return hex(digest, sizeof digest);
+    return core::hex_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 std::string uri_encode(std::string_view s, bool keep_slash) {

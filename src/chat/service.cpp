@@ -1,7 +1,6 @@
 #include "chat/service.hpp"
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -217,6 +216,7 @@ Task<void> ChatService::rerank(const std::string& tenant_id, const std::string& 
     std::vector<std::optional<double>> vector(items.size());
     if (scorer_) {
         std::vector<std::int64_t> ids;
+        ids.reserve(items.size());
         for (const auto& m : items) ids.push_back(m.id);
         std::vector<std::pair<std::int64_t, double>> scores;
         try {

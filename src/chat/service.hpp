@@ -1,11 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json/fwd.hpp>
 
 #include "chat/model.hpp"
 #include "chat/operations.hpp"

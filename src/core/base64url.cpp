@@ -6,6 +6,18 @@
 
 namespace msg::core {
 
+std::string hex_encode(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out += kDigits[b >> 4];
+        out += kDigits[b & 15];
+    }
+    return out;
+}
+
 namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -54,6 +66,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     std::uint32_t acc = 0;
     int bits = 0;
     for (char c : text) {
+        // NOLINTNEXTLINE(bugprone-signed-char-misuse): the table's -1 marks a foreign character.
         int v = kReverse[static_cast<unsigned char>(c)];
         if (v < 0) return std::nullopt;
         acc = (acc << 6) | static_cast<std::uint32_t>(v);

@@ -11,6 +11,9 @@ std::string base64url_encode(std::string_view bytes);
 /// Rejects padding, characters outside the alphabet and impossible lengths.
 std::optional<std::string> base64url_decode(std::string_view text);
 
+/// Lowercase hex, two characters a byte (digests, tokens, file names).
+std::string hex_encode(std::string_view bytes);
+
 /// Keyset cursor "<unix_nanoseconds>:<id>" (seed §3.1.1), base64url encoded.
 struct TimeIdCursor {
     long long unix_nanos = 0;

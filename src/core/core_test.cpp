@@ -24,6 +24,11 @@ TEST(Base64Url, RoundTripsEveryLength) {
     }
 }
 
+TEST(Hex, EncodesEveryByteLowercase) {
+    EXPECT_EQ(hex_encode(std::string("\x00\x0f\xa0\xff", 4)), "000fa0ff");
+    EXPECT_EQ(hex_encode(""), "");
+}
+
 TEST(Base64Url, KnownVector) {
     EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
     EXPECT_EQ(base64url_decode("-_8"), std::string("\xfb\xff"));

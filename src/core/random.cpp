@@ -27,18 +27,7 @@ std::string random_bytes(std::size_t n) {
 
 std::string random_token(std::size_t bytes) { return base64url_encode(random_bytes(bytes)); }
 
-std::string random_hex(std::size_t bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    const std::string raw = random_bytes(bytes);
-    std::string hex;
-    hex.reserve(bytes * 2);
-    for (const char c : raw) {
-        const auto b = static_cast<unsigned char>(c);
-        hex += kDigits[b >> 4];
-        hex += kDigits[b & 0x0f];
-    }
-    return hex;
-}
+std::string random_hex(std::size_t bytes) { return hex_encode(random_bytes(bytes)); }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;

@@ -76,7 +76,7 @@ class HttpServer {
     std::size_t connections() const;  // open connections
     std::size_t websockets() const;   // open WebSockets
 
-    struct Impl;  // public so the connection coroutines in the .cpp can share it
+    struct Impl;  // public: listener, http_session and stream_io share it (server_impl.hpp)
 
   private:
     std::shared_ptr<Impl> impl_;

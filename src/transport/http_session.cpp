@@ -53,7 +53,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
             }
         }
         if (parser.content_length() && *parser.content_length() > o.body_limit) {
-            co_await write_error(stream, 413, "request body too large", o);
+            // Declared over the limit: answered as the parser answers a body past it.
+            co_await answer_parse_error(stream, http::error::body_limit, o);
             break;
         }
         parser.body_limit(o.body_limit);

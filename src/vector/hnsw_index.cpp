@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/base64url.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
 
@@ -36,16 +37,6 @@ namespace {
 
 constexpr char kMagic[4] = {'M', 'S', 'G', 'V'};
 constexpr std::uint32_t kFormat = 1;
-
-std::string hex(std::string_view s) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : s) {
-        out += kDigits[c >> 4];
-        out += kDigits[c & 15];
-    }
-    return out;
-}
 
 std::uint64_t file_checksum(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -131,7 +122,7 @@ core::Task<std::shared_ptr<HnswIndex::Tenant>> HnswIndex::tenant(const std::stri
         if (auto it = tenants_.find(tenant_id); it != tenants_.end()) co_return it->second;
     }
     auto t = std::make_shared<Tenant>();
-    const fs::path base = options_.dir / hex(tenant_id);
+    const fs::path base = options_.dir / core::hex_encode(tenant_id);
     const fs::path graph = fs::path(base).concat(".hnsw");
     const fs::path meta = fs::path(base).concat(".meta");
     co_await blocking_.run([&] {
@@ -273,10 +264,12 @@ core::Task<std::size_t> HnswIndex::flush() {
         for (const auto& [tenant_id, t] : all) {
             std::unique_lock lock(t->lock);
             if (!t->dirty) continue;
-            const fs::path base = options_.dir / hex(tenant_id);
+            const fs::path base = options_.dir / core::hex_encode(tenant_id);
             const fs::path graph = fs::path(base).concat(".hnsw");
             const fs::path meta = fs::path(base).concat(".meta");
-            const fs::path graph_tmp = core::temp_path_for(graph);
+            // One writer per tenant (the lock above): a fixed temp name, so a failed or
+            // interrupted save is overwritten by the next one instead of left behind.
+            const fs::path graph_tmp = fs::path(graph).concat(".tmp");
             t->graph->saveIndex(graph_tmp.string());
             // Graph first: a crash between the two commits leaves a checksum mismatch → rebuild.
             core::commit_file(graph_tmp, graph);
