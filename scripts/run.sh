@@ -3,7 +3,9 @@
 # starts a private PostgreSQL under ./var/pg when POSTGRES_DSN is unset, applies migrations,
 # seeds the admin (password from ADMIN_PASSWORD, or generated and printed once) and runs
 # `msg_server all` on :8080 (PORT). Ctrl-C stops the server; the local database keeps running
-# for the next start (scripts/pg-local.sh stop stops it).
+# for the next start (scripts/pg-local.sh stop stops it). REDIS=1 also starts a private Redis
+# under ./var/redis and sets REDIS_ADDR (the bus between nodes; unset, one node runs with an
+# in-process bus).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +32,12 @@ if [ -z "${POSTGRES_DSN:-}" ]; then
     POSTGRES_DSN=$(scripts/pg-local.sh start)
     export POSTGRES_DSN
     echo "run: local PostgreSQL at $POSTGRES_DSN"
+fi
+
+if [ "${REDIS:-}" = 1 ] && [ -z "${REDIS_ADDR:-}" ]; then
+    REDIS_ADDR=$(scripts/redis-local.sh start)
+    export REDIS_ADDR
+    echo "run: local Redis at $REDIS_ADDR"
 fi
 
 "$bin" migrate

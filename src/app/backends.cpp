@@ -7,6 +7,7 @@
 #include "blob/s3_store.hpp"
 #include "blob/sigv4.hpp"
 #include "bus/inproc_bus.hpp"
+#include "bus/redis_bus.hpp"
 #include "transport/http_client.hpp"
 
 namespace msg::app {
@@ -30,9 +31,12 @@ std::unique_ptr<Database> make_database(const Config& config, boost::asio::io_co
     return std::make_unique<Database>(config.postgres, io);
 }
 
-std::unique_ptr<bus::Bus> make_bus(const Config&) {
-    // One process: sockets and publishers meet in memory. The Redis bus comes here.
-    return std::make_unique<bus::InprocBus>();
+std::unique_ptr<bus::Bus> make_bus(const Config& config) {
+    // No Redis: one process, sockets and publishers meet in memory.
+    if (config.redis_addr.empty()) return std::make_unique<bus::InprocBus>();
+    bus::RedisBus::Options o;
+    o.address = redis::parse_address(config.redis_addr).value();  // load_config checked it
+    return std::make_unique<bus::RedisBus>(std::move(o));
 }
 
 std::unique_ptr<queue::InprocQueue> make_queue(const Config&) {

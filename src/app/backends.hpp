@@ -4,8 +4,8 @@
 // Config. Today: the database is local pools (services reach it only through the executor;
 // the outbox relay and the readiness probe use the primary pool itself), the bus and the
 // event queue are in process, blobs are local disk or the S3 API, vectors are hnsw files or
-// Milvus. Redis arrives behind make_bus (services see bus::Bus). The dbman remote executor
-// arrives behind make_database, and AMQP behind make_queue; both need their seam widened
+// Milvus; the bus is Redis when REDIS_ADDR is set (services see bus::Bus). The dbman remote
+// executor arrives behind make_database, and AMQP behind make_queue; both need their seam widened
 // first (the relay and the probe take a pool, consumers subscribe on the in-process queue).
 
 #include <memory>
@@ -48,6 +48,8 @@ class Database {
 };
 std::unique_ptr<Database> make_database(const Config& config, boost::asio::io_context& io);
 
+/// Redis (REDIS_ADDR) or, unset, in process. The Redis bus connects in the background: a node
+/// starts degraded, not stuck, when Redis is away.
 std::unique_ptr<bus::Bus> make_bus(const Config& config);
 /// The queue outbox events are relayed into; in process today. It returns the concrete queue
 /// because consumers subscribe on it: subscribing moves into queue::EventQueue with AMQP.

@@ -181,6 +181,11 @@ void prepare_single_node(const Config& config) {
     log->info("migrations checked applied_now={}", applied.size());
     CommandContext ctx(config, config.postgres.pool.connection.statement_timeout,
                        Passwords::unused);
+    if (!config.redis_addr.empty()) {
+        // Other nodes may hold sockets: the presence directory in Redis releases the users of
+        // nodes that stopped, not a reset of everyone at this node's start.
+        return;
+    }
     const auto reset = ctx.run(ctx.org().reset_auto_presence());
     log->info("presence reset stale_online={}", reset);
 }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string_view>
 
+#include "redis/address.hpp"
+
 namespace msg::app {
 
 namespace {
@@ -139,6 +141,8 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.duration("PG_CONNECT_TIMEOUT_MS", pg.pool.connection.connect_timeout, 1, 600'000);
     r.duration("PG_STATEMENT_TIMEOUT_MS", pg.pool.connection.statement_timeout, 1, 3'600'000);
 
+    r.string("REDIS_ADDR", c.redis_addr);
+    r.duration("PRESENCE_NODE_TTL_SECONDS", c.presence_node_ttl, 3, 3600);
     r.string("DATA_DIR", c.data_dir);
     r.string("INTERNAL_API_TOKEN", c.internal_api_token);
     r.string("PLATFORM_TENANT_ID", c.platform_tenant_id);
@@ -219,6 +223,9 @@ core::Result<Config> load_config(const Getenv& getenv) {
         r.fail(
             "MINIO_ENDPOINT is host:port (scheme from MINIO_USE_SSL) and needs "
             "MINIO_ACCESS_KEY and MINIO_SECRET_KEY");
+    }
+    if (!c.redis_addr.empty()) {
+        if (auto a = redis::parse_address(c.redis_addr); !a) r.fail(a.error().message);
     }
     if (r.error()) return *r.error();
     return c;

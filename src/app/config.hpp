@@ -110,6 +110,13 @@ struct Config {
     int blocking_threads = 2;                   // BLOCKING_THREADS (file I/O, images)
     std::chrono::seconds shutdown_timeout{10};  // SHUTDOWN_TIMEOUT_SECONDS
 
+    /// REDIS_ADDR (seed name: `host:port` or `redis://[:password@]host[:port][/db]`): the bus
+    /// between nodes. Unset: one node, in-process bus.
+    std::string redis_addr;
+    /// PRESENCE_NODE_TTL_SECONDS: a node silent for this long is taken for crashed and its
+    /// users' sockets for closed (Redis presence directory; beats every third of it).
+    std::chrono::seconds presence_node_ttl{15};
+
     VectorConfig vector;
     FilesConfig files;
     AdminConfig admin;

@@ -14,6 +14,7 @@
 #include "blob/local_store.hpp"
 #include "chat/routes.hpp"
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "files/handlers.hpp"
 #include "notes/routes.hpp"
 #include "org/routes.hpp"
@@ -41,8 +42,11 @@ struct ReadyProbe {
     bool probing = false;
 };
 
+/// Redis away is degraded, not unready (200): the node still serves REST and delivers to its own
+/// sockets, and taking every node out of the balancer because Redis blinked would turn a
+/// realtime degradation into an outage.
 core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, const core::Clock* clock,
-                                                   ReadyProbe* probe) {
+                                                   ReadyProbe* probe, const bus::Bus* bus) {
     bool run = false, ok = false;
     {
         std::lock_guard lock(probe->mutex);
@@ -69,6 +73,10 @@ core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, const core::C
     if (!ok) {
         co_return core::json_response(
             503, boost::json::object{{"status", "not_ready"}, {"error", "database unavailable"}});
+    }
+    if (!bus->connected()) {
+        co_return core::json_response(
+            200, boost::json::object{{"status", "degraded"}, {"error", "redis unavailable"}});
     }
     co_return core::json_response(200, boost::json::object{{"status", "ready"}});
 }
@@ -111,6 +119,9 @@ bool Node::build() {
     metrics_.add_gauge("msg_pg_pool_max", "PostgreSQL pool bound (primary).",
                        [&primary] { return static_cast<double>(primary.max_size()); });
     bus_ = make_bus(config_);
+    metrics_.add_gauge("msg_bus_connected",
+                       "1 while the bus reaches the other nodes (in process: always 1).",
+                       [b = bus_.get()] { return b->connected() ? 1.0 : 0.0; });
     // Tokens are checked at the moment of use; changes revoke them on every node (issue 12).
     credentials_.emplace(db_->executor(), *bus_, clock_, config_.auth.credentials);
 
@@ -218,7 +229,14 @@ notes::NotesService& Node::notes() {
 }
 
 session::Presence& Node::presence() {
-    if (!presence_) presence_.emplace(org(), session_events(), io_);
+    if (presence_) return *presence_;
+    if (!config_.redis_addr.empty()) {
+        // A node id for this run: a restarted node is a new node, and its old entries are
+        // released when the old id stops beating.
+        directory_ = session::redis_directory(redis::parse_address(config_.redis_addr).value(),
+                                              core::random_hex(8), config_.presence_node_ttl);
+    }
+    presence_.emplace(org(), session_events(), io_, directory_.get());
     return *presence_;
 }
 
@@ -241,8 +259,8 @@ std::vector<core::Route> Node::routes() {
         {Method::get, "/health/live", Access::open,
          [ok](core::HttpRequest&) { return constant(ok); }},
         {Method::get, "/health/ready", Access::open,
-         [p = &db_->primary(), c = &clock_, probe = std::make_shared<ReadyProbe>()](
-             core::HttpRequest&) { return ready(p, c, probe.get()); }},
+         [p = &db_->primary(), c = &clock_, probe = std::make_shared<ReadyProbe>(),
+          b = bus_.get()](core::HttpRequest&) { return ready(p, c, probe.get(), b); }},
         {Method::get, "/metrics", Access::open,
          [m = &metrics_](core::HttpRequest&) { return metrics_text(m); }},
     };
@@ -321,6 +339,7 @@ void Node::watch(const transport::HttpServer& server) {
 }
 
 void Node::start_workers() {
+    if (presence_) presence_->start(timers_);
     if (vectors_)
         asio::co_spawn(io_, vectors_->flush_every(io_, config_.vector.flush_every), asio::detached);
     auto& dispatched = metrics_.counter("msg_events_dispatched_total",

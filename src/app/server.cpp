@@ -54,9 +54,12 @@ bool check_role_config(const Config& config, const Role& role) {
 asio::awaitable<void> drain(asio::io_context& io, transport::HttpServer& server,
                             std::chrono::seconds deadline) {
     server.stop_accepting();
+    // Rolling deploys: clients reconnect to another node and resume by seq.
+    server.close_websockets(1001, "server shutting down");
     const auto until = std::chrono::steady_clock::now() + deadline;
     asio::steady_timer timer(io);
-    while (server.in_flight() > 0 && std::chrono::steady_clock::now() < until) {
+    while ((server.in_flight() > 0 || server.websockets() > 0) &&
+           std::chrono::steady_clock::now() < until) {
         timer.expires_after(20ms);
         co_await timer.async_wait(asio::use_awaitable);
     }

@@ -16,7 +16,7 @@ void InprocBus::publish(const std::string& channel, Payload payload) {
     for (const auto& h : handlers) (*h)(payload);
 }
 
-Subscription InprocBus::subscribe(const std::string& channel, Handler handler) {
+Subscription InprocBus::subscribe(const std::string& channel, Handler handler, GapHandler) {
     std::uint64_t id;
     {
         std::lock_guard lock(state_->mutex);

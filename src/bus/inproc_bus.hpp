@@ -12,8 +12,10 @@ namespace msg::bus {
 /// lock, on a copy of the subscriber list.
 class InprocBus final : public Bus {
   public:
+    using Bus::subscribe;
     void publish(const std::string& channel, Payload payload) override;
-    Subscription subscribe(const std::string& channel, Handler handler) override;
+    /// One process loses nothing: `on_gap` never runs.
+    Subscription subscribe(const std::string& channel, Handler handler, GapHandler on_gap) override;
 
     std::size_t channels() const;
 

@@ -38,13 +38,15 @@ void RoomHub::join(const std::string& tenant_id, std::int64_t room_id, std::int6
     const std::string channel = bus::room_channel(tenant_id, room_id);
     std::lock_guard lock(mutex_);
     auto [it, created] = rooms_.try_emplace(channel);
+    it->second.room_id = room_id;
     for (const auto& m : it->second.members) {
         if (m.socket_id == socket->id()) return;
     }
     it->second.members.push_back({socket->id(), user_id, socket, std::move(evictions)});
     if (created) {
         it->second.subscription = bus_.subscribe(
-            channel, [this, channel](const bus::Payload& p) { deliver(channel, p); });
+            channel, [this, channel](const bus::Payload& p) { deliver(channel, p); },
+            [this, channel, room_id] { lost(channel, room_id); });
     }
 }
 
@@ -67,6 +69,28 @@ void RoomHub::leave(const std::string& tenant_id, std::int64_t room_id, std::uin
 std::size_t RoomHub::rooms() const {
     std::lock_guard lock(mutex_);
     return rooms_.size();
+}
+
+namespace {
+
+/// Tells a client to fetch the room past `after_seq` (resume or GET messages?after_seq=).
+core::Frame resync_frame(std::int64_t room_id, std::int64_t after_seq) {
+    return core::json_frame(json::object{{"type", "resync_required"},
+                                         {"room_id", room_id},
+                                         {"payload", json::object{{"after_seq", after_seq}}}});
+}
+
+}  // namespace
+
+void RoomHub::lost(const std::string& channel, std::int64_t room_id) {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(channel);
+    if (it == rooms_.end()) return;
+    Room& room = it->second;
+    // What the bus missed is in PostgreSQL: every socket of the room fetches past the last seq
+    // this hub delivered (0: none yet, the client knows its own).
+    const std::int64_t after = room.next_seq > 0 ? room.next_seq - 1 : 0;
+    fan_out(room, resync_frame(room_id, after), std::nullopt);
 }
 
 void RoomHub::fan_out(const Room& room, const bus::Payload& frame,
@@ -96,7 +120,7 @@ void RoomHub::release_in_order(Room& room) {
 void RoomHub::arm_gap_flush(const std::string& channel, Room& room, core::Timers::Duration wait) {
     if (room.flush_armed) return;
     room.flush_armed = true;
-    timers_.after(wait, [this, channel] {
+    timers_.after(wait, [this, channel, room_id = room.room_id] {
         std::lock_guard lock(mutex_);
         auto it = rooms_.find(channel);
         if (it == rooms_.end()) return;
@@ -109,7 +133,9 @@ void RoomHub::arm_gap_flush(const std::string& channel, Room& room, core::Timers
             arm_gap_flush(channel, r, gap_wait_ - open_for);
             return;
         }
-        // The gap did not fill in time: deliver what we hold, in order, past the gap.
+        // The gap did not fill in time (a publish was lost): the sockets are told to fetch it
+        // by seq, then get what we hold, in order, past the gap.
+        fan_out(r, resync_frame(room_id, r.next_seq - 1), std::nullopt);
         r.next_seq = r.early.begin()->first;
         release_in_order(r);
         if (!r.early.empty()) arm_gap_flush(channel, r, gap_wait_);
@@ -171,7 +197,9 @@ void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
     }
     if (room.next_seq == 0) room.next_seq = *seq;  // first message this node sees
     if (*seq < room.next_seq) {
-        fan_out(room, frame, std::nullopt);  // late (after a gap flush): never drop it
+        // Delivered already (a node's own publish can come back twice around a resubscribe),
+        // or late past a flushed gap, which the sockets were told to fetch: either way the
+        // client has it or will have it by seq, and order holds.
         return;
     }
     const bool was_waiting = !room.early.empty();
@@ -445,10 +473,7 @@ class ChatSocket final : public core::WsSession {
                 continue;
             }
             if (page->items.size() >= static_cast<std::size_t>(kMaxResumeMessages)) {
-                socket_->send(
-                    core::json_frame(json::object{{"type", "resync_required"},
-                                                  {"room_id", *room},
-                                                  {"payload", json::object{{"after_seq", last}}}}));
+                socket_->send(resync_frame(*room, last));
                 continue;
             }
             for (const auto& m : page->items) {

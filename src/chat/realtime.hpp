@@ -41,12 +41,14 @@ inline constexpr unsigned short kCloseRemovedFromRoom = 4403;
 /// once, shared — to the room's local sockets. A `signal_webrtc_*` frame with a target goes to
 /// the target user's sockets only.
 ///
-/// Message frames leave in seq order. Sends commit in seq order (the room row lock) but are
-/// published after commit from any thread or node, so two can arrive swapped. The hub holds a
-/// frame that arrives early until the missing seqs come; if a gap stays open for `gap_wait`
-/// (a publish was really lost: a node died between commit and publish) it delivers what it
-/// holds, and clients fill the gap with `resume`. Under load a publish can trail its successor
-/// by tens of milliseconds, so the wait is generous.
+/// Message frames leave in seq order, each seq once. Sends commit in seq order (the room row
+/// lock) but are published after commit from any thread or node, so two can arrive swapped.
+/// The hub holds a frame that arrives early until the missing seqs come; if a gap stays open
+/// for `gap_wait` (a publish was really lost: a node died between commit and publish) it tells
+/// the room's sockets `resync_required` (after_seq: the last seq delivered) and delivers what
+/// it holds; clients fill the gap with `resume`. The same frame goes out when the bus reports
+/// that it may have missed frames (Redis reconnected). Under load a publish can trail its
+/// successor by tens of milliseconds, so the wait is generous.
 class RoomHub {
   public:
     /// The gap wait is measured on `clock` and timed by `timers` (a test drives both).
@@ -69,6 +71,7 @@ class RoomHub {
         std::shared_ptr<Evictions> evictions;  // told when a `member.removed` takes it out
     };
     struct Room {
+        std::int64_t room_id = 0;
         bus::Subscription subscription;
         std::vector<Member> members;
         std::int64_t next_seq = 0;                   // 0: nothing seen yet
@@ -79,6 +82,8 @@ class RoomHub {
         bool flush_armed = false;
     };
     void deliver(const std::string& channel, const bus::Payload& frame);
+    /// The bus may have missed frames of the room (it reconnected): its sockets resync.
+    void lost(const std::string& channel, std::int64_t room_id);
     /// `member.removed`: the frame goes to the room (the removed user included), then that
     /// user's sockets leave it. Called with mutex_ held; the evictions are told after.
     static void evict(

@@ -20,6 +20,11 @@ std::string message(int seq) {
            std::to_string(seq) + "}}";
 }
 
+std::string resync(int after_seq) {
+    return R"({"type":"resync_required","room_id":1,"payload":{"after_seq":)" +
+           std::to_string(after_seq) + "}}";
+}
+
 /// The hub's time: nothing fires until a test advances it (no wall-clock windows).
 struct Time {
     core::ManualClock clock;
@@ -56,11 +61,62 @@ TEST(RoomHub, FlushesAGapThatDoesNotFill) {
     time.timers.advance(19ms);
     EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});  // not yet
     time.timers.advance(1ms);                                           // the gap timer fires
-    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(5), message(7)}));
-    publish(bus, message(6));  // late: still delivered, never dropped
+    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(5), resync(5), message(7)}));
+    publish(bus, message(6));  // late: the socket was told to fetch it by seq
     publish(bus, message(8));
     EXPECT_EQ(socket->frames(),
-              (std::vector<std::string>{message(5), message(7), message(6), message(8)}));
+              (std::vector<std::string>{message(5), resync(5), message(7), message(8)}));
+}
+
+TEST(RoomHub, DeliversEachSeqOnce) {
+    // A node's own publish can come back twice around a Redis resubscribe.
+    Time time;
+    bus::InprocBus bus;
+    RoomHub hub(bus, time.timers, time.clock, 10s);
+    auto socket = std::make_shared<FakeSocket>(1);
+    hub.join("t", 1, 7, socket);
+    publish(bus, message(1));
+    publish(bus, message(2));
+    publish(bus, message(1));
+    publish(bus, message(3));
+    publish(bus, message(2));
+    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
+}
+
+/// An in-process bus whose subscribers can be told of a gap, as the Redis bus does after it
+/// reconnects.
+class GappyBus final : public bus::Bus {
+  public:
+    using Bus::subscribe;
+    void publish(const std::string& channel, bus::Payload payload) override {
+        inner_.publish(channel, std::move(payload));
+    }
+    bus::Subscription subscribe(const std::string& channel, bus::Handler handler,
+                                bus::GapHandler on_gap) override {
+        gaps_.push_back(std::move(on_gap));
+        return inner_.subscribe(channel, std::move(handler));
+    }
+    void gap() {
+        for (auto& g : gaps_) g();
+    }
+
+  private:
+    bus::InprocBus inner_;
+    std::vector<bus::GapHandler> gaps_;
+};
+
+TEST(RoomHub, ABusGapTellsTheRoomsSocketsToResync) {
+    Time time;
+    GappyBus bus;
+    RoomHub hub(bus, time.timers, time.clock, 10s);
+    auto a = std::make_shared<FakeSocket>(1), b = std::make_shared<FakeSocket>(2);
+    hub.join("t", 1, 7, a);
+    bus.gap();  // nothing delivered yet: after_seq 0, the client knows its own
+    publish(bus, message(4));
+    hub.join("t", 1, 8, b);
+    bus.gap();
+    EXPECT_EQ(a->frames(), (std::vector<std::string>{resync(0), message(4), resync(4)}));
+    EXPECT_EQ(b->frames(), std::vector<std::string>{resync(4)});
 }
 
 TEST(RoomHub, AYoungGapIsNotFlushedByAnOlderGapsTimer) {

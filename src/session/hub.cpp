@@ -14,7 +14,22 @@ namespace json = boost::json;
 
 SessionHub::SessionHub(bus::Bus& bus) {
     const std::string channel(kEventsChannel);
-    subscription_ = bus.subscribe(channel, [this](const bus::Payload& p) { deliver(p); });
+    subscription_ = bus.subscribe(
+        channel, [this](const bus::Payload& p) { deliver(p); }, [this] { lost(); });
+}
+
+void SessionHub::lost() {
+    // Events of other nodes may be gone (notes, statuses, invitations): every socket here
+    // refetches what it shows.
+    const auto frame = core::json_frame(json::object{{"type", "resync_required"}});
+    std::lock_guard lock(mutex_);
+    for (const auto& [tenant, users] : tenants_) {
+        for (const auto& [user, entries] : users) {
+            for (const auto& e : entries) {
+                if (auto c = e.connection.lock()) c->send(frame);
+            }
+        }
+    }
 }
 
 void SessionHub::add(const std::string& tenant_id, std::int64_t user_id, const Socket& socket) {

@@ -39,6 +39,9 @@ class SessionHub {
     using Users = std::unordered_map<std::int64_t, std::vector<Entry>>;
 
     void deliver(const bus::Payload& event);
+    /// The bus may have missed events (Redis reconnected): `{"type":"resync_required"}` to
+    /// every socket.
+    void lost();
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Users> tenants_;

@@ -11,6 +11,19 @@
 
 namespace msg::session {
 
+namespace {
+
+/// Nothing left to tell the directory or the database about this user.
+bool settled(const auto& state, bool with_directory) {
+    const bool here = state.sockets > 0;
+    if (!with_directory || !state.registered) return state.applied == here;
+    // Held here: the database must say online. Not held here: whether the user is online is
+    // for the nodes that hold them (or the one that saw the last socket go) to write.
+    return *state.registered == here && (!here || state.applied == true);
+}
+
+}  // namespace
+
 void Presence::socket_opened(const std::string& tenant_id, std::int64_t user_id) {
     changed({tenant_id, user_id}, +1);
 }
@@ -26,14 +39,23 @@ std::size_t Presence::users() const {
     return n;
 }
 
+std::vector<Presence::Key> Presence::local_users() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Key> out;
+    out.reserve(users_.size());
+    for (const auto& [key, state] : users_) {
+        if (state.sockets > 0) out.push_back(key);
+    }
+    return out;
+}
+
 void Presence::changed(const Key& key, int delta) {
     {
         std::lock_guard lock(mutex_);
         State& state = users_[key];
         state.sockets += delta;
         if (state.running) return;  // the running sync sees the new count
-        const bool online = state.sockets > 0;
-        if (state.applied == online) {
+        if (settled(state, directory_ != nullptr)) {
             if (state.sockets <= 0) users_.erase(key);
             return;
         }
@@ -43,36 +65,86 @@ void Presence::changed(const Key& key, int delta) {
     boost::asio::co_spawn(io_, sync(key), boost::asio::detached);
 }
 
+core::Task<bool> Presence::online_anywhere(const Key& key, bool here) {
+    if (directory_ == nullptr) co_return here;
+    std::optional<bool> registered;
+    {
+        std::lock_guard lock(mutex_);
+        registered = users_[key].registered;
+    }
+    std::optional<bool> anywhere;
+    if (registered != here) {
+        anywhere = co_await directory_->set_here(key, here);
+        if (anywhere) {
+            std::lock_guard lock(mutex_);
+            users_[key].registered = here;
+        }
+    } else {
+        anywhere = co_await directory_->online(key);
+    }
+    co_return anywhere.value_or(here);  // unreachable: this node's own count decides
+}
+
 core::Task<void> Presence::sync(Key key) {
     for (;;) {
-        bool online = false;
+        bool here = false;
         {
             std::lock_guard lock(mutex_);
             State& state = users_[key];
-            online = state.sockets > 0;
-            if (state.applied == online) {
+            here = state.sockets > 0;
+            if (settled(state, directory_ != nullptr)) {
                 state.running = false;
                 if (state.sockets <= 0) users_.erase(key);
                 co_return;
             }
         }
-        std::optional<org::StatusChange> change;
-        std::string failure;
-        try {
-            auto r = co_await org_.set_auto_presence(key.first, key.second, online);
-            if (r) change = *r;
-        } catch (const std::exception& e) {
-            failure = e.what();
+        bool online = co_await online_anywhere(key, here);
+        for (;;) {
+            {
+                std::lock_guard lock(mutex_);
+                if (users_[key].applied == online) break;
+            }
+            co_await apply(key, online);
+            if (directory_ == nullptr) break;
+            // Two nodes can write crosswise (one saw the last socket go, the other a new one
+            // come): whoever writes checks the directory again after its write, and the last
+            // write is always followed by such a check.
+            online = co_await online_anywhere(key, here);
         }
-        if (!failure.empty()) {
-            // Presence is advisory: log and move on rather than retry against a sick database.
-            core::logger("session")->warn("presence update failed user_id={} error=\"{}\"",
-                                          key.second, failure);
-        }
-        if (change) events_.broadcast_tenant(key.first, status_changed_event(key.first, *change));
-        std::lock_guard lock(mutex_);
-        users_[key].applied = online;
     }
+}
+
+core::Task<void> Presence::apply(const Key& key, bool online) {
+    std::optional<org::StatusChange> change;
+    std::string failure;
+    try {
+        auto r = co_await org_.set_auto_presence(key.first, key.second, online);
+        if (r) change = *r;
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (!failure.empty()) {
+        // Presence is advisory: log and move on rather than retry against a sick database.
+        core::logger("session")->warn("presence update failed user_id={} error=\"{}\"", key.second,
+                                      failure);
+    }
+    if (change) events_.broadcast_tenant(key.first, status_changed_event(key.first, *change));
+    std::lock_guard lock(mutex_);
+    users_[key].applied = online;
+}
+
+void Presence::start(core::Timers& timers) {
+    if (directory_ == nullptr) return;
+    boost::asio::co_spawn(io_, beat(&timers), boost::asio::detached);
+}
+
+core::Task<void> Presence::beat(core::Timers* timers) {
+    const std::function<std::vector<Key>()> locals = [this] { return local_users(); };
+    const auto released = co_await directory_->heartbeat(locals);
+    for (const auto& key : released) changed(key, 0);  // settles them: offline if nowhere
+    timers->after(directory_->beat_every(), [this, timers] {
+        boost::asio::co_spawn(io_, beat(timers), boost::asio::detached);
+    });
 }
 
 }  // namespace msg::session

@@ -6,9 +6,12 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/task.hpp"
+#include "core/timers.hpp"
 #include "core/ws.hpp"
+#include "session/directory.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -30,13 +33,20 @@ class SessionEvents;
 /// until the database agrees with the socket count, so a quick open/close/open never leaves
 /// a stale `offline` behind.
 ///
-/// The count is per node. With several nodes a user's last socket on one node makes them
-/// offline even if another node still holds one; a shared count (Redis) comes with the Redis
-/// bus.
+/// With a directory (Redis, several nodes) the user is online while any node holds a socket of
+/// theirs: each node tells the directory when it starts or stops holding the user's sockets,
+/// and the node that sees the user's last socket anywhere close writes `offline`. Users of a
+/// node that stops beating (crashed) are released by another node within the directory's
+/// TTL. Without one — or while it is unreachable — this node's own count decides.
 class Presence final : public core::PresenceObserver {
   public:
-    Presence(org::OrgService& org, SessionEvents& events, boost::asio::io_context& io)
-        : org_(org), events_(events), io_(io) {}
+    Presence(org::OrgService& org, SessionEvents& events, boost::asio::io_context& io,
+             PresenceDirectory* directory = nullptr)
+        : org_(org), events_(events), io_(io), directory_(directory) {}
+
+    /// Beats the directory (if any) every directory->beat_every() on `timers`, and settles
+    /// the users it hands back from stopped nodes.
+    void start(core::Timers& timers);
 
     void socket_opened(const std::string& tenant_id, std::int64_t user_id) override;
     void socket_closed(const std::string& tenant_id, std::int64_t user_id) override;
@@ -48,15 +58,23 @@ class Presence final : public core::PresenceObserver {
     using Key = std::pair<std::string, std::int64_t>;
     struct State {
         int sockets = 0;
-        std::optional<bool> applied;  // what the database was last told (online?)
-        bool running = false;         // a sync coroutine owns this user
+        std::optional<bool> applied;     // what the database was last told (online?)
+        std::optional<bool> registered;  // what the directory was last told (held here?)
+        bool running = false;            // a sync coroutine owns this user
     };
     void changed(const Key& key, int delta);
     core::Task<void> sync(Key key);
+    /// Whether the user is online anywhere, telling the directory first what this node holds.
+    core::Task<bool> online_anywhere(const Key& key, bool here);
+    /// Writes the automatic status; a real change is broadcast.
+    core::Task<void> apply(const Key& key, bool online);
+    core::Task<void> beat(core::Timers* timers);
+    std::vector<Key> local_users() const;
 
     org::OrgService& org_;
     SessionEvents& events_;
     boost::asio::io_context& io_;
+    PresenceDirectory* directory_;
     mutable std::mutex mutex_;
     std::map<Key, State> users_;
 };

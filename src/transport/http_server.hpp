@@ -75,6 +75,8 @@ class HttpServer {
     std::size_t in_flight() const;    // requests inside the pipeline now
     std::size_t connections() const;  // open connections
     std::size_t websockets() const;   // open WebSockets
+    /// Closes every open WebSocket with `code` (a shutdown: 1001, clients reconnect elsewhere).
+    void close_websockets(unsigned short code, const std::string& reason);
 
     struct Impl;  // public: listener, http_session and stream_io share it (server_impl.hpp)
 

@@ -59,7 +59,11 @@ void HttpServer::stop_accepting() {
 
 std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
 std::size_t HttpServer::connections() const { return impl_->connections.load(); }
-std::size_t HttpServer::websockets() const { return impl_->websockets.load(); }
+std::size_t HttpServer::websockets() const { return impl_->websockets.size(); }
+
+void HttpServer::close_websockets(unsigned short code, const std::string& reason) {
+    impl_->websockets.close_all(code, reason);
+}
 
 void HttpServer::add_ws_route(core::WsRoute route) { impl_->ws_routes.push_back(std::move(route)); }
 

@@ -25,6 +25,7 @@
 #include "core/log.hpp"
 #include "core/stream.hpp"
 #include "transport/http_server.hpp"
+#include "transport/ws_session.hpp"
 
 namespace msg::transport {
 
@@ -55,7 +56,7 @@ struct HttpServer::Impl {
     std::atomic<bool> draining{false};
     std::atomic<std::size_t> in_flight{0};
     std::atomic<std::size_t> connections{0};
-    std::atomic<std::size_t> websockets{0};
+    OpenSockets websockets;
     std::vector<core::WsRoute> ws_routes;
     std::vector<core::StreamRoute> stream_routes;
 };

@@ -306,10 +306,37 @@ asio::awaitable<void> reject(beast::tcp_stream& stream, const core::Error& error
 
 }  // namespace
 
+void OpenSockets::add(const std::shared_ptr<core::WsConnection>& socket) {
+    std::lock_guard lock(mutex_);
+    sockets_.emplace(socket->id(), socket);
+}
+
+void OpenSockets::remove(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    sockets_.erase(id);
+}
+
+std::size_t OpenSockets::size() const {
+    std::lock_guard lock(mutex_);
+    return sockets_.size();
+}
+
+void OpenSockets::close_all(unsigned short code, const std::string& reason) {
+    std::vector<std::shared_ptr<core::WsConnection>> open;
+    {
+        std::lock_guard lock(mutex_);
+        open.reserve(sockets_.size());
+        for (const auto& [id, weak] : sockets_) {
+            if (auto s = weak.lock()) open.push_back(std::move(s));
+        }
+    }
+    for (const auto& s : open) s->close(code, reason);  // posts to each socket's thread
+}
+
 core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::string_body> req,
                                  const core::WsRoute& route, Pipeline& pipeline,
                                  core::HttpRequest request, const WsOptions& options,
-                                 std::atomic<std::size_t>& open_sockets) {
+                                 OpenSockets& open_sockets) {
     const unsigned version = req.version();
     if (route.access == core::Access::open) {
         auto origin = pipeline.check_websocket_origin(request);
@@ -396,7 +423,7 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     req = {};
     request = {};
 
-    ++open_sockets;
+    open_sockets.add(socket);
     conn->heard();
     asio::co_spawn(ws.get_executor(), run_writer(conn), asio::detached);
     asio::co_spawn(ws.get_executor(), run_watchdog(conn), asio::detached);
@@ -431,7 +458,7 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
     if (guard != nullptr) guard->unwatch(*owner, conn->id());
     session->on_close();
     co_await conn->stop();
-    --open_sockets;
+    open_sockets.remove(conn->id());
 }
 
 }  // namespace msg::transport

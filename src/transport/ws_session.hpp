@@ -8,6 +8,9 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "core/task.hpp"
@@ -18,6 +21,20 @@ namespace msg::transport {
 
 class Pipeline;
 
+/// The server's open WebSockets (after the upgrade), so that a shutdown closes each with 1001
+/// and clients reconnect to another node and resume. Thread-safe.
+class OpenSockets {
+  public:
+    void add(const std::shared_ptr<core::WsConnection>& socket);
+    void remove(std::uint64_t id);
+    std::size_t size() const;
+    void close_all(unsigned short code, const std::string& reason);
+
+  private:
+    mutable std::mutex mutex_;
+    std::unordered_map<std::uint64_t, std::weak_ptr<core::WsConnection>> sockets_;
+};
+
 /// Handshake checks (Origin, token from the Authorization header or `access_token`/`token`
 /// query, the route's own accept), then the upgrade; then one reader loop feeding the session
 /// and one writer draining the bounded queue, until either side ends.
@@ -25,6 +42,6 @@ core::Task<void> serve_websocket(boost::beast::tcp_stream stream,
                                  boost::beast::http::request<boost::beast::http::string_body> req,
                                  const core::WsRoute& route, Pipeline& pipeline,
                                  core::HttpRequest request, const WsOptions& options,
-                                 std::atomic<std::size_t>& open_sockets);
+                                 OpenSockets& open_sockets);
 
 }  // namespace msg::transport

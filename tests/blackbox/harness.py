@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -48,17 +49,90 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
-class Server:
-    """One msg_server process (role `all` by default) on a free port with its own database."""
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __init__(self, env=None, role="all"):
+
+class Redis:
+    """A private redis-server (Debian's, installed by scripts/install-deps.sh) on a free port,
+    without persistence. stop() kills it (a crash or a lost network, as clients see it) and
+    start() brings it back, empty, on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+        self.start()
+
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--logfile", ""], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.command("PING") == "PONG":
+                    return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def command(self, *args):
+        """One command over RESP; the reply as str, int, list or None."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = f"*{len(args)}\r\n".encode()
+            for a in args:
+                a = str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            return _resp(s.makefile("rb"))
+
+
+def _resp(f):
+    line = f.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2].decode()
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_resp(f) for _ in range(n)]
+    raise RuntimeError(f"bad RESP line {line!r}")
+
+
+class Server:
+    """One msg_server process (role `all` by default) on a free port with its own database, or
+    (`peer_of`) another node of the same deployment: that server's database, secrets and data
+    directory, started without migrating or seeding."""
+
+    def __init__(self, env=None, role="all", peer_of=None):
         if not BIN or not ADMIN_DSN:
             raise RuntimeError("MSG_SERVER_BIN and MSG_TEST_POSTGRES_DSN must be set "
                                "(run through scripts/test.sh)")
-        self.db = f"bb_{os.getpid()}_{secrets.token_hex(4)}"
-        psql(ADMIN_DSN, f"CREATE DATABASE {self.db}")
-        self.jwt_secret = secrets.token_hex(24)
-        self.data_dir = tempfile.mkdtemp(prefix="msg_bb_data_")
+        self.peer_of = peer_of
+        if peer_of:
+            self.db, self.jwt_secret = peer_of.db, peer_of.jwt_secret
+            self.data_dir = peer_of.data_dir
+        else:
+            self.db = f"bb_{os.getpid()}_{secrets.token_hex(4)}"
+            psql(ADMIN_DSN, f"CREATE DATABASE {self.db}")
+            self.jwt_secret = secrets.token_hex(24)
+            self.data_dir = tempfile.mkdtemp(prefix="msg_bb_data_")
         self.env = dict(os.environ)
         self.env.update({
             "APP_ENV": "test",
@@ -76,6 +150,8 @@ class Server:
             "PASSWORD_HASH_OPS": "1",
             "IO_THREADS": "2",
         })
+        if peer_of:
+            self.env.update({k: v for k, v in peer_of.env.items() if k not in os.environ})
         self.env.update(env or {})
         self.role = role
         self.proc = None
@@ -88,7 +164,7 @@ class Server:
         return subprocess.run([BIN, role], env=env, capture_output=True, text=True, timeout=60)
 
     def start(self):
-        for command in ("migrate", "seed-admin"):
+        for command in () if self.peer_of else ("migrate", "seed-admin"):
             done = self.run_command(command)
             if done.returncode != 0:
                 raise RuntimeError(f"{command} failed: {done.stdout}{done.stderr}")
@@ -126,6 +202,8 @@ class Server:
 
     def drop(self):
         self.stop()
+        if self.peer_of:
+            return
         psql(ADMIN_DSN, f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -231,6 +309,17 @@ class Server:
         return r.json["id"]
 
 
+def check_exit(server, code):
+    """The debug build runs with ASan/UBSan: a report, or an unclean exit, is a failure."""
+    log = server.log()
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        if marker in log:
+            start = log.rfind("\n", 0, log.index(marker)) + 1  # the whole line: file:line
+            raise AssertionError(f"sanitizer report in the server log:\n{log[start:start + 3000]}")
+    if code not in (0, None):
+        raise AssertionError(f"server exited with {code}:\n{log[-3000:]}")
+
+
 class ServerTestCase(unittest.TestCase):
     """A test class sharing one server (and database) across its tests."""
 
@@ -244,14 +333,7 @@ class ServerTestCase(unittest.TestCase):
     def tearDownClass(cls):
         code = cls.server.stop()
         cls.server.drop()
-        # The debug build runs with ASan/UBSan: a report, or an unclean exit, fails the class.
-        log = cls.server.log()
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            if marker in log:
-                start = log.rfind("\n", 0, log.index(marker)) + 1  # the whole line: file:line
-                raise AssertionError(f"sanitizer report in the server log:\n{log[start:start + 3000]}")
-        if code not in (0, None):
-            raise AssertionError(f"server exited with {code}:\n{log[-3000:]}")
+        check_exit(cls.server, code)
 
     def assertStatus(self, response, status, error=None):
         self.assertEqual(response.status, status, response)
