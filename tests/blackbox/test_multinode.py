@@ -361,3 +361,116 @@ class RedisOutageTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SplitRolesTest(unittest.TestCase):
+    """The seed's split deployment: `session`, `chat` and `fileman`, each its own process, on
+    one Redis and one database, serve the chat, session, notes and files flows of `all`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.nodes = []
+        try:
+            env = {"REDIS_ADDR": cls.redis.addr(), "FILEMAN_PORT": "0"}
+            cls.session = Server(env=env, role="session").start()
+            cls.nodes.append(cls.session)
+            cls.chat = Server(peer_of=cls.session, role="chat").start()
+            cls.nodes.append(cls.chat)
+            cls.files = Server(peer_of=cls.session, role="fileman").start()
+            cls.nodes.append(cls.files)
+            s = cls.session
+            cls.admin = s.admin_token()
+            cls.ids, cls.tokens = {}, {}
+            for name in ("alice", "bob"):
+                cls.ids[name] = s.create_user(cls.admin, f"{name}@example.com")
+                cls.tokens[name] = s.login(f"{name}@example.com", "password-1")
+        except BaseException:
+            for n in reversed(cls.nodes):
+                n.drop()
+            cls.redis.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        codes = [n.stop() for n in cls.nodes]
+        for n in reversed(cls.nodes):
+            n.drop()
+        cls.redis.stop()
+        for n, code in zip(cls.nodes, codes):
+            check_exit(n, code)
+
+    def session_socket(self, who):
+        r = self.session.post("/api/v1/session/login", {"device_id": "d"}, self.tokens[who])
+        self.assertEqual(r.status, 200, r)
+        s = r.json
+        return websockets.connect(
+            f"ws://127.0.0.1:{self.session.port}/ws/session?tenant_id={s['tenant_id']}"
+            f"&user_id={s['user_id']}&session_id={s['session_id']}"
+            f"&session_token={s['session_token']}")
+
+    def test_chat_session_notes_and_files_across_roles(self):
+        from .test_files import transfer
+        chat, sess, files = self.chat, self.session, self.files
+        alice, bob = self.tokens["alice"], self.tokens["bob"]
+        # Each role serves its own routes only.
+        self.assertEqual(chat.get("/api/v1/notes", alice).status, 404)
+        self.assertEqual(sess.get("/api/v1/rooms", alice).status, 404)
+        room = chat.post("/api/v1/rooms", {"name": "r", "member_ids": [self.ids["bob"]]}, alice)
+        self.assertEqual(room.status, 201, room)
+        room = room.json["id"]
+
+        async def scenario():
+            async with self.session_socket("alice") as wa, self.session_socket("bob") as wb:
+                watch, bob_session = Client(wa), Client(wb)
+                self.assertEqual((await watch.next())["type"], "session.connected")
+                self.assertEqual((await bob_session.next())["type"], "session.connected")
+                async with websockets.connect(
+                        f"ws://127.0.0.1:{chat.port}/ws?access_token={bob}&room_id={room}") as wc:
+                    bob_chat = Client(wc)
+                    # Presence computed on the chat node reaches the session node's sockets.
+                    while True:
+                        event = await watch.next("status.changed")
+                        if event["user_id"] == self.ids["bob"] and event["status"] == "online":
+                            break
+                    sent = await asyncio.to_thread(chat.post, f"/api/v1/rooms/{room}/messages",
+                                                   {"body": "split"}, alice)
+                    self.assertEqual(sent.status, 201, sent)
+                    got = await bob_chat.next("message")
+                    self.assertEqual(got["payload"]["body"], "split")
+                    notify = await asyncio.to_thread(
+                        sess.post, "/api/v1/chat/notify",
+                        {"room_id": room, "message_id": sent.json["id"], "title": "Alice",
+                         "body": "split", "recipient_ids": [self.ids["bob"]]}, alice)
+                    self.assertEqual(notify.status, 200, notify)
+                    self.assertEqual((await bob_session.next("chat.notification"))["room_id"],
+                                     room)
+
+                # Files on fileman: upload, register, download by a member.
+                data = b"minutes of the split meeting"
+                key = f"rooms/{room}/minutes.txt"
+                up = await asyncio.to_thread(files.post, "/api/v1/files/presign-upload",
+                                             {"object_key": key}, alice)
+                self.assertEqual(up.status, 200, up)
+                self.assertEqual((await asyncio.to_thread(transfer, "PUT", up.json["url"],
+                                                          data))[0], 200)
+                reg = await asyncio.to_thread(
+                    files.post, "/api/v1/files/register",
+                    {"room_id": room, "object_key": key, "content_type": "text/plain",
+                     "original_name": "minutes.txt", "size_bytes": len(data)}, alice)
+                self.assertEqual(reg.status, 201, reg)
+                # A note from the session node attaching the room's file.
+                note = await asyncio.to_thread(
+                    sess.post, "/api/v1/notes",
+                    {"title": "minutes", "to": [self.ids["bob"]],
+                     "files": [{"file_name": "minutes.txt", "object_key": key,
+                                "content_type": "text/plain", "size_bytes": len(data)}]}, alice)
+                self.assertEqual(note.status, 201, note)
+                received = await bob_session.next("note.received")
+                stored = received["files"][0]["object_key"]
+                down = await asyncio.to_thread(files.post, "/api/v1/files/presign-download",
+                                               {"object_key": stored}, bob)
+                self.assertEqual(down.status, 200, down)
+                self.assertEqual(await asyncio.to_thread(transfer, "GET", down.json["url"]),
+                                 (200, data))
+        asyncio.run(asyncio.wait_for(scenario(), 60))
