@@ -162,10 +162,11 @@ void RedisBus::Impl::subscriber_loop() {
         } catch (const std::exception& e) {
             if (!stopping) log->warn("redis bus subscriber lost error=\"{}\"", e.what());
         }
-        set_up(subscriber_up, false);
         std::vector<std::pair<std::string, Payload>> local;
         {
+            // One step under the lock publish() decides in: from here on it delivers locally.
             std::lock_guard lock(mutex);
+            subscriber_up = false;
             active.clear();  // local delivery until each channel is confirmed again
             for (auto& [channel, payloads] : held) {
                 for (auto& p : payloads) {

@@ -99,17 +99,12 @@ Task<Result<void>> ChatService::remove_member(const core::Principal& caller, std
                               caller.role == "admin"};
     auto r = co_await db_.run<RemoveMember>(std::move(req));
     if (!r) co_return r.error();
-    publish_frame(caller, room_id,
-                  room_frame("member.removed", room_id, user_id, std::nullopt,
-                             json::object{{"room_id", room_id},
-                                          {"user_id", user_id},
-                                          {"removed_by", caller.user_id}}));
+    publish(caller, removal_event(room_id, user_id, caller.user_id));
     co_return Result<void>{};
 }
 
-void ChatService::publish_frame(const core::Principal& caller, std::int64_t room_id,
-                                std::shared_ptr<const std::string> frame) {
-    bus_.publish(bus::room_channel(caller.tenant_id, room_id), std::move(frame));
+void ChatService::publish(const core::Principal& caller, const RoomEvent& event) {
+    bus_.publish(bus::room_channel(caller.tenant_id, event.room_id), encode(event));
 }
 
 Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& caller,
@@ -142,9 +137,7 @@ Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& cal
     if (!r) co_return r.error();
     if (!r->duplicate) {
         persisted_.inc();
-        publish_frame(
-            caller, room_id,
-            room_frame("message", room_id, caller.user_id, std::nullopt, to_json(r->message)));
+        publish(caller, message_event(r->message));
     }
     co_return r;
 }
@@ -288,12 +281,7 @@ Task<Result<MarkRead::Response>> ChatService::mark_read(const core::Principal& c
     auto r = co_await db_.run<MarkRead>(caller.tenant_id, room_id, caller.user_id, message_id);
     if (!r) co_return r.error();
     if (r->moved) {
-        publish_frame(caller, room_id,
-                      room_frame("read", room_id, caller.user_id, std::nullopt,
-                                 json::object{{"room_id", room_id},
-                                              {"user_id", caller.user_id},
-                                              {"message_id", message_id},
-                                              {"seq", r->seq}}));
+        publish(caller, read_event(room_id, caller.user_id, message_id, r->seq));
     }
     co_return r;
 }

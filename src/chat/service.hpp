@@ -8,6 +8,7 @@
 
 #include "chat/model.hpp"
 #include "chat/operations.hpp"
+#include "chat/room_event.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
 #include "core/rate_limiter.hpp"
@@ -114,10 +115,9 @@ class ChatService {
                                                           std::int64_t room_id,
                                                           std::int64_t message_id);
 
-    /// Publishes a room frame (room_frame(): typing, signalling) on the room's channel; the
+    /// Publishes a room event (room_event.hpp: typing, signalling) on the room's channel; the
     /// caller must already be known to be a member.
-    void publish_frame(const core::Principal& caller, std::int64_t room_id,
-                       std::shared_ptr<const std::string> frame);
+    void publish(const core::Principal& caller, const RoomEvent& event);
 
     /// `reindex`: search tokens of messages written before search existed (migration 004), in
     /// batches of `batch`; resumable (only rows without tokens are read). Returns the count.

@@ -1,227 +1,18 @@
-#include "chat/realtime.hpp"
-
+// The chat socket protocol (/ws): joins, frames, resume and relays (docs/API.md).
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <set>
-#include <utility>
 
 #include "chat/handlers.hpp"
+#include "chat/realtime.hpp"
 #include "chat/service.hpp"
 #include "core/json.hpp"
 
 namespace msg::chat {
 
 namespace json = boost::json;
-
-// ---- RoomHub -------------------------------------------------------------------------------
-
-void Evictions::evicted(std::int64_t room_id, core::WsConnection& socket) {
-    if (close_socket_) {
-        socket.close(kCloseRemovedFromRoom, "removed from room");
-        return;
-    }
-    std::lock_guard lock(mutex_);
-    rooms_.push_back(room_id);
-}
-
-std::vector<std::int64_t> Evictions::take() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(rooms_, {});
-}
-
-void RoomHub::join(const std::string& tenant_id, std::int64_t room_id, std::int64_t user_id,
-                   const std::shared_ptr<core::WsConnection>& socket,
-                   std::shared_ptr<Evictions> evictions) {
-    const std::string channel = bus::room_channel(tenant_id, room_id);
-    std::lock_guard lock(mutex_);
-    auto [it, created] = rooms_.try_emplace(channel);
-    it->second.room_id = room_id;
-    for (const auto& m : it->second.members) {
-        if (m.socket_id == socket->id()) return;
-    }
-    it->second.members.push_back({socket->id(), user_id, socket, std::move(evictions)});
-    if (created) {
-        it->second.subscription = bus_.subscribe(
-            channel, [this, channel](const bus::Payload& p) { deliver(channel, p); },
-            [this, channel, room_id] { lost(channel, room_id); });
-    }
-}
-
-void RoomHub::leave(const std::string& tenant_id, std::int64_t room_id, std::uint64_t socket_id) {
-    const std::string channel = bus::room_channel(tenant_id, room_id);
-    bus::Subscription ending;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = rooms_.find(channel);
-        if (it == rooms_.end()) return;
-        std::erase_if(it->second.members,
-                      [&](const Member& m) { return m.socket_id == socket_id; });
-        if (!it->second.members.empty()) return;
-        ending = std::move(it->second.subscription);
-        rooms_.erase(it);
-    }
-    // The unsubscribe runs outside the hub lock (the bus takes its own).
-}
-
-std::size_t RoomHub::rooms() const {
-    std::lock_guard lock(mutex_);
-    return rooms_.size();
-}
-
-namespace {
-
-/// Tells a client to fetch the room past `after_seq` (resume or GET messages?after_seq=).
-core::Frame resync_frame(std::int64_t room_id, std::int64_t after_seq) {
-    return core::json_frame(json::object{{"type", "resync_required"},
-                                         {"room_id", room_id},
-                                         {"payload", json::object{{"after_seq", after_seq}}}});
-}
-
-}  // namespace
-
-void RoomHub::lost(const std::string& channel, std::int64_t room_id) {
-    std::lock_guard lock(mutex_);
-    auto it = rooms_.find(channel);
-    if (it == rooms_.end()) return;
-    Room& room = it->second;
-    // What the bus missed is in PostgreSQL: every socket of the room fetches past the last seq
-    // this hub delivered (0: none yet, the client knows its own).
-    const std::int64_t after = room.next_seq > 0 ? room.next_seq - 1 : 0;
-    fan_out(room, resync_frame(room_id, after), std::nullopt);
-}
-
-void RoomHub::fan_out(const Room& room, const bus::Payload& frame,
-                      std::optional<std::int64_t> target) {
-    for (const auto& m : room.members) {
-        if (target && m.user_id != *target) continue;
-        if (auto s = m.socket.lock()) s->send(frame);  // posts; never blocks
-    }
-}
-
-void RoomHub::release_in_order(Room& room) {
-    const bool had_gap = !room.early.empty() && room.early.begin()->first != room.next_seq;
-    bool released = false;
-    for (auto it = room.early.begin(); it != room.early.end() && it->first == room.next_seq;
-         it = room.early.erase(it)) {
-        fan_out(room, it->second, std::nullopt);
-        ++room.next_seq;
-        released = true;
-    }
-    // A new gap (the head of `early` is not next_seq) starts waiting now; an old one keeps
-    // its start.
-    if (!room.early.empty() && (released || !had_gap)) {
-        room.gap_since = clock_.steady_now();
-    }
-}
-
-void RoomHub::arm_gap_flush(const std::string& channel, Room& room, core::Timers::Duration wait) {
-    if (room.flush_armed) return;
-    room.flush_armed = true;
-    timers_.after(wait, [this, channel, room_id = room.room_id] {
-        std::lock_guard lock(mutex_);
-        auto it = rooms_.find(channel);
-        if (it == rooms_.end()) return;
-        Room& r = it->second;
-        r.flush_armed = false;
-        if (r.early.empty()) return;
-        const auto open_for = clock_.steady_now() - r.gap_since;
-        if (open_for < gap_wait_) {
-            // The gap this timer was armed for filled; the one open now is younger.
-            arm_gap_flush(channel, r, gap_wait_ - open_for);
-            return;
-        }
-        // The gap did not fill in time (a publish was lost): the sockets are told to fetch it
-        // by seq, then get what we hold, in order, past the gap.
-        fan_out(r, resync_frame(room_id, r.next_seq - 1), std::nullopt);
-        r.next_seq = r.early.begin()->first;
-        release_in_order(r);
-        if (!r.early.empty()) arm_gap_flush(channel, r, gap_wait_);
-    });
-}
-
-void RoomHub::deliver(const std::string& channel, const bus::Payload& frame) {
-    // One parse per frame and node (not per recipient): the seq of a message, the target of
-    // a signal.
-    std::optional<std::int64_t> seq, target, removed_user, removed_room;
-    const bool is_message = frame->compare(0, 17, R"({"type":"message")") == 0;
-    const bool is_signal = frame->find(R"("type":"signal_webrtc_)") != std::string::npos;
-    const bool is_removal = frame->compare(0, 24, R"({"type":"member.removed")") == 0;
-    if (is_removal) {
-        boost::system::error_code ec;
-        auto v = json::parse(*frame, ec);
-        if (!ec && v.is_object()) {
-            const auto& o = v.get_object();
-            if (auto* u = o.if_contains("user_id")) removed_user = core::parse_id(*u);
-            if (auto* r = o.if_contains("room_id")) removed_room = core::parse_id(*r);
-        }
-    }
-    if (is_message || is_signal) {
-        boost::system::error_code ec;
-        auto v = json::parse(*frame, ec);
-        if (!ec && v.is_object()) {
-            const auto& o = v.get_object();
-            if (is_signal) {
-                if (auto* t = o.if_contains("target_id")) target = core::parse_id(*t);
-            } else if (auto* p = o.if_contains("payload"); p && p->is_object()) {
-                if (auto* s = p->get_object().if_contains("seq"); s && s->is_int64()) {
-                    seq = s->get_int64();
-                }
-            }
-        }
-    }
-    if (removed_user && removed_room) {
-        std::vector<std::pair<std::shared_ptr<core::WsConnection>, std::shared_ptr<Evictions>>>
-            evicted;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = rooms_.find(channel);
-            if (it == rooms_.end()) return;
-            fan_out(it->second, frame, std::nullopt);
-            evict(it->second, *removed_user, evicted);
-        }
-        for (auto& [socket, evictions] : evicted) {
-            if (evictions) evictions->evicted(*removed_room, *socket);
-        }
-        return;
-    }
-    std::lock_guard lock(mutex_);
-    auto it = rooms_.find(channel);
-    if (it == rooms_.end()) return;
-    Room& room = it->second;
-    if (!seq) {
-        fan_out(room, frame, target);
-        return;
-    }
-    if (room.next_seq == 0) room.next_seq = *seq;  // first message this node sees
-    if (*seq < room.next_seq) {
-        // Delivered already (a node's own publish can come back twice around a resubscribe),
-        // or late past a flushed gap, which the sockets were told to fetch: either way the
-        // client has it or will have it by seq, and order holds.
-        return;
-    }
-    const bool was_waiting = !room.early.empty();
-    room.early.emplace(*seq, frame);
-    if (!was_waiting && *seq != room.next_seq) room.gap_since = clock_.steady_now();
-    release_in_order(room);
-    if (!room.early.empty()) arm_gap_flush(channel, room, gap_wait_);
-}
-
-void RoomHub::evict(
-    Room& room, std::int64_t user_id,
-    std::vector<std::pair<std::shared_ptr<core::WsConnection>, std::shared_ptr<Evictions>>>& out) {
-    // The room stays subscribed even if it is now empty here: the sessions leave it when they
-    // drain their evictions (or close), which also ends the subscription.
-    std::erase_if(room.members, [&](const Member& m) {
-        if (m.user_id != user_id) return false;
-        if (auto s = m.socket.lock()) out.emplace_back(std::move(s), m.evictions);
-        return true;
-    });
-}
-
-// ---- ChatSocket ----------------------------------------------------------------------------
 
 namespace {
 
@@ -477,7 +268,7 @@ class ChatSocket final : public core::WsSession {
                 continue;
             }
             for (const auto& m : page->items) {
-                socket_->send(room_frame("message", *room, m.sender_id, std::nullopt, to_json(m)));
+                socket_->send(message_event(m).frame);
             }
         }
     }
@@ -498,8 +289,7 @@ class ChatSocket final : public core::WsSession {
             socket_->send(error_frame("payload too large"));
             return;
         }
-        service_.publish_frame(caller_, *room,
-                               room_frame(out_type, *room, caller_.user_id, target, payload));
+        service_.publish(caller_, relay_event(out_type, *room, caller_.user_id, target, payload));
     }
 
     ChatService& service_;

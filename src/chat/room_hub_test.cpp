@@ -3,7 +3,7 @@
 #include <mutex>
 
 #include "bus/inproc_bus.hpp"
-#include "chat/realtime.hpp"
+#include "chat/room_hub.hpp"
 #include "core/timers.hpp"
 #include "testing/fake_socket.hpp"
 
@@ -31,8 +31,13 @@ struct Time {
     core::ManualTimers timers{clock};
 };
 
-void publish(bus::Bus& bus, const std::string& text) {
-    bus.publish(bus::room_channel("t", 1), std::make_shared<const std::string>(text));
+void publish(bus::Bus& bus, const RoomEvent& event) {
+    bus.publish(bus::room_channel("t", 1), encode(event));
+}
+
+/// Message `seq` as the service publishes it.
+RoomEvent sent(int seq) {
+    return {RoomEvent::Kind::message, 1, seq, 0, std::make_shared<const std::string>(message(seq))};
 }
 
 TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
@@ -41,10 +46,10 @@ TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
     RoomHub hub(bus, time.timers, time.clock, 10s);  // no gap flush during this test
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
-    publish(bus, message(1));
-    publish(bus, message(3));
-    publish(bus, message(2));
-    publish(bus, message(4));
+    publish(bus, sent(1));
+    publish(bus, sent(3));
+    publish(bus, sent(2));
+    publish(bus, sent(4));
     EXPECT_EQ(socket->frames(),
               (std::vector<std::string>{message(1), message(2), message(3), message(4)}));
 }
@@ -55,15 +60,15 @@ TEST(RoomHub, FlushesAGapThatDoesNotFill) {
     RoomHub hub(bus, time.timers, time.clock, 20ms);
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
-    publish(bus, message(5));
-    publish(bus, message(7));  // 6 never comes
+    publish(bus, sent(5));
+    publish(bus, sent(7));  // 6 never comes
     EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});
     time.timers.advance(19ms);
     EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});  // not yet
     time.timers.advance(1ms);                                           // the gap timer fires
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(5), resync(5), message(7)}));
-    publish(bus, message(6));  // late: the socket was told to fetch it by seq
-    publish(bus, message(8));
+    publish(bus, sent(6));  // late: the socket was told to fetch it by seq
+    publish(bus, sent(8));
     EXPECT_EQ(socket->frames(),
               (std::vector<std::string>{message(5), resync(5), message(7), message(8)}));
 }
@@ -75,11 +80,11 @@ TEST(RoomHub, DeliversEachSeqOnce) {
     RoomHub hub(bus, time.timers, time.clock, 10s);
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
-    publish(bus, message(1));
-    publish(bus, message(2));
-    publish(bus, message(1));
-    publish(bus, message(3));
-    publish(bus, message(2));
+    publish(bus, sent(1));
+    publish(bus, sent(2));
+    publish(bus, sent(1));
+    publish(bus, sent(3));
+    publish(bus, sent(2));
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
 }
 
@@ -112,7 +117,7 @@ TEST(RoomHub, ABusGapTellsTheRoomsSocketsToResync) {
     auto a = std::make_shared<FakeSocket>(1), b = std::make_shared<FakeSocket>(2);
     hub.join("t", 1, 7, a);
     bus.gap();  // nothing delivered yet: after_seq 0, the client knows its own
-    publish(bus, message(4));
+    publish(bus, sent(4));
     hub.join("t", 1, 8, b);
     bus.gap();
     EXPECT_EQ(a->frames(), (std::vector<std::string>{resync(0), message(4), resync(4)}));
@@ -127,18 +132,53 @@ TEST(RoomHub, AYoungGapIsNotFlushedByAnOlderGapsTimer) {
     RoomHub hub(bus, time.timers, time.clock, 300ms);
     auto socket = std::make_shared<FakeSocket>(1);
     hub.join("t", 1, 7, socket);
-    publish(bus, message(1));
-    publish(bus, message(3));  // gap at 2: the timer is armed
+    publish(bus, sent(1));
+    publish(bus, sent(3));  // gap at 2: the timer is armed
     time.timers.advance(200ms);
-    publish(bus, message(2));    // filled
-    publish(bus, message(5));    // a new gap at 4, 100 ms before the old timer fires
+    publish(bus, sent(2));       // filled
+    publish(bus, sent(5));       // a new gap at 4, 100 ms before the old timer fires
     time.timers.advance(150ms);  // the old timer has fired; the new gap is only 150 ms old
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
     EXPECT_EQ(time.timers.pending(), 1u);  // re-armed for the young gap's remaining 200 ms
-    publish(bus, message(4));              // arrives in time
+    publish(bus, sent(4));                 // arrives in time
     time.timers.advance(400ms);
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3),
                                                           message(4), message(5)}));
+}
+
+TEST(RoomEvent, RoundTripsOnTheWireAndRefusesGarbage) {
+    const auto frame = std::make_shared<const std::string>(message(42));
+    for (const RoomEvent& e : {RoomEvent{RoomEvent::Kind::message, 1, 42, 0, frame},
+                               RoomEvent{RoomEvent::Kind::signal, 1, 0, 20, frame},
+                               RoomEvent{RoomEvent::Kind::removal, 1, 0, 7, frame},
+                               RoomEvent{RoomEvent::Kind::other, 1, 0, 0, frame}}) {
+        auto back = decode(1, *encode(e));
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->kind, e.kind);
+        EXPECT_EQ(back->seq, e.seq);
+        EXPECT_EQ(back->user_id, e.user_id);
+        EXPECT_EQ(*back->frame, *frame);  // the frame's bytes, unparsed
+    }
+    for (std::string bad : {"", "{\"type\":\"message\"}", "m\n{}", "m1\n{}", "m1,\n{}", "q1,0\n{}",
+                            "m0,0\n{}", "m-3,0\n{}", "m1,0x\n{}"}) {
+        EXPECT_FALSE(decode(1, bad)) << bad;
+    }
+}
+
+TEST(RoomHub, RemovalFrameGoesOutThenTheUserLeaves) {
+    Time time;
+    bus::InprocBus bus;
+    RoomHub hub(bus, time.timers, time.clock);
+    auto alice = std::make_shared<FakeSocket>(1), bob = std::make_shared<FakeSocket>(2);
+    auto bob_evictions = std::make_shared<Evictions>(false);
+    hub.join("t", 1, 10, alice);
+    hub.join("t", 1, 20, bob, bob_evictions);
+    const auto removal = removal_event(1, 20, 10);
+    publish(bus, removal);
+    publish(bus, sent(1));
+    EXPECT_EQ(alice->frames(), (std::vector<std::string>{*removal.frame, message(1)}));
+    EXPECT_EQ(bob->frames(), std::vector<std::string>{*removal.frame});
+    EXPECT_EQ(bob_evictions->take(), std::vector<std::int64_t>{1});
 }
 
 TEST(RoomHub, TargetedSignalsReachOnlyTheTarget) {
@@ -150,7 +190,7 @@ TEST(RoomHub, TargetedSignalsReachOnlyTheTarget) {
     hub.join("t", 1, 20, bob);
     const std::string offer =
         R"({"type":"signal_webrtc_offer","room_id":1,"user_id":10,"target_id":20,"payload":{}})";
-    publish(bus, offer);
+    publish(bus, {RoomEvent::Kind::signal, 1, 0, 20, std::make_shared<const std::string>(offer)});
     EXPECT_TRUE(alice->frames().empty());
     EXPECT_EQ(bob->frames(), std::vector<std::string>{offer});
     hub.leave("t", 1, 2);
