@@ -3,6 +3,7 @@ every member in seq order, REST → WS, acks and duplicates, typing/read events,
 disconnect, targeted signalling, multi-room sockets, bad frames, and a stalled reader that is
 cut off while the others keep receiving."""
 import asyncio
+import http.client
 import json
 import re
 import socket
@@ -340,3 +341,49 @@ class PingAndIdleTest(ServerTestCase):
         self.assertEqual(frames[0] & 0x0F, 0x9, frames[:8])  # the first frame is a ping
         self.assertIsNotNone(closed_at)  # dropped after the idle timeout
         self.assertLess(closed_at, 8)
+
+
+class ResumePagingTest(ServerTestCase):
+    """More missed than one resume returns: the first 500, `resync_required` from the last one
+    sent, and a second resume brings the rest and `resumed`."""
+
+    server_env = {"MESSAGE_RATE_PER_USER": "100000"}
+
+    def test_resume_pages_past_500(self):
+        s = self.server
+        admin = s.admin_token()
+        ids = {n: s.create_user(admin, f"{n}@example.com") for n in ("alice", "bob")}
+        tokens = {n: s.login(f"{n}@example.com", "password-1") for n in ids}
+        room = s.post("/api/v1/rooms", {"name": "r", "member_ids": [ids["bob"]]},
+                      tokens["alice"]).json["id"]
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        for i in range(520):  # one keep-alive connection: the suite stays fast
+            conn.request("POST", f"/api/v1/rooms/{room}/messages", json.dumps({"body": f"m{i}"}),
+                         {"Authorization": "Bearer " + tokens["alice"],
+                          "Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 201)
+        conn.close()
+
+        async def scenario():
+            url = f"ws://127.0.0.1:{s.port}/ws?access_token={tokens['bob']}&room_id={room}"
+            async with websockets.connect(url) as ws:
+                bob = Client(ws)
+                await bob.send({"type": "resume", "payload": {"rooms": {str(room): 0}}})
+                first = [(await bob.next("message"))["payload"]["seq"] for _ in range(500)]
+                self.assertEqual(first, list(range(1, 501)))
+                again = await bob.next("resync_required")
+                self.assertEqual((again["room_id"], again["payload"]["after_seq"]), (room, 500))
+                self.assertTrue(await bob.nothing("resumed", 0.2))
+                await bob.send({"type": "resume", "payload": {"rooms": {str(room): 500}}})
+                rest = [(await bob.next("message"))["payload"]["seq"] for _ in range(20)]
+                self.assertEqual(rest, list(range(501, 521)))
+                done = await bob.next("resumed")
+                self.assertEqual((done["room_id"], done["payload"]["last_seq"]), (room, 520))
+                # Nothing missed: `resumed` at once, with the seq given.
+                await bob.send({"type": "resume", "payload": {"rooms": {str(room): 520}}})
+                done = await bob.next("resumed")
+                self.assertEqual(done["payload"]["last_seq"], 520)
+                self.assertTrue(await bob.nothing("message", 0.2))
+        asyncio.run(asyncio.wait_for(scenario(), 60))

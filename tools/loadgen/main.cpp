@@ -20,11 +20,13 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -78,6 +80,10 @@ struct Options {
     std::vector<std::string> sources;  // local addresses to bind, round-robin
     std::string json_out;
     std::string html_out;
+    /// fanout: a socket that closes reconnects to the next server and resumes; a
+    /// resync_required is answered with resume. Live frames that arrive while resuming are
+    /// held and merged by seq (what a real client does).
+    bool resilient = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -169,6 +175,8 @@ Options parse(int argc, char** argv) {
             o.json_out = value;
         else if (key == "--html")
             o.html_out = value;
+        else if (key == "--resilient")
+            o.resilient = value == "1" || value == "true";
         else if (key == "--source") {
             std::stringstream in(value);
             for (std::string a; std::getline(in, a, ',');) {
@@ -240,7 +248,8 @@ struct ThreadStats {
     std::map<std::string, std::uint64_t> errors;
     std::uint64_t sent = 0, acked = 0, delivered = 0, requests = 0;
     std::uint64_t duplicated = 0, reordered = 0;
-    std::vector<std::string> examples;  // first violations, for the report
+    std::map<std::string, std::uint64_t> recoveries;  // reconnects, resyncs (resilient runs)
+    std::vector<std::string> examples;                // first violations, for the report
 
     void bump(std::vector<std::uint64_t>& series, std::size_t second) {
         if (series.size() <= second) series.resize(second + 1, 0);
@@ -267,6 +276,13 @@ struct Member {
     // Sending.
     int in_flight = 0;
     std::unique_ptr<asio::steady_timer> ack_signal;
+    // Writing: one write at a time on a Beast stream, from the sender or a resume.
+    std::deque<std::string> outbox;
+    bool writing = false;
+    // Recovering (--resilient).
+    std::size_t attempt = 0;  // reconnects so far: which server the next one goes to
+    bool resuming = false;
+    std::vector<std::pair<std::int64_t, std::optional<std::int64_t>>> held;  // seq, sent ns
 };
 
 struct Run {
@@ -326,22 +342,16 @@ std::optional<std::int64_t> sent_ns_of(std::string_view text) {
     return v;
 }
 
-void on_message(Run& run, Member& m, ThreadStats& st, std::string_view text) {
+void observe(Run& run, Member& m, ThreadStats& st, std::int64_t seq,
+             std::optional<std::int64_t> sent) {
     const auto now = Clock::now();
-    // The Message payload's seq (the envelope has no seq of its own).
-    auto payload = text.find(R"("payload":)");
-    auto seq = int_after(text, R"("seq":)", payload == std::string_view::npos ? 0 : payload);
-    if (!seq || *seq <= 0) {
-        st.error("message without seq");
-        return;
-    }
     const auto last = m.oracle.last();
-    const auto verdict = m.oracle.observe(*seq);
+    const auto verdict = m.oracle.observe(seq);
     if (verdict == SeqOracle::Verdict::duplicate) {
         ++st.duplicated;
         if (st.examples.size() < 10) {
             st.examples.push_back("duplicate: room " + std::to_string(m.room_id) + " seq " +
-                                  std::to_string(*seq) + " at user " + std::to_string(m.user_id));
+                                  std::to_string(seq) + " at user " + std::to_string(m.user_id));
         }
         return;
     }
@@ -349,19 +359,69 @@ void on_message(Run& run, Member& m, ThreadStats& st, std::string_view text) {
         ++st.reordered;
         if (st.examples.size() < 10) {
             st.examples.push_back("reordered: room " + std::to_string(m.room_id) + " seq " +
-                                  std::to_string(*seq) + " after " + std::to_string(last) +
+                                  std::to_string(seq) + " after " + std::to_string(last) +
                                   " at user " + std::to_string(m.user_id));
         }
     }
     m.distinct.store(m.oracle.distinct(), std::memory_order_relaxed);
     ++st.delivered;
-    if (auto sent = sent_ns_of(text)) {
+    if (sent) {
         const auto sent_at = Clock::time_point(std::chrono::nanoseconds(*sent));
         if (run.in_window(sent_at)) {
             st.deliver.record(static_cast<std::uint64_t>((now_ns() - *sent) / 1000));
             st.bump(st.deliveries_per_s, run.second_of(now));
         }
     }
+}
+
+void on_message(Run& run, Member& m, ThreadStats& st, std::string_view text) {
+    // The Message payload's seq (the envelope has no seq of its own).
+    auto payload = text.find(R"("payload":)");
+    auto seq = int_after(text, R"("seq":)", payload == std::string_view::npos ? 0 : payload);
+    if (!seq || *seq <= 0) {
+        st.error("message without seq");
+        return;
+    }
+    if (m.resuming) {
+        m.held.emplace_back(*seq, sent_ns_of(text));
+        return;
+    }
+    observe(run, m, st, *seq, sent_ns_of(text));
+}
+
+/// Hands the held frames to the oracle in seq order: those at or below the last delivered are
+/// the expected overlap of resume and live frames (dropped, as a client dedupes by seq); with
+/// `all` false only the contiguous run after the last goes (the page continues).
+void release_held(Run& run, Member& m, ThreadStats& st, bool all) {
+    std::sort(m.held.begin(), m.held.end());
+    std::size_t i = 0;
+    for (; i < m.held.size(); ++i) {
+        const auto [seq, sent] = m.held[i];
+        if (seq <= m.oracle.last()) continue;
+        if (!all && seq != m.oracle.last() + 1) break;
+        observe(run, m, st, seq, sent);
+    }
+    m.held.erase(m.held.begin(), m.held.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+asio::awaitable<void> flush(Member* m) {
+    if (m->writing) co_return;  // the running flush sends it
+    m->writing = true;
+    while (!m->outbox.empty() && m->open) {
+        const std::string frame = std::move(m->outbox.front());
+        m->outbox.pop_front();
+        m->ws->text(true);
+        auto [ec, n] = co_await m->ws->async_write(asio::buffer(frame), kTuple);
+        if (ec) break;  // the read loop sees the close
+    }
+    m->writing = false;
+}
+
+void send_resume(Run& run, Member& m) {
+    m.resuming = true;
+    m.outbox.push_back(R"({"type":"resume","payload":{"rooms":{")" + std::to_string(m.room_id) +
+                       R"(":)" + std::to_string(m.oracle.last()) + "}}}");
+    asio::co_spawn(*run.contexts[m.thread], flush(&m), asio::detached);
 }
 
 void on_ack(Run& run, Member& m, ThreadStats& st, std::string_view text) {
@@ -389,6 +449,17 @@ void on_frame(Run& run, Member& m, std::string_view text) {
         on_message(run, m, st, text);
     } else if (text.starts_with(R"({"type":"ack")")) {
         on_ack(run, m, st, text);
+    } else if (text.starts_with(R"({"type":"resync_required")")) {
+        ++st.recoveries["resync_required"];
+        if (!run.options.resilient) {
+            st.error("resync_required");
+        } else {
+            if (m.resuming) release_held(run, m, st, false);  // a page ended: resume from it
+            send_resume(run, m);
+        }
+    } else if (text.starts_with(R"({"type":"resumed")")) {
+        release_held(run, m, st, true);
+        m.resuming = false;
     } else if (text.starts_with(R"({"type":"error")")) {
         auto pos = text.find(R"("error":")");
         std::string what =
@@ -404,13 +475,58 @@ void on_frame(Run& run, Member& m, std::string_view text) {
     }
 }
 
+asio::awaitable<bool> open_socket(Run* run, Member* m);
+
+/// --resilient: after a close, the next servers in turn until one takes the socket (the dead
+/// one is skipped by trying each once per round), then resume from the last seq delivered.
+asio::awaitable<bool> reconnect(Run* run, Member* m) {
+    ThreadStats& st = run->stats[m->thread];
+    asio::steady_timer wait(*run->contexts[m->thread]);
+    // A write still pending on the dead stream ends with an error first: the stream it runs
+    // on must outlive it.
+    for (int i = 0; i < 100 && m->writing; ++i) {
+        wait.expires_after(std::chrono::milliseconds(10));
+        co_await wait.async_wait(kTuple);
+    }
+    if (m->writing) co_return false;
+    for (int round = 0; round < 20 && !run->stop.load(); ++round) {
+        for (std::size_t i = 0; i < run->endpoints.size(); ++i) {
+            ++m->attempt;
+            bool ok = false;
+            try {
+                ok = co_await open_socket(run, m);
+            } catch (const std::exception&) {
+                ok = false;
+            }
+            if (ok) {
+                ++st.recoveries["reconnected"];
+                run->in_flight.fetch_sub(m->in_flight, std::memory_order_relaxed);
+                m->in_flight = 0;  // unacked sends: committed or not, resume tells
+                m->outbox.clear();
+                send_resume(*run, *m);
+                co_return true;
+            }
+        }
+        wait.expires_after(std::chrono::milliseconds(250));
+        co_await wait.async_wait(kTuple);
+    }
+    co_return false;
+}
+
 asio::awaitable<void> read_loop(Run* run, Member* m) {
     beast::flat_buffer buffer;
     for (;;) {
         auto [ec, n] = co_await m->ws->async_read(buffer, kTuple);
         if (ec) {
-            if (!run->stop.load()) run->stats[m->thread].error("socket closed: " + ec.message());
             m->open = false;
+            if (run->stop.load()) co_return;
+            bool again = false;
+            if (run->options.resilient) again = co_await reconnect(run, m);
+            if (again) {
+                buffer.consume(buffer.size());
+                continue;
+            }
+            run->stats[m->thread].error("socket closed: " + ec.message());
             co_return;
         }
         std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
@@ -433,7 +549,7 @@ asio::awaitable<bool> open_socket(Run* run, Member* m) {
         }
     }
     stream.expires_after(std::chrono::seconds(30));
-    const tcp::endpoint endpoint = run->endpoints[m->index % run->endpoints.size()];
+    const tcp::endpoint endpoint = run->endpoints[(m->index + m->attempt) % run->endpoints.size()];
     auto [cec] = co_await stream.async_connect(endpoint, kTuple);
     if (cec) {
         run->stats[m->thread].error("connect: " + cec.message());
@@ -487,7 +603,13 @@ asio::awaitable<void> send_loop(Run* run, Member* m, std::chrono::nanoseconds in
     auto next = first;
     std::uint64_t counter = 0;
     std::string frame;
-    while (m->open && Clock::now() < run->measure_until) {
+    asio::steady_timer down(io);
+    while ((m->open || run->options.resilient) && Clock::now() < run->measure_until) {
+        if (!m->open) {  // reconnecting (--resilient)
+            down.expires_after(std::chrono::milliseconds(20));
+            co_await down.async_wait(kTuple);
+            continue;
+        }
         if (interval.count() > 0) {
             pace.expires_at(next);
             co_await pace.async_wait(kTuple);
@@ -502,7 +624,11 @@ asio::awaitable<void> send_loop(Run* run, Member* m, std::chrono::nanoseconds in
                 co_await m->ack_signal->async_wait(kTuple);
             }
         }
-        if (Clock::now() >= run->measure_until || !m->open) break;
+        if (Clock::now() >= run->measure_until) break;
+        if (!m->open) {
+            if (!run->options.resilient) break;
+            continue;  // down while pacing: wait for the reconnect above
+        }
         frame = R"({"type":"message","payload":{"body":"loadgen message )" +
                 std::to_string(counter) + R"(","client_msg_id":"lg-)" + std::to_string(m->index) +
                 "-" + std::to_string(counter) + "-" + std::to_string(now_ns()) + R"("}})";
@@ -511,12 +637,8 @@ asio::awaitable<void> send_loop(Run* run, Member* m, std::chrono::nanoseconds in
         run->in_flight.fetch_add(1, std::memory_order_relaxed);
         ++st.sent;
         st.bump(st.sends_per_s, run->second_of(Clock::now()));
-        m->ws->text(true);
-        auto [wec, n] = co_await m->ws->async_write(asio::buffer(frame), kTuple);
-        if (wec) {
-            st.error("write: " + wec.message());
-            break;
-        }
+        m->outbox.push_back(frame);
+        co_await flush(m);
     }
 }
 
@@ -831,6 +953,7 @@ int run_scenario(const Options& options) {
         total.duplicated += st.duplicated;
         total.reordered += st.reordered;
         for (const auto& [k, v] : st.errors) total.errors[k] += v;
+        for (const auto& [k, v] : st.recoveries) total.recoveries[k] += v;
         for (auto& e : st.examples) {
             if (total.examples.size() < 10) total.examples.push_back(e);
         }
@@ -873,6 +996,7 @@ int run_scenario(const Options& options) {
     report.ack = total.ack;
     report.request = total.request;
     report.errors = total.errors;
+    report.recoveries = total.recoveries;
     report.examples = total.examples;
     report.sends_per_s = total.sends_per_s;
     report.deliveries_per_s = total.deliveries_per_s;

@@ -143,6 +143,9 @@ void print_summary(const Report& r) {
     for (const auto& [kind, n] : r.errors) {
         std::printf("  error %s: %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
     }
+    for (const auto& [kind, n] : r.recoveries) {
+        std::printf("  recovery %s: %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
+    }
     for (const auto& e : r.examples) std::printf("  violation %s\n", e.c_str());
 }
 
@@ -151,6 +154,8 @@ void write_json(const Report& r, const std::string& path) {
     for (const auto& [k, v] : r.parameters) params[k] = v;
     json::object errors;
     for (const auto& [k, v] : r.errors) errors[k] = v;
+    json::object recoveries;
+    for (const auto& [k, v] : r.recoveries) recoveries[k] = v;
     json::array examples;
     for (const auto& e : r.examples) examples.emplace_back(e);
     auto arr = [](const std::vector<std::uint64_t>& v) {
@@ -181,6 +186,7 @@ void write_json(const Report& r, const std::string& path) {
                                 {"reordered", r.reordered},
                                 {"examples", std::move(examples)}}},
         {"errors", std::move(errors)},
+        {"recoveries", std::move(recoveries)},
         {"server", json::object{{"rss_kib", r.server_rss_kib},
                                 {"rss_per_connection_bytes", r.rss_per_connection_bytes},
                                 {"cpu_percent", r.server_cpu_percent}}},
@@ -242,6 +248,7 @@ void write_html(const Report& r, const std::string& path) {
         row("server", buf);
     }
     for (const auto& [k, v] : r.errors) row("error: " + k, std::to_string(v));
+    for (const auto& [k, v] : r.recoveries) row("recovery: " + k, std::to_string(v));
     f << "</table>";
     const Histogram& h = r.scenario == "history" ? r.request : r.deliver;
     if (h.count() > 0) {

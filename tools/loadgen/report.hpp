@@ -24,6 +24,7 @@ struct Report {
     std::uint64_t duplicated = 0, reordered = 0;
     Histogram deliver, ack, request;  // µs, sends/requests inside the window only
     std::map<std::string, std::uint64_t> errors;
+    std::map<std::string, std::uint64_t> recoveries;  // --resilient: reconnects, resyncs
     std::vector<std::string> examples;
     std::vector<std::uint64_t> sends_per_s, deliveries_per_s, requests_per_s;  // from start
     long server_rss_kib = 0;
