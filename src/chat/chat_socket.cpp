@@ -238,8 +238,7 @@ class ChatSocket final : public core::WsSession {
 
     /// `{"type":"resume","payload":{"rooms":{"<room_id>": <last seq seen>}}}`: the missed
     /// messages of each room, oldest first, as `message` frames, then `resumed` (last_seq: the
-    /// last one sent); past kMaxResumeMessages the page ends with `resync_required` (after_seq:
-    /// the last one sent) instead, and the client resumes again from there.
+    /// last one sent; `more` past kMaxResumeMessages: the client resumes again from there).
     core::Task<void> on_resume(const json::object& frame) {
         const json::value* rooms = frame.if_contains("rooms");
         if ((rooms == nullptr || !rooms->is_object()) && payload_of(frame)) {
@@ -268,14 +267,14 @@ class ChatSocket final : public core::WsSession {
                 socket_->send(message_event(m).frame);
                 last = m.seq;
             }
-            if (page->items.size() >= static_cast<std::size_t>(kMaxResumeMessages)) {
-                socket_->send(resync_frame(*room, last));  // more: resume again from here
-                continue;
-            }
-            // The end of what was missed: live frames from here on follow in order (a client
-            // that held live frames while resuming keeps those past `last_seq`).
-            socket_->send(core::json_frame(json::object{
-                {"type", "resumed"}, {"room_id", *room}, {"payload", {{"last_seq", last}}}}));
+            // Every resume of a room ends with one `resumed`: the end of what was missed (live
+            // frames follow in order; a client that held live frames while resuming keeps
+            // those past last_seq), or, with `more`, of one page: resume again from last_seq.
+            const bool more = page->items.size() >= static_cast<std::size_t>(kMaxResumeMessages);
+            socket_->send(
+                core::json_frame(json::object{{"type", "resumed"},
+                                              {"room_id", *room},
+                                              {"payload", {{"last_seq", last}, {"more", more}}}}));
         }
     }
 
