@@ -8,9 +8,11 @@
 # limit it is compared with: raw pgbench single-row inserts into a message-shaped table on the
 # same cluster (fanout), nginx serving a static file under the same wrk load (http). Reports
 # land in var/bench/ (JSON + HTML per run). Knobs: SECONDS_PER_RUN (10), FANOUT_SENDERS (64),
-# FANOUT_RATE (0 = closed loop), CONNECTIONS (19000 per server), SERVERS (1; the connections
-# scenario spreads its sockets over that many `all` processes, one loadgen worker process
-# each), HISTORY_WORKERS (32), PGBENCH_CLIENTS.
+# FANOUT_RATE (0 = closed loop), CONNECTIONS (19000 per server), SERVERS (1; more start that
+# many `all` processes on one private Redis — scripts/redis-local.sh — sharing the database:
+# the connections scenario spreads its sockets over them, one loadgen worker process each, and
+# fanout puts member i on server i mod SERVERS, so senders and receivers sit on different
+# nodes), HISTORY_WORKERS (32), PGBENCH_CLIENTS.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -40,9 +42,11 @@ fi
 work=$(mktemp -d)
 server_pids=()
 ports=()
+redis_env=()
 cleanup() {
     for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    scripts/redis-local.sh stop "$work/redis" >/dev/null 2>&1 || true
     scripts/pg-local.sh stop "$work/pg" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
@@ -57,7 +61,7 @@ start_servers() { # N `msg_server all` processes on ports 18190.., sharing the d
         APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn PORT=$port BIND_ADDRESS=127.0.0.1 \
             MESSAGE_RATE_PER_USER=1000000 WS_FRAMES_PER_SECOND=0 WS_BYTES_PER_SECOND=0 \
             MAX_CONNECTIONS=19900 LOG_LEVEL=warn \
-            PG_POOL_SIZE=${PG_POOL_SIZE:-32} "$bin" all >"$work/server-$i.log" 2>&1 &
+            PG_POOL_SIZE=${PG_POOL_SIZE:-32} env "${redis_env[@]}" "$bin" all >"$work/server-$i.log" 2>&1 &
         server_pids+=($!)
         ports+=("$port")
         for _ in $(seq 100); do
@@ -109,8 +113,11 @@ if [ "$scenario" = pgbench ]; then
     exit 0
 fi
 
-servers=1
-[ "$scenario" = connections ] && servers=${SERVERS:-1}
+servers=${SERVERS:-1}
+if [ "$servers" -gt 1 ]; then
+    redis_env=("REDIS_ADDR=$(scripts/redis-local.sh start "$work/redis")")
+    echo "== $servers nodes on one Redis (${redis_env[0]})"
+fi
 start_servers "$servers"
 senders=${FANOUT_SENDERS:-64}
 rate=${FANOUT_RATE:-0}

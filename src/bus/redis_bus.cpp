@@ -67,9 +67,14 @@ struct RedisBus::Impl {
     std::atomic<bool> stopping{false};
     std::atomic<bool> subscriber_up{false};
     std::atomic<bool> publisher_up{false};
+    bool renew_publisher = false;  // under queue_mutex: the subscriber reconnected
     int wake_fd;
 
     std::atomic<std::uint64_t> published{0}, dropped{0}, received{0}, reconnects{0};
+    // Held while a listener runs, on whichever thread: a subscription's cancel takes it after
+    // removing the listener, so once cancel returns no call into the listener is still running
+    // (its owner may be destroyed next). Recursive: a listener may publish or cancel.
+    std::recursive_mutex dispatch_mutex;
     std::mutex up_mutex;
     std::condition_variable up_cv;  // the first connections (the constructor waits)
 
@@ -102,10 +107,15 @@ struct RedisBus::Impl {
         for (auto& p : it->second) enqueue(channel, std::move(p));
         held.erase(it);
     }
-    void notify_gap(const std::string& channel) const {
+    void notify_gap(const std::string& channel) {
+        std::lock_guard running(dispatch_mutex);
         for (const auto& l : listeners_of(channel)) {
             if (l->on_gap) l->on_gap();
         }
+    }
+    void deliver_here(const std::string& channel, const Payload& payload) {
+        std::lock_guard running(dispatch_mutex);
+        for (const auto& l : listeners_of(channel)) l->handler(payload);
     }
 
     void wake() const {
@@ -131,7 +141,7 @@ struct RedisBus::Impl {
     }
 
     void subscriber_loop();
-    void serve_subscriber(redis::Connection& c, bool reconnected);
+    void serve_subscriber(redis::Connection& c);
     void reconcile(redis::Connection& c, std::set<std::string>& subscribed);
     void on_reply(const redisReply& r, std::set<std::string>& gap_pending);
     void publisher_loop();
@@ -156,9 +166,14 @@ void RedisBus::Impl::subscriber_loop() {
         wait = options.reconnect_min;
         warned = false;
         log->info("redis bus subscriber connected addr={}", options.address.describe());
-        if (ever) ++reconnects;
+        if (ever) {
+            ++reconnects;
+            std::lock_guard lock(queue_mutex);
+            renew_publisher = true;
+            queue_cv.notify_all();
+        }
         try {
-            serve_subscriber(*c, ever);
+            serve_subscriber(*c);
         } catch (const std::exception& e) {
             if (!stopping) log->warn("redis bus subscriber lost error=\"{}\"", e.what());
         }
@@ -171,13 +186,13 @@ void RedisBus::Impl::subscriber_loop() {
             for (auto& [channel, payloads] : held) {
                 for (auto& p : payloads) {
                     local.emplace_back(channel, p);
-                    enqueue(channel, std::move(p));
+                    enqueue(channel, std::move(p), true);
                 }
             }
             held.clear();
         }
         for (const auto& [channel, p] : local) {
-            for (const auto& l : listeners_of(channel)) l->handler(p);
+            deliver_here(channel, p);
         }
         ever = true;
     }
@@ -221,10 +236,8 @@ void RedisBus::Impl::on_reply(const redisReply& r, std::set<std::string>& gap_pe
     const std::string channel(redis::text(*r.element[1]));
     if (kind == "message" && r.elements >= 3) {
         ++received;
-        auto listeners = listeners_of(channel);
-        if (listeners.empty()) return;  // unsubscribed meanwhile: the UNSUBSCRIBE is on its way
-        auto payload = std::make_shared<const std::string>(redis::text(*r.element[2]));
-        for (const auto& l : listeners) l->handler(payload);
+        // A channel unsubscribed meanwhile has no listeners left (its UNSUBSCRIBE is on its way).
+        deliver_here(channel, std::make_shared<const std::string>(redis::text(*r.element[2])));
     } else if (kind == "subscribe") {
         {
             std::lock_guard lock(mutex);
@@ -235,10 +248,12 @@ void RedisBus::Impl::on_reply(const redisReply& r, std::set<std::string>& gap_pe
     }
 }
 
-void RedisBus::Impl::serve_subscriber(redis::Connection& c, bool reconnected) {
+void RedisBus::Impl::serve_subscriber(redis::Connection& c) {
     std::set<std::string> subscribed;  // SUBSCRIBE sent on this connection
     std::set<std::string> gap_pending;
-    if (reconnected) {
+    {
+        // Listeners that exist before this connection confirmed their channel may have missed
+        // frames (a reconnect, or a start without Redis): they are told once it is confirmed.
         std::lock_guard lock(mutex);
         for (const auto& [channel, listeners] : wanted) gap_pending.insert(channel);
     }
@@ -283,41 +298,9 @@ void RedisBus::Impl::publisher_loop() {
     auto log = core::logger("bus");
     auto wait = options.reconnect_min;
     bool warned = false;
-    while (!stopping) {
-        std::unique_ptr<redis::Connection> c;
-        try {
-            c = std::make_unique<redis::Connection>(options.address, options.timeout);
-        } catch (const std::exception& e) {
-            if (!warned) log->warn("redis bus publisher unavailable error=\"{}\"", e.what());
-            warned = true;
-            wait = back_off(wait);
-            continue;
-        }
-        wait = options.reconnect_min;
-        warned = false;
-        set_up(publisher_up, true);
-        std::vector<Queued> batch;
-        try {
-            for (;;) {
-                {
-                    std::unique_lock lock(queue_mutex);
-                    queue_cv.wait(lock, [this] { return stopping || !queue.empty(); });
-                    if (stopping && queue.empty()) break;
-                    while (!queue.empty() && batch.size() < kBatch) {
-                        batch.push_back(std::move(queue.front()));
-                        queue.pop_front();
-                    }
-                }
-                for (const auto& item : batch) c->append({"PUBLISH", item.channel, *item.payload});
-                c->flush();
-                for (std::size_t i = 0; i < batch.size(); ++i) c->read();
-                published += batch.size();
-                batch.clear();
-            }
-        } catch (const std::exception& e) {
-            if (!stopping) log->warn("redis bus publisher lost error=\"{}\"", e.what());
-        }
-        set_up(publisher_up, false);
+    std::vector<Queued> batch;  // kept across a reconnect: a failed batch is tried once more
+    bool retried = false;
+    auto drop_all = [&] {
         std::set<std::string> lost;
         {
             std::lock_guard lock(queue_mutex);
@@ -329,8 +312,65 @@ void RedisBus::Impl::publisher_loop() {
             dropped += batch.size() + queue.size();
             queue.clear();
         }
+        batch.clear();
+        retried = false;
         // This node's listeners may have missed them too (they were to come back from Redis).
         for (const auto& channel : lost) notify_gap(channel);
+    };
+    while (!stopping) {
+        std::unique_ptr<redis::Connection> c;
+        try {
+            c = std::make_unique<redis::Connection>(options.address, options.timeout);
+        } catch (const std::exception& e) {
+            if (!warned) log->warn("redis bus publisher unavailable error=\"{}\"", e.what());
+            warned = true;
+            drop_all();
+            wait = back_off(wait);
+            continue;
+        }
+        wait = options.reconnect_min;
+        warned = false;
+        set_up(publisher_up, true);
+        try {
+            for (;;) {
+                if (batch.empty()) {
+                    std::unique_lock lock(queue_mutex);
+                    const bool woke = queue_cv.wait_for(lock, options.ping_every, [this] {
+                        return stopping || !queue.empty() || renew_publisher;
+                    });
+                    if (stopping && queue.empty()) break;
+                    if (renew_publisher) {
+                        // The subscriber found Redis gone and back: this connection is likely
+                        // dead too, and an idle one would only find out on its next batch.
+                        renew_publisher = false;
+                        break;
+                    }
+                    if (!woke) {
+                        lock.unlock();
+                        c->command({"PING"});  // idle: find a dead connection before a batch does
+                        continue;
+                    }
+                    while (!queue.empty() && batch.size() < kBatch) {
+                        batch.push_back(std::move(queue.front()));
+                        queue.pop_front();
+                    }
+                }
+                for (const auto& item : batch) c->append({"PUBLISH", item.channel, *item.payload});
+                c->flush();
+                for (std::size_t i = 0; i < batch.size(); ++i) c->read();
+                published += batch.size();
+                batch.clear();
+                retried = false;
+            }
+        } catch (const std::exception& e) {
+            if (!stopping) log->warn("redis bus publisher lost error=\"{}\"", e.what());
+        }
+        set_up(publisher_up, false);
+        if (stopping) break;
+        // Once more on a fresh connection (a receiver drops a seq it has; a repeated typing
+        // frame is harmless); a second failure drops them.
+        if (!batch.empty() && retried) drop_all();
+        retried = !batch.empty();
     }
 }
 
@@ -384,7 +424,7 @@ void RedisBus::publish(const std::string& channel, Payload payload) {
         }
     }
     if (local) {
-        for (const auto& l : impl_->listeners_of(channel)) l->handler(payload);
+        impl_->deliver_here(channel, payload);
     }
 }
 
@@ -417,6 +457,7 @@ Subscription RedisBus::subscribe(const std::string& channel, Handler handler, Ga
             }
         }
         if (last) impl->wake();
+        std::lock_guard running(impl->dispatch_mutex);  // a call already under way ends first
     });
 }
 

@@ -118,7 +118,14 @@ void RoomHub::deliver(const std::shared_ptr<Room>& room, const bus::Payload& pay
 void RoomHub::on_message(const std::shared_ptr<Room>& room, std::int64_t seq,
                          const core::Frame& frame) {
     Room& r = *room;
-    if (r.next_seq == 0) r.next_seq = seq;  // the first message this node sees
+    if (r.next_seq == 0) r.next_seq = r.first_seq = seq;  // the first message this hub sees
+    if (seq < r.first_seq) {
+        // Older than anything this hub has delivered (its publish trailed the first one seen):
+        // never delivered here, and too late to go in order. The sockets fetch it by seq.
+        r.first_seq = seq;
+        fan_out(r, resync_frame(r.room_id, seq - 1));
+        return;
+    }
     if (seq < r.next_seq || r.early.contains(seq)) {
         // Delivered already (a node's own publish can come back twice around a resubscribe),
         // or late past a flushed gap, which the sockets were told to fetch: either way the

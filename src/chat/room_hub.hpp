@@ -80,6 +80,7 @@ class RoomHub {
         bool gone = false;  // dropped from the table: late deliveries do nothing
         std::vector<Member> members;
         std::int64_t next_seq = 0;                  // 0: nothing seen yet
+        std::int64_t first_seq = 0;                 // the lowest seq seen (resynced below it)
         std::map<std::int64_t, core::Frame> early;  // arrived before next_seq
         // When the hub first saw next_seq missing (a later seq arrived without it). The gap
         // is flushed only once it has been open for gap_wait, whenever the timer fires.

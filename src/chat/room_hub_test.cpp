@@ -88,6 +88,21 @@ TEST(RoomHub, DeliversEachSeqOnce) {
     EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
 }
 
+TEST(RoomHub, AnOlderSeqThanTheFirstSeenIsFetchedNotDropped) {
+    // A fresh hub (first socket of the room on this node) sees 2 before 1: 1 was never
+    // delivered here and cannot go in order any more, so the sockets are told to fetch it.
+    Time time;
+    bus::InprocBus bus;
+    RoomHub hub(bus, time.timers, time.clock, 10s);
+    auto socket = std::make_shared<FakeSocket>(1);
+    hub.join("t", 1, 7, socket);
+    publish(bus, sent(2));
+    publish(bus, sent(1));
+    publish(bus, sent(3));
+    publish(bus, sent(1));  // once told, not again
+    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(2), resync(0), message(3)}));
+}
+
 /// An in-process bus whose subscribers can be told of a gap, as the Redis bus does after it
 /// reconnects.
 class GappyBus final : public bus::Bus {

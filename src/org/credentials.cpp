@@ -17,18 +17,30 @@ using core::Task;
 Credentials::Credentials(data::Executor& db, bus::Bus& bus, const core::Clock& clock,
                          Options options)
     : db_(db), bus_(bus), clock_(clock), options_(options) {
-    subscription_ = bus_.subscribe(kCredentialsChannel, [this](const bus::Payload& payload) {
-        boost::system::error_code ec;
-        auto v = json::parse(*payload, ec);
-        const json::object* o = ec ? nullptr : v.if_object();
-        const json::value* tenant = o ? o->if_contains("tenant_id") : nullptr;
-        const json::value* user = o ? o->if_contains("user_id") : nullptr;
-        if (!tenant || !tenant->is_string() || !user || !user->is_int64()) {
-            core::logger("auth")->warn("unreadable credentials revocation dropped");
-            return;
-        }
-        apply(std::string(tenant->get_string()), user->get_int64());
-    });
+    subscription_ = bus_.subscribe(
+        kCredentialsChannel,
+        [this](const bus::Payload& payload) {
+            boost::system::error_code ec;
+            auto v = json::parse(*payload, ec);
+            const json::object* o = ec ? nullptr : v.if_object();
+            const json::value* tenant = o ? o->if_contains("tenant_id") : nullptr;
+            const json::value* user = o ? o->if_contains("user_id") : nullptr;
+            if (!tenant || !tenant->is_string() || !user || !user->is_int64()) {
+                core::logger("auth")->warn("unreadable credentials revocation dropped");
+                return;
+            }
+            apply(std::string(tenant->get_string()), user->get_int64());
+        },
+        [this] { forget_all(); });
+}
+
+void Credentials::forget_all() {
+    // Revocations published while the bus was away may be lost: every cached state is asked
+    // of the database again (a request's next check, not a query per request from here on).
+    std::lock_guard lock(mutex_);
+    ++epoch_;
+    users_.clear();
+    tenants_.clear();
 }
 
 Task<Result<void>> Credentials::check(const core::Principal& who) {

@@ -67,6 +67,8 @@ class Credentials final : public core::CredentialGuard {
     /// The bus message: drop the cache and close the sockets (user 0: the whole tenant).
     void apply(const std::string& tenant_id, std::int64_t user_id);
     void publish(const std::string& tenant_id, std::int64_t user_id);
+    /// The bus may have lost revocations (Redis reconnected): drops every cached state.
+    void forget_all();
     void trim_locked(core::Clock::time_point now);
 
     data::Executor& db_;

@@ -50,6 +50,9 @@ core::Result<Address> parse_address(std::string_view text) {
         }
     } else if (rest.find("://") != std::string_view::npos) {
         return core::invalid("REDIS_ADDR: use host:port or a redis:// URL");
+    } else if (rest.find_first_of("@/") != std::string_view::npos) {
+        // A password belongs in a redis:// URL; as host:port it would end up in logs.
+        return core::invalid("REDIS_ADDR: a password or database needs the redis:// form");
     }
     auto colon = rest.rfind(':');
     std::string_view host = rest;

@@ -42,6 +42,8 @@ TEST(Address, RefusesWhatItCannotServe) {
     EXPECT_FALSE(parse_address("cache:x"));
     EXPECT_FALSE(parse_address(":6379"));
     EXPECT_FALSE(parse_address("redis://cache/16"));
+    EXPECT_FALSE(parse_address("secret@cache:6379"));  // never a host named after a password
+    EXPECT_FALSE(parse_address("cache:6379/2"));
 }
 
 TEST(Connection, CommandsAndPipelining) {

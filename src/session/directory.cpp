@@ -1,6 +1,7 @@
 #include "session/directory.hpp"
 
 #include <charconv>
+#include <set>
 
 #include "core/blocking.hpp"
 #include "core/log.hpp"
@@ -26,11 +27,6 @@ std::optional<PresenceDirectory::Key> parse_member(std::string_view m) {
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), user);
     if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
     return PresenceDirectory::Key{std::string(m.substr(0, colon)), user};
-}
-std::int64_t unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 class RedisDirectory final : public PresenceDirectory {
@@ -59,10 +55,10 @@ class RedisDirectory final : public PresenceDirectory {
 
     core::Task<std::vector<Key>> heartbeat(
         const std::function<std::vector<Key>()>& local_users) override {
-        std::vector<Key> orphaned;
+        std::vector<Key> settle;
         co_await thread_.run(
-            [&] { attempt([&](auto& c) { return beat_and_sweep(c, local_users, orphaned); }); });
-        co_return orphaned;
+            [&] { attempt([&](auto& c) { return beat_and_sweep(c, local_users, settle); }); });
+        co_return settle;
     }
 
     std::chrono::milliseconds beat_every() const override { return ttl_ / 3; }
@@ -108,47 +104,97 @@ class RedisDirectory final : public PresenceDirectory {
     }
 
     bool beat_and_sweep(redis::Connection& c, const std::function<std::vector<Key>()>& local_users,
-                        std::vector<Key>& orphaned) {
-        beat(c, local_users);
-        orphaned = sweep(c);
+                        std::vector<Key>& settle) {
+        const std::int64_t now = redis_ms(c);
+        settle = beat(c, now, local_users);
+        auto released = sweep(c, now);
+        settle.insert(settle.end(), released.begin(), released.end());
+        warned_ = false;
         return true;
     }
 
-    void beat(redis::Connection& c, const std::function<std::vector<Key>()>& local_users) {
-        // Known to the directory? (No: first beat, Redis restarted empty, or another node
-        // took this one for dead and cleared it.) Then register every local user again.
-        const bool known = c.command({"ZSCORE", kNodes, node_})->type != REDIS_REPLY_NIL;
-        c.command({"ZADD", kNodes, std::to_string(unix_ms()), node_});
-        if (known) return;
-        const auto users = local_users();
-        for (const auto& k : users) {
-            c.append({"HSET", user_key(k), node_, "1"});
-            c.append({"SADD", node_key_, member(k)});
-        }
-        c.flush();
-        for (std::size_t i = 0; i < users.size() * 2; ++i) c.read();
-        warned_ = false;
+    /// Redis' clock, not this machine's: every node compares beats on the same one.
+    static std::int64_t redis_ms(redis::Connection& c) {
+        auto t = c.command({"TIME"});
+        auto part = [&t](std::size_t i) {
+            std::int64_t v = 0;
+            const auto digits = redis::text(*t->element[i]);
+            std::from_chars(digits.data(), digits.data() + digits.size(), v);
+            return v;
+        };
+        return part(0) * 1000 + part(1) / 1000;
     }
 
-    std::vector<Key> sweep(redis::Connection& c) {
+    /// Marks this node alive and makes its entries exactly its local users: what the directory
+    /// lost (Redis restarted empty, another node took this one for dead) is written again, and
+    /// what it holds that is not local (set while a call failed) is removed. The users whose
+    /// entry changed are returned: their presence is settled again.
+    std::vector<Key> beat(redis::Connection& c, std::int64_t now,
+                          const std::function<std::vector<Key>()>& local_users) {
+        c.command({"ZADD", kNodes, std::to_string(now), node_});
+        std::set<std::string> here;
+        for (const auto& k : local_users()) here.insert(member(k));
+        auto listed = c.command({"SMEMBERS", node_key_});
+        std::set<std::string> there;
+        for (std::size_t i = 0; i < listed->elements; ++i) {
+            there.emplace(redis::text(*listed->element[i]));
+        }
+        std::vector<Key> changed;
+        std::size_t replies = 0;
+        for (const auto& m : here) {
+            if (there.contains(m)) continue;
+            auto key = parse_member(m);
+            if (!key) continue;
+            c.append({"HSET", user_key(*key), node_, "1"});
+            c.append({"SADD", node_key_, m});
+            replies += 2;
+            changed.push_back(std::move(*key));
+        }
+        for (const auto& m : there) {
+            if (here.contains(m)) continue;
+            auto key = parse_member(m);
+            if (!key) continue;
+            c.append({"HDEL", user_key(*key), node_});
+            c.append({"SREM", node_key_, m});
+            replies += 2;
+            changed.push_back(std::move(*key));
+        }
+        if (replies == 0) return changed;
+        c.flush();
+        for (std::size_t i = 0; i < replies; ++i) c.read();
+        return changed;
+    }
+
+    /// Releases the users of nodes whose beat is older than the TTL. One script per dead node,
+    /// atomic in Redis: exactly one sweeper claims it, only while it is still stale, and a
+    /// sweeper that dies midway leaves nothing half done.
+    std::vector<Key> sweep(redis::Connection& c, std::int64_t now) {
+        static constexpr std::string_view kRelease = R"(
+local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not beat or tonumber(beat) >= tonumber(ARGV[2]) then return {} end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local set = 'presence:node:' .. ARGV[1]
+local users = redis.call('SMEMBERS', set)
+for _, m in ipairs(users) do redis.call('HDEL', 'presence:' .. m, ARGV[1]) end
+redis.call('DEL', set)
+return users)";
         std::vector<Key> out;
-        const auto stale = std::to_string(unix_ms() - ttl_.count());
+        const auto stale = std::to_string(now - ttl_.count());
         auto dead = c.command({"ZRANGEBYSCORE", kNodes, "-inf", "(" + stale});
         for (std::size_t i = 0; i < dead->elements; ++i) {
             const std::string node(redis::text(*dead->element[i]));
             if (node == node_) continue;
-            if (c.command({"ZREM", kNodes, node})->integer != 1) continue;  // another took it
-            const std::string set = "presence:node:" + node;
-            auto users = c.command({"SMEMBERS", set});
+            // Claimed only if still stale in Redis (it may have beaten since the range read).
+            auto users = c.command({"EVAL", kRelease, "1", kNodes, node, stale});
             for (std::size_t j = 0; j < users->elements; ++j) {
-                auto key = parse_member(redis::text(*users->element[j]));
-                if (!key) continue;
-                c.command({"HDEL", user_key(*key), node});
-                out.push_back(std::move(*key));
+                if (auto key = parse_member(redis::text(*users->element[j]))) {
+                    out.push_back(std::move(*key));
+                }
             }
-            c.command({"DEL", set});
-            core::logger("session")->warn("presence: node {} stopped beating, {} users released",
-                                          node, out.size());
+            if (users->elements > 0) {
+                core::logger("session")->warn(
+                    "presence: node {} stopped beating, {} users released", node, users->elements);
+            }
         }
         return out;
     }

@@ -26,10 +26,11 @@ class PresenceDirectory {
     virtual core::Task<std::optional<bool>> set_here(const Key& key, bool here) = 0;
     /// Whether any node holds sockets of the user.
     virtual core::Task<std::optional<bool>> online(const Key& key) = 0;
-    /// Marks this node alive and takes over the users of nodes that stopped beating (crashed):
-    /// their entries are removed and the users returned, for presence to settle. When the
-    /// directory lost this node (Redis restarted empty, or it thought this node dead) it
-    /// registers `local_users()` again first.
+    /// Marks this node alive, makes the directory's entries of this node exactly
+    /// `local_users()` (what it lost is written again, what it holds that is not local is
+    /// removed), and takes over the users of nodes that stopped beating (crashed): their
+    /// entries are removed. Returns the users whose entries changed, for presence to settle
+    /// them again.
     virtual core::Task<std::vector<Key>> heartbeat(
         const std::function<std::vector<Key>()>& local_users) = 0;
     /// How often heartbeat() must run.

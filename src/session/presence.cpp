@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <utility>
+
 #include "core/log.hpp"
 #include "org/service.hpp"
 #include "session/events.hpp"
@@ -75,14 +77,19 @@ core::Task<bool> Presence::online_anywhere(const Key& key, bool here) {
     std::optional<bool> anywhere;
     if (registered != here) {
         anywhere = co_await directory_->set_here(key, here);
-        if (anywhere) {
-            std::lock_guard lock(mutex_);
-            users_[key].registered = here;
-        }
     } else {
         anywhere = co_await directory_->online(key);
     }
-    co_return anywhere.value_or(here);  // unreachable: this node's own count decides
+    std::lock_guard lock(mutex_);
+    if (anywhere) {
+        users_[key].registered = here;
+        co_return *anywhere;
+    }
+    // Unreachable: this node's own count decides, and what the directory holds of this user
+    // is unknown until the next heartbeat makes it match the local sockets again (and hands
+    // the user back to settle). No retry loop against a directory that is down.
+    users_[key].registered.reset();
+    co_return here;
 }
 
 core::Task<void> Presence::sync(Key key) {
@@ -92,7 +99,12 @@ core::Task<void> Presence::sync(Key key) {
             std::lock_guard lock(mutex_);
             State& state = users_[key];
             here = state.sockets > 0;
-            if (settled(state, directory_ != nullptr)) {
+            if (std::exchange(state.recheck, false)) {
+                // The directory's view changed under us (a heartbeat re-registered or removed
+                // the user, another node's crash released them): nothing we wrote counts.
+                state.applied.reset();
+                state.registered.reset();
+            } else if (settled(state, directory_ != nullptr)) {
                 state.running = false;
                 if (state.sockets <= 0) users_.erase(key);
                 co_return;
@@ -138,10 +150,21 @@ void Presence::start(core::Timers& timers) {
     boost::asio::co_spawn(io_, beat(&timers), boost::asio::detached);
 }
 
+void Presence::resettle(const Key& key) {
+    {
+        std::lock_guard lock(mutex_);
+        State& state = users_[key];
+        state.recheck = true;
+        if (state.running) return;  // the running sync starts over
+        state.running = true;
+    }
+    boost::asio::co_spawn(io_, sync(key), boost::asio::detached);
+}
+
 core::Task<void> Presence::beat(core::Timers* timers) {
     const std::function<std::vector<Key>()> locals = [this] { return local_users(); };
-    const auto released = co_await directory_->heartbeat(locals);
-    for (const auto& key : released) changed(key, 0);  // settles them: offline if nowhere
+    const auto settle = co_await directory_->heartbeat(locals);
+    for (const auto& key : settle) resettle(key);
     timers->after(directory_->beat_every(), [this, timers] {
         boost::asio::co_spawn(io_, beat(timers), boost::asio::detached);
     });

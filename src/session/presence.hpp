@@ -61,8 +61,11 @@ class Presence final : public core::PresenceObserver {
         std::optional<bool> applied;     // what the database was last told (online?)
         std::optional<bool> registered;  // what the directory was last told (held here?)
         bool running = false;            // a sync coroutine owns this user
+        bool recheck = false;            // start over: the directory's view of them changed
     };
     void changed(const Key& key, int delta);
+    /// Settles the user again from scratch (the directory's entries of them changed).
+    void resettle(const Key& key);
     core::Task<void> sync(Key key);
     /// Whether the user is online anywhere, telling the directory first what this node holds.
     core::Task<bool> online_anywhere(const Key& key, bool here);

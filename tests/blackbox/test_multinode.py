@@ -359,10 +359,6 @@ class RedisOutageTest(unittest.TestCase):
         asyncio.run(asyncio.wait_for(scenario(), 90))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SplitRolesTest(unittest.TestCase):
     """The seed's split deployment: `session`, `chat` and `fileman`, each its own process, on
     one Redis and one database, serve the chat, session, notes and files flows of `all`."""
@@ -529,3 +525,7 @@ class FailoverUnderLoadTest(unittest.TestCase):
         self.assertEqual(run.returncode, 0, out)
         self.assertIn("ORACLE: every acked message reached every member once", out)
         self.assertIn("recovery reconnected", out)
+
+
+if __name__ == "__main__":
+    unittest.main()

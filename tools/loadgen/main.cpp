@@ -280,10 +280,10 @@ struct Member {
     std::deque<std::string> outbox;
     bool writing = false;
     // Recovering (--resilient).
-    std::size_t attempt = 0;    // reconnects so far: which server the next one goes to
-    bool resuming = false;      // a resume is outstanding (one at a time)
-    bool resume_again = false;  // told to resync while it was: resume once more after it
-    bool resumed = false;       // has resumed at least once (dedupes by seq from then on)
+    std::size_t attempt = 0;        // reconnects so far: which server the next one goes to
+    bool resuming = false;          // a resume is outstanding (one at a time)
+    bool resume_again = false;      // told to resync while it was: resume once more after it
+    std::int64_t resumed_upto = 0;  // the highest seq a resume brought (dedupe at or below)
     std::vector<std::pair<std::int64_t, std::optional<std::int64_t>>> held;  // seq, sent ns
 };
 
@@ -388,10 +388,10 @@ void on_message(Run& run, Member& m, ThreadStats& st, std::string_view text) {
         m.held.emplace_back(*seq, sent_ns_of(text));
         return;
     }
-    if (m.resumed && *seq <= m.oracle.last()) {
+    if (*seq <= m.resumed_upto && *seq <= m.oracle.last()) {
         // A live frame of a message a resume already brought (its publish trailed the
         // resume's query, on a subscription that started with the reconnect): the client
-        // contract is to dedupe by seq. Sockets that never resumed stay under the strict rule.
+        // contract is to dedupe by seq. Above what resumes brought, the strict rule holds.
         ++st.recoveries["overlap dropped"];
         return;
     }
@@ -428,7 +428,6 @@ asio::awaitable<void> flush(Member* m) {
 
 void send_resume(Run& run, Member& m) {
     m.resuming = true;
-    m.resumed = true;
     m.resume_again = false;
     m.outbox.push_back(R"({"type":"resume","payload":{"rooms":{")" + std::to_string(m.room_id) +
                        R"(":)" + std::to_string(m.oracle.last()) + "}}}");
@@ -471,6 +470,9 @@ void on_frame(Run& run, Member& m, std::string_view text) {
         }
     } else if (text.starts_with(R"({"type":"resumed")")) {
         const bool more = text.find(R"("more":true)") != std::string_view::npos;
+        if (auto upto = int_after(text, R"("last_seq":)")) {
+            m.resumed_upto = std::max(m.resumed_upto, *upto);
+        }
         if (more || m.resume_again) {
             release_held(run, m, st, false);  // what follows the last seq comes next
             send_resume(run, m);
