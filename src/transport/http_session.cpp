@@ -1,3 +1,4 @@
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -78,11 +79,16 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
         if (beast::websocket::is_upgrade(message)) {
             for (const auto& route : s->ws_routes) {
                 if (route.path != request.path) continue;
-                // This frame lives as long as the socket: give the HTTP read buffer back.
-                buffer.clear();
-                buffer.shrink_to_fit();
-                co_await serve_websocket(std::move(stream), std::move(message), route, s->pipeline,
-                                         std::move(request), s->options.ws, s->websockets);
+                // The socket goes on in a coroutine of its own and this frame (the HTTP
+                // loop's parser, buffers and request, ~2.3 KB) ends now rather than living as
+                // long as the socket. The connection stays counted until that one ends.
+                ++s->connections;
+                auto ex = stream.get_executor();
+                asio::co_spawn(
+                    ex,
+                    serve_websocket(std::move(stream), std::move(message), route, s->pipeline,
+                                    std::move(request), s->options.ws, s->websockets),
+                    [s](const std::exception_ptr&) { --s->connections; });
                 co_return;
             }
         }
