@@ -1,7 +1,5 @@
 #include "app/node.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
@@ -101,6 +99,7 @@ Node::Node(const Config& config, const Role& role, asio::io_context& io)
       role_(role),
       io_(io),
       timers_(io),
+      tasks_(io, "node"),
       blocking_(static_cast<std::size_t>(config.blocking_threads)),
       hashing_(static_cast<std::size_t>(config.auth.hash_threads),
                static_cast<std::size_t>(config.auth.hash_queue)),
@@ -236,7 +235,7 @@ session::Presence& Node::presence() {
         directory_ = session::redis_directory(redis::parse_address(config_.redis_addr).value(),
                                               core::random_hex(8), config_.presence_node_ttl);
     }
-    presence_.emplace(org(), session_events(), io_, directory_.get());
+    presence_.emplace(org(), session_events(), tasks_, directory_.get());
     return *presence_;
 }
 
@@ -340,8 +339,7 @@ void Node::watch(const transport::HttpServer& server) {
 
 void Node::start_workers() {
     if (presence_) presence_->start(timers_);
-    if (vectors_)
-        asio::co_spawn(io_, vectors_->flush_every(io_, config_.vector.flush_every), asio::detached);
+    if (vectors_) tasks_.spawn(vectors_->flush_every(io_, config_.vector.flush_every));
     auto& dispatched = metrics_.counter("msg_events_dispatched_total",
                                         "Outbox events handed to in-process consumers.");
     if (!role_.runs(Worker::outbox_relay)) return;
@@ -354,11 +352,13 @@ void Node::start_workers() {
                                  [&vs](const queue::Event& e) { return vs.on_message_created(e); });
     }
     relay_.emplace(db_->primary(), *events_, queue::RelayOptions{});
-    asio::co_spawn(io_, relay_->run(io_), asio::detached);
+    tasks_.spawn(relay_->run(io_));
 }
 
 void Node::stop_workers() {
     if (relay_) relay_->stop();
+    if (vectors_) vectors_->stop_flushing();
+    if (presence_) presence_->stop();
 }
 
 void Node::finish() {

@@ -14,6 +14,7 @@
 #include "core/blocking.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "core/task_group.hpp"
 #include "core/timers.hpp"
 #include "files/service.hpp"
 #include "notes/service.hpp"
@@ -64,10 +65,13 @@ class Node {
     /// Connection and socket gauges of the server this node serves on.
     void watch(const transport::HttpServer& server);
 
-    /// The role's workers (outbox relay, vector flush), on the io_context.
+    /// The role's workers (outbox relay, vector flush, presence beats), on the io_context, in
+    /// the node's task group.
     void start_workers();
-    /// Stops taking new work (SIGTERM).
+    /// Asks every worker to end (SIGTERM); on the io_context's thread.
     void stop_workers();
+    /// Background coroutines still running (the shutdown drain waits for 0).
+    std::size_t background() const { return tasks_.running(); }
     /// After the I/O threads stopped, before their contexts are shut down: the final vector
     /// flush, then the blocking pools are stopped and joined.
     void finish();
@@ -93,6 +97,7 @@ class Node {
     boost::asio::io_context& io_;
     core::SystemClock clock_;
     core::AsioTimers timers_;
+    core::TaskGroup tasks_;  // the node's background coroutines
     core::Metrics metrics_;
     core::BlockingPool blocking_;
     // Password hashing has a pool of its own, bounded: a login flood is refused fast (503)

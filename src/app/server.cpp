@@ -51,14 +51,16 @@ bool check_role_config(const Config& config, const Role& role) {
     return true;
 }
 
-asio::awaitable<void> drain(asio::io_context& io, transport::HttpServer& server,
+asio::awaitable<void> drain(asio::io_context& io, transport::HttpServer& server, Node& node,
                             std::chrono::seconds deadline) {
     server.stop_accepting();
     // Rolling deploys: clients reconnect to another node and resume by seq.
     server.close_websockets(1001, "server shutting down");
     const auto until = std::chrono::steady_clock::now() + deadline;
     asio::steady_timer timer(io);
-    while ((server.in_flight() > 0 || server.websockets() > 0) &&
+    // Requests, sockets and the node's background coroutines (relay pass, presence writes,
+    // flusher) end before the contexts stop, or the deadline passes.
+    while ((server.in_flight() > 0 || server.websockets() > 0 || node.background() > 0) &&
            std::chrono::steady_clock::now() < until) {
         timer.expires_after(20ms);
         co_await timer.async_wait(asio::use_awaitable);
@@ -126,7 +128,7 @@ int run_server(const Config& config, const Role& role) {
         if (ec) return;
         log->info("shutdown signal={} in_flight={}", signal, server.in_flight());
         node.stop_workers();
-        asio::co_spawn(io, drain(io, server, config.shutdown_timeout),
+        asio::co_spawn(io, drain(io, server, node, config.shutdown_timeout),
                        [&](const std::exception_ptr&) {
                            for (auto* c : context_ptrs) c->stop();
                        });

@@ -1,5 +1,6 @@
 #include "app/vectors.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -93,6 +94,8 @@ struct Vectors::Impl {
     vector::HnswIndex* hnsw = nullptr;
     std::unique_ptr<vector::VectorService> service;
     std::unique_ptr<LocalScorer> scorer;
+    boost::asio::steady_timer* flush_timer = nullptr;  // flush_every's, while it waits
+    bool stop_flushing = false;
 };
 
 Vectors::Vectors(const Config& config, data::Executor& db, core::BlockingPool& blocking)
@@ -139,15 +142,23 @@ core::Task<void> Vectors::flush() {
 core::Task<void> Vectors::flush_every(boost::asio::io_context& io, std::chrono::seconds every) {
     if (!impl_->hnsw) co_return;
     boost::asio::steady_timer timer(io);
-    for (;;) {
+    impl_->flush_timer = &timer;
+    while (!impl_->stop_flushing) {
         timer.expires_after(every);
-        co_await timer.async_wait(boost::asio::use_awaitable);
+        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec || impl_->stop_flushing) break;
         try {
             co_await flush();
         } catch (const std::exception& e) {
             core::logger("vector")->error("hnsw flush failed error=\"{}\"", e.what());
         }
     }
+    impl_->flush_timer = nullptr;
+}
+
+void Vectors::stop_flushing() {
+    impl_->stop_flushing = true;
+    if (impl_->flush_timer != nullptr) impl_->flush_timer->cancel();
 }
 
 vector::VectorService& Vectors::service() { return *impl_->service; }

@@ -34,8 +34,11 @@ class Vectors {
     core::Task<void> ensure();
     /// Writes changed local index files (hnsw); a no-op for Milvus.
     core::Task<void> flush();
-    /// flush() every `every` until the io_context stops.
+    /// flush() every `every` until stop_flushing() (or the io_context stops).
     core::Task<void> flush_every(boost::asio::io_context& io, std::chrono::seconds every);
+    /// Ends flush_every() at once; call on the io_context's thread. The final flush is the
+    /// caller's (flush()).
+    void stop_flushing();
 
     vector::VectorService& service();
     chat::RelevanceScorer& scorer();

@@ -1,9 +1,5 @@
 #include "session/presence.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <utility>
 
 #include "core/log.hpp"
@@ -63,8 +59,8 @@ void Presence::changed(const Key& key, int delta) {
         }
         state.running = true;
     }
-    // Outside the lock: co_spawn may start the coroutine right here on an I/O thread.
-    boost::asio::co_spawn(io_, sync(key), boost::asio::detached);
+    // Outside the lock: the spawn may start the coroutine right here on an I/O thread.
+    tasks_.spawn(sync(key));
 }
 
 core::Task<bool> Presence::online_anywhere(const Key& key, bool here) {
@@ -147,7 +143,7 @@ core::Task<void> Presence::apply(const Key& key, bool online) {
 
 void Presence::start(core::Timers& timers) {
     if (directory_ == nullptr) return;
-    boost::asio::co_spawn(io_, beat(&timers), boost::asio::detached);
+    tasks_.spawn(beat(&timers));
 }
 
 void Presence::resettle(const Key& key) {
@@ -158,15 +154,16 @@ void Presence::resettle(const Key& key) {
         if (state.running) return;  // the running sync starts over
         state.running = true;
     }
-    boost::asio::co_spawn(io_, sync(key), boost::asio::detached);
+    tasks_.spawn(sync(key));
 }
 
 core::Task<void> Presence::beat(core::Timers* timers) {
     const std::function<std::vector<Key>()> locals = [this] { return local_users(); };
     const auto settle = co_await directory_->heartbeat(locals);
     for (const auto& key : settle) resettle(key);
+    if (stopping_) co_return;
     timers->after(directory_->beat_every(), [this, timers] {
-        boost::asio::co_spawn(io_, beat(timers), boost::asio::detached);
+        if (!stopping_) tasks_.spawn(beat(timers));
     });
 }
 

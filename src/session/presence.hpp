@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -9,13 +10,11 @@
 #include <vector>
 
 #include "core/task.hpp"
+#include "core/task_group.hpp"
 #include "core/timers.hpp"
 #include "core/ws.hpp"
 #include "session/directory.hpp"
 
-namespace boost::asio {
-class io_context;
-}
 namespace msg::org {
 class OrgService;
 }
@@ -40,13 +39,16 @@ class SessionEvents;
 /// TTL. Without one — or while it is unreachable — this node's own count decides.
 class Presence final : public core::PresenceObserver {
   public:
-    Presence(org::OrgService& org, SessionEvents& events, boost::asio::io_context& io,
+    /// Its coroutines (per-user syncs, heartbeats) run in `tasks`: a shutdown waits for them.
+    Presence(org::OrgService& org, SessionEvents& events, core::TaskGroup& tasks,
              PresenceDirectory* directory = nullptr)
-        : org_(org), events_(events), io_(io), directory_(directory) {}
+        : org_(org), events_(events), tasks_(tasks), directory_(directory) {}
 
     /// Beats the directory (if any) every directory->beat_every() on `timers`, and settles
     /// the users it hands back from stopped nodes.
     void start(core::Timers& timers);
+    /// No more beats (SIGTERM); syncs under way finish.
+    void stop() { stopping_ = true; }
 
     void socket_opened(const std::string& tenant_id, std::int64_t user_id) override;
     void socket_closed(const std::string& tenant_id, std::int64_t user_id) override;
@@ -76,8 +78,9 @@ class Presence final : public core::PresenceObserver {
 
     org::OrgService& org_;
     SessionEvents& events_;
-    boost::asio::io_context& io_;
+    core::TaskGroup& tasks_;
     PresenceDirectory* directory_;
+    std::atomic<bool> stopping_{false};
     mutable std::mutex mutex_;
     std::map<Key, State> users_;
 };
