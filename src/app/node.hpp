@@ -122,8 +122,10 @@ class Node {
     std::optional<files::FilesService> files_;
     std::optional<session::SessionService> session_;
     std::optional<notes::NotesService> notes_;
-    std::unique_ptr<session::PresenceDirectory> directory_;  // Redis: presence across nodes
     std::optional<session::Presence> presence_;
+    // Redis: presence across nodes. Declared after presence_ so that it goes first: stopping
+    // its thread runs a queued heartbeat, which calls into presence_.
+    std::unique_ptr<session::PresenceDirectory> directory_;
     std::optional<chat::RoomHub> room_hub_;
     std::optional<session::SessionHub> session_hub_;
 
