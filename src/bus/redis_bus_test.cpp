@@ -66,6 +66,7 @@ TEST(RedisBus, DeliversBetweenNodesInOrder) {
     ASSERT_TRUE(on_b.wait_for(200));
     ASSERT_TRUE(on_c.wait_for(200));
     std::vector<std::string> want;
+    want.reserve(200);
     for (int i = 0; i < 200; ++i) want.push_back(std::to_string(i));
     EXPECT_EQ(on_b.texts(), want);
     EXPECT_EQ(on_c.texts(), want);

@@ -71,7 +71,10 @@ void RedisServer::start() {
                                          "scripts/install-deps.sh installs it)");
             }
             if (std::chrono::steady_clock::now() > deadline) {
-                throw std::runtime_error(program + " did not answer on port " + port);
+                std::string message = program;
+                message += " did not answer on port ";
+                message += port;
+                throw std::runtime_error(message);
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
