@@ -140,6 +140,27 @@ struct RedisBus::Impl {
         return std::min(wait * 2, options.reconnect_max);
     }
 
+    /// Reconnect state of one connection: the next backoff, and whether this outage was logged.
+    struct Retry {
+        std::chrono::milliseconds wait;
+        bool warned = false;
+    };
+    /// A new connection, or null when Redis cannot be reached (logged once per outage; the
+    /// caller backs off with back_off(retry.wait)).
+    std::unique_ptr<redis::Connection> connect(std::string_view who, Retry& retry) {
+        try {
+            auto c = std::make_unique<redis::Connection>(options.address, options.timeout);
+            retry = {options.reconnect_min, false};
+            return c;
+        } catch (const std::exception& e) {
+            if (!retry.warned) {
+                core::logger("bus")->warn("redis bus {} unavailable error=\"{}\"", who, e.what());
+            }
+            retry.warned = true;
+            return nullptr;
+        }
+    }
+
     void subscriber_loop();
     void serve_subscriber(redis::Connection& c);
     void reconcile(redis::Connection& c, std::set<std::string>& subscribed);
@@ -151,20 +172,14 @@ struct RedisBus::Impl {
 
 void RedisBus::Impl::subscriber_loop() {
     auto log = core::logger("bus");
-    auto wait = options.reconnect_min;
-    bool ever = false, warned = false;
+    Retry retry{options.reconnect_min};
+    bool ever = false;
     while (!stopping) {
-        std::unique_ptr<redis::Connection> c;
-        try {
-            c = std::make_unique<redis::Connection>(options.address, options.timeout);
-        } catch (const std::exception& e) {
-            if (!warned) log->warn("redis bus unavailable error=\"{}\"", e.what());
-            warned = true;
-            wait = back_off(wait);
+        auto c = connect("subscriber", retry);
+        if (!c) {
+            retry.wait = back_off(retry.wait);
             continue;
         }
-        wait = options.reconnect_min;
-        warned = false;
         log->info("redis bus subscriber connected addr={}", options.address.describe());
         if (ever) {
             ++reconnects;
@@ -296,8 +311,7 @@ void RedisBus::Impl::serve_subscriber(redis::Connection& c) {
 
 void RedisBus::Impl::publisher_loop() {
     auto log = core::logger("bus");
-    auto wait = options.reconnect_min;
-    bool warned = false;
+    Retry retry{options.reconnect_min};
     std::vector<Queued> batch;  // kept across a reconnect: a failed batch is tried once more
     bool retried = false;
     auto drop_all = [&] {
@@ -318,18 +332,12 @@ void RedisBus::Impl::publisher_loop() {
         for (const auto& channel : lost) notify_gap(channel);
     };
     while (!stopping) {
-        std::unique_ptr<redis::Connection> c;
-        try {
-            c = std::make_unique<redis::Connection>(options.address, options.timeout);
-        } catch (const std::exception& e) {
-            if (!warned) log->warn("redis bus publisher unavailable error=\"{}\"", e.what());
-            warned = true;
+        auto c = connect("publisher", retry);
+        if (!c) {
             drop_all();
-            wait = back_off(wait);
+            retry.wait = back_off(retry.wait);
             continue;
         }
-        wait = options.reconnect_min;
-        warned = false;
         set_up(publisher_up, true);
         try {
             for (;;) {
