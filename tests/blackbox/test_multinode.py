@@ -25,35 +25,36 @@ def eventually(check, timeout=10, step=0.05):
     return check()
 
 
-def start_nodes(cls, count, users, env=None):
-    """A private Redis and `count` `all` nodes on it sharing one database; users created. A
-    failure stops what did start (no redis-server outlives the test)."""
-    cls.redis = Redis()
-    cls.nodes = []
-    try:
-        env = dict({"REDIS_ADDR": cls.redis.addr()}, **(env or {}))
-        cls.nodes.append(Server(env=env).start())
-        for _ in range(count - 1):
-            cls.nodes.append(Server(peer_of=cls.nodes[0]).start())
-        s = cls.nodes[0]
-        cls.admin = s.admin_token()
-        cls.ids, cls.tokens = {}, {}
-        for name in users:
-            cls.ids[name] = s.create_user(cls.admin, f"{name}@example.com")
-            cls.tokens[name] = s.login(f"{name}@example.com", "password-1")
-    except BaseException:
-        for n in reversed(cls.nodes):
-            n.drop()
-        cls.redis.stop()
-        raise
+class NodesTestCase(unittest.TestCase):
+    """A private Redis and one node per entry of ROLES (`all` by default) on it, sharing one
+    database; USERS created; ENV on every node. A failure in set-up stops what did start (no
+    redis-server outlives the test); tear-down checks each node's exit and sanitizer report,
+    except a node a test killed with -9."""
 
+    ROLES = ("all", "all")
+    USERS = ()
+    ENV = {}
 
-class MultiNodeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        # A short presence TTL so that the crashed-node case settles quickly.
-        start_nodes(cls, 3, ("alice", "bob", "carol", "dave", "erin"),
-                    {"PRESENCE_NODE_TTL_SECONDS": "3"})
+        cls.redis = Redis()
+        cls.nodes = []
+        try:
+            env = dict({"REDIS_ADDR": cls.redis.addr()}, **cls.ENV)
+            cls.nodes.append(Server(env=env, role=cls.ROLES[0]).start())
+            for role in cls.ROLES[1:]:
+                cls.nodes.append(Server(peer_of=cls.nodes[0], role=role).start())
+            s = cls.nodes[0]
+            cls.admin = s.admin_token()
+            cls.ids, cls.tokens = {}, {}
+            for name in cls.USERS:
+                cls.ids[name] = s.create_user(cls.admin, f"{name}@example.com")
+                cls.tokens[name] = s.login(f"{name}@example.com", "password-1")
+        except BaseException:
+            for n in reversed(cls.nodes):
+                n.drop()
+            cls.redis.stop()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -62,7 +63,26 @@ class MultiNodeTest(unittest.TestCase):
             n.drop()
         cls.redis.stop()
         for n, code in zip(cls.nodes, codes):
-            check_exit(n, code)
+            if code != -9:  # killed on purpose
+                check_exit(n, code)
+
+    def subscribers(self, room):
+        """How many nodes hold a Redis subscription to the room's channel."""
+        return self.redis.command("PUBSUB", "NUMSUB", f"tenant:default:room:{room}")[1]
+
+    async def subscribed(self, room, nodes, tries=200):
+        """True once `nodes` nodes are subscribed to the room (polled every 20 ms)."""
+        for _ in range(tries):
+            if self.subscribers(room) >= nodes:
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+
+class MultiNodeTest(NodesTestCase):
+    ROLES = ("all", "all", "all")
+    USERS = ("alice", "bob", "carol", "dave", "erin")
+    ENV = {"PRESENCE_NODE_TTL_SECONDS": "3"}
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -79,16 +99,9 @@ class MultiNodeTest(unittest.TestCase):
     def run_async(self, coro):
         return asyncio.run(asyncio.wait_for(coro, 90))
 
-    def subscribers(self, room):
-        """How many nodes hold a Redis subscription to the room's channel."""
-        return self.redis.command("PUBSUB", "NUMSUB", f"tenant:default:room:{room}")[1]
-
     async def until_subscribed(self, room, nodes):
-        for _ in range(200):
-            if self.subscribers(room) >= nodes:
-                return
-            await asyncio.sleep(0.02)
-        self.fail(f"room {room}: {self.subscribers(room)} subscribed nodes, wanted {nodes}")
+        if not await self.subscribed(room, nodes):
+            self.fail(f"room {room}: {self.subscribers(room)} subscribed nodes, wanted {nodes}")
 
     def send(self, node, who, room, body):
         r = node.post(f"/api/v1/rooms/{room}/messages", {"body": body}, self.tokens[who])
@@ -186,23 +199,17 @@ class MultiNodeTest(unittest.TestCase):
         self.run_async(scenario())
 
 
-class MultiNodeCrashTest(unittest.TestCase):
+class MultiNodeCrashTest(NodesTestCase):
     """A node killed with -9: its users' presence is released by the others within the TTL,
     and its clients resume on another node without a gap."""
 
-    @classmethod
-    def setUpClass(cls):
-        start_nodes(cls, 2, ("alice", "bob"), {"PRESENCE_NODE_TTL_SECONDS": "3"})
-        cls.a, cls.b = cls.nodes
+    USERS = ("alice", "bob")
+    ENV = {"PRESENCE_NODE_TTL_SECONDS": "3"}
 
     @classmethod
-    def tearDownClass(cls):
-        code = cls.a.stop()
-        cls.b.stop()
-        cls.b.drop()
-        cls.a.drop()
-        cls.redis.stop()
-        check_exit(cls.a, code)  # b was killed on purpose
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.a, cls.b = cls.nodes
 
     def status(self, who):
         return self.a.get(f"/api/v1/users/search?q={who}", self.admin).json[0]["status"]
@@ -236,23 +243,17 @@ class MultiNodeCrashTest(unittest.TestCase):
         asyncio.run(asyncio.wait_for(scenario(), 90))
 
 
-class RollingRestartTest(unittest.TestCase):
+class RollingRestartTest(NodesTestCase):
     """SIGTERM (a rolling deploy): the node closes its sockets with 1001, exits cleanly within
     the shutdown timeout, and its clients resume on another node without a gap."""
 
-    @classmethod
-    def setUpClass(cls):
-        start_nodes(cls, 2, ("alice", "bob"), {"SHUTDOWN_TIMEOUT_SECONDS": "5"})
-        cls.a, cls.b = cls.nodes
+    USERS = ("alice", "bob")
+    ENV = {"SHUTDOWN_TIMEOUT_SECONDS": "5"}
 
     @classmethod
-    def tearDownClass(cls):
-        codes = [cls.a.stop(), cls.b.stop()]
-        cls.b.drop()
-        cls.a.drop()
-        cls.redis.stop()
-        check_exit(cls.a, codes[0])
-        check_exit(cls.b, codes[1])
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.a, cls.b = cls.nodes
 
     def test_sigterm_closes_sockets_with_1001_and_clients_resume_elsewhere(self):
         a, b = self.a, self.b
@@ -264,10 +265,7 @@ class RollingRestartTest(unittest.TestCase):
         async def scenario():
             ws = await websockets.connect(url(b))
             bob = Client(ws)
-            for _ in range(200):
-                if self.redis.command("PUBSUB", "NUMSUB", f"tenant:default:room:{room}")[1]:
-                    break
-                await asyncio.sleep(0.02)
+            await self.subscribed(room, 1)
             first = (await asyncio.to_thread(a.post, f"/api/v1/rooms/{room}/messages",
                                              {"body": "before"}, self.tokens["alice"])).json
             self.assertEqual((await bob.next("message"))["payload"]["seq"], first["seq"])
@@ -290,23 +288,16 @@ class RollingRestartTest(unittest.TestCase):
         asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-class RedisOutageTest(unittest.TestCase):
+class RedisOutageTest(NodesTestCase):
     """Redis stopped under traffic: REST and local delivery go on, readiness says degraded;
     back, every socket is told to resync, and resume returns exactly what it missed."""
 
-    @classmethod
-    def setUpClass(cls):
-        start_nodes(cls, 2, ("alice", "bob", "carol"))
-        cls.a, cls.b = cls.nodes
+    USERS = ("alice", "bob", "carol")
 
     @classmethod
-    def tearDownClass(cls):
-        codes = [cls.a.stop(), cls.b.stop()]
-        cls.b.drop()
-        cls.a.drop()
-        cls.redis.stop()
-        check_exit(cls.a, codes[0])
-        check_exit(cls.b, codes[1])
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.a, cls.b = cls.nodes
 
     def test_outage_keeps_rest_and_local_delivery_then_resyncs(self):
         a, b = self.a, self.b
@@ -321,10 +312,7 @@ class RedisOutageTest(unittest.TestCase):
             async with websockets.connect(url(a, "bob")) as wa, \
                     websockets.connect(url(b, "carol")) as wb:
                 bob, carol = Client(wa), Client(wb)
-                for _ in range(200):
-                    if self.redis.command("PUBSUB", "NUMSUB", f"tenant:default:room:{room}")[1] == 2:
-                        break
-                    await asyncio.sleep(0.02)
+                await self.subscribed(room, 2)
                 seen = (await asyncio.to_thread(send, "before")).json["seq"]
                 self.assertEqual((await carol.next("message"))["payload"]["seq"], seen)
                 self.assertEqual((await bob.next("message"))["payload"]["seq"], seen)
@@ -359,42 +347,18 @@ class RedisOutageTest(unittest.TestCase):
         asyncio.run(asyncio.wait_for(scenario(), 90))
 
 
-class SplitRolesTest(unittest.TestCase):
+class SplitRolesTest(NodesTestCase):
     """The seed's split deployment: `session`, `chat` and `fileman`, each its own process, on
     one Redis and one database, serve the chat, session, notes and files flows of `all`."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = Redis()
-        cls.nodes = []
-        try:
-            env = {"REDIS_ADDR": cls.redis.addr(), "FILEMAN_PORT": "0"}
-            cls.session = Server(env=env, role="session").start()
-            cls.nodes.append(cls.session)
-            cls.chat = Server(peer_of=cls.session, role="chat").start()
-            cls.nodes.append(cls.chat)
-            cls.files = Server(peer_of=cls.session, role="fileman").start()
-            cls.nodes.append(cls.files)
-            s = cls.session
-            cls.admin = s.admin_token()
-            cls.ids, cls.tokens = {}, {}
-            for name in ("alice", "bob"):
-                cls.ids[name] = s.create_user(cls.admin, f"{name}@example.com")
-                cls.tokens[name] = s.login(f"{name}@example.com", "password-1")
-        except BaseException:
-            for n in reversed(cls.nodes):
-                n.drop()
-            cls.redis.stop()
-            raise
+    ROLES = ("session", "chat", "fileman")
+    USERS = ("alice", "bob")
+    ENV = {"FILEMAN_PORT": "0"}
 
     @classmethod
-    def tearDownClass(cls):
-        codes = [n.stop() for n in cls.nodes]
-        for n in reversed(cls.nodes):
-            n.drop()
-        cls.redis.stop()
-        for n, code in zip(cls.nodes, codes):
-            check_exit(n, code)
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.session, cls.chat, cls.files = cls.nodes
 
     def session_socket(self, who):
         r = self.session.post("/api/v1/session/login", {"device_id": "d"}, self.tokens[who])
@@ -472,25 +436,14 @@ class SplitRolesTest(unittest.TestCase):
         asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-class FailoverUnderLoadTest(unittest.TestCase):
+class FailoverUnderLoadTest(NodesTestCase):
     """msg_loadgen's oracle over three nodes: a node killed with -9 mid-run, and Redis stopped
     mid-run; clients reconnect to another node / resync and resume, and every acked message
     still reaches every member exactly once, in seq order."""
 
-    @classmethod
-    def setUpClass(cls):
-        start_nodes(cls, 3, (), {"MESSAGE_RATE_PER_USER": "100000", "WS_FRAMES_PER_SECOND": "0",
-                                 "WS_BYTES_PER_SECOND": "0"})
-
-    @classmethod
-    def tearDownClass(cls):
-        codes = [n.stop() for n in cls.nodes]
-        for n in reversed(cls.nodes):
-            n.drop()
-        cls.redis.stop()
-        for n, code in zip(cls.nodes, codes):
-            if n.proc.returncode != -9:  # the one killed on purpose
-                check_exit(n, code)
+    ROLES = ("all", "all", "all")
+    ENV = {"MESSAGE_RATE_PER_USER": "100000", "WS_FRAMES_PER_SECOND": "0",
+           "WS_BYTES_PER_SECOND": "0"}
 
     def loadgen(self, nodes, seconds):
         import os
