@@ -40,67 +40,63 @@ RoomEvent sent(int seq) {
     return {RoomEvent::Kind::message, 1, seq, 0, std::make_shared<const std::string>(message(seq))};
 }
 
-TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
+/// A hub with one socket (id 1, user 7) in room 1, on an in-process bus and the test's time.
+struct OneSocket {
+    explicit OneSocket(std::chrono::milliseconds gap_wait)
+        : hub(bus, time.timers, time.clock, gap_wait) {
+        hub.join("t", 1, 7, socket);
+    }
     Time time;
     bus::InprocBus bus;
-    RoomHub hub(bus, time.timers, time.clock, 10s);  // no gap flush during this test
-    auto socket = std::make_shared<FakeSocket>(1);
-    hub.join("t", 1, 7, socket);
-    publish(bus, sent(1));
-    publish(bus, sent(3));
-    publish(bus, sent(2));
-    publish(bus, sent(4));
-    EXPECT_EQ(socket->frames(),
+    RoomHub hub;
+    std::shared_ptr<FakeSocket> socket = std::make_shared<FakeSocket>(1);
+};
+
+TEST(RoomHub, DeliversSwappedPublishesInSeqOrder) {
+    OneSocket f(10s);  // no gap flush during this test
+    publish(f.bus, sent(1));
+    publish(f.bus, sent(3));
+    publish(f.bus, sent(2));
+    publish(f.bus, sent(4));
+    EXPECT_EQ(f.socket->frames(),
               (std::vector<std::string>{message(1), message(2), message(3), message(4)}));
 }
 
 TEST(RoomHub, FlushesAGapThatDoesNotFill) {
-    Time time;
-    bus::InprocBus bus;
-    RoomHub hub(bus, time.timers, time.clock, 20ms);
-    auto socket = std::make_shared<FakeSocket>(1);
-    hub.join("t", 1, 7, socket);
-    publish(bus, sent(5));
-    publish(bus, sent(7));  // 6 never comes
-    EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});
-    time.timers.advance(19ms);
-    EXPECT_EQ(socket->frames(), std::vector<std::string>{message(5)});  // not yet
-    time.timers.advance(1ms);                                           // the gap timer fires
-    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(5), resync(5), message(7)}));
-    publish(bus, sent(6));  // late: the socket was told to fetch it by seq
-    publish(bus, sent(8));
-    EXPECT_EQ(socket->frames(),
+    OneSocket f(20ms);
+    publish(f.bus, sent(5));
+    publish(f.bus, sent(7));  // 6 never comes
+    EXPECT_EQ(f.socket->frames(), std::vector<std::string>{message(5)});
+    f.time.timers.advance(19ms);
+    EXPECT_EQ(f.socket->frames(), std::vector<std::string>{message(5)});  // not yet
+    f.time.timers.advance(1ms);                                           // the gap timer fires
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(5), resync(5), message(7)}));
+    publish(f.bus, sent(6));  // late: the socket was told to fetch it by seq
+    publish(f.bus, sent(8));
+    EXPECT_EQ(f.socket->frames(),
               (std::vector<std::string>{message(5), resync(5), message(7), message(8)}));
 }
 
 TEST(RoomHub, DeliversEachSeqOnce) {
     // A node's own publish can come back twice around a Redis resubscribe.
-    Time time;
-    bus::InprocBus bus;
-    RoomHub hub(bus, time.timers, time.clock, 10s);
-    auto socket = std::make_shared<FakeSocket>(1);
-    hub.join("t", 1, 7, socket);
-    publish(bus, sent(1));
-    publish(bus, sent(2));
-    publish(bus, sent(1));
-    publish(bus, sent(3));
-    publish(bus, sent(2));
-    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
+    OneSocket f(10s);
+    publish(f.bus, sent(1));
+    publish(f.bus, sent(2));
+    publish(f.bus, sent(1));
+    publish(f.bus, sent(3));
+    publish(f.bus, sent(2));
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
 }
 
 TEST(RoomHub, AnOlderSeqThanTheFirstSeenIsFetchedNotDropped) {
     // A fresh hub (first socket of the room on this node) sees 2 before 1: 1 was never
     // delivered here and cannot go in order any more, so the sockets are told to fetch it.
-    Time time;
-    bus::InprocBus bus;
-    RoomHub hub(bus, time.timers, time.clock, 10s);
-    auto socket = std::make_shared<FakeSocket>(1);
-    hub.join("t", 1, 7, socket);
-    publish(bus, sent(2));
-    publish(bus, sent(1));
-    publish(bus, sent(3));
-    publish(bus, sent(1));  // once told, not again
-    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(2), resync(0), message(3)}));
+    OneSocket f(10s);
+    publish(f.bus, sent(2));
+    publish(f.bus, sent(1));
+    publish(f.bus, sent(3));
+    publish(f.bus, sent(1));  // once told, not again
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(2), resync(0), message(3)}));
 }
 
 /// An in-process bus whose subscribers can be told of a gap, as the Redis bus does after it
@@ -142,23 +138,19 @@ TEST(RoomHub, ABusGapTellsTheRoomsSocketsToResync) {
 TEST(RoomHub, AYoungGapIsNotFlushedByAnOlderGapsTimer) {
     // Found by msg_loadgen's oracle: the timer armed for a gap that then filled fired and
     // flushed a gap that had opened only moments before, delivering seq n+1 before n.
-    Time time;
-    bus::InprocBus bus;
-    RoomHub hub(bus, time.timers, time.clock, 300ms);
-    auto socket = std::make_shared<FakeSocket>(1);
-    hub.join("t", 1, 7, socket);
-    publish(bus, sent(1));
-    publish(bus, sent(3));  // gap at 2: the timer is armed
-    time.timers.advance(200ms);
-    publish(bus, sent(2));       // filled
-    publish(bus, sent(5));       // a new gap at 4, 100 ms before the old timer fires
-    time.timers.advance(150ms);  // the old timer has fired; the new gap is only 150 ms old
-    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
-    EXPECT_EQ(time.timers.pending(), 1u);  // re-armed for the young gap's remaining 200 ms
-    publish(bus, sent(4));                 // arrives in time
-    time.timers.advance(400ms);
-    EXPECT_EQ(socket->frames(), (std::vector<std::string>{message(1), message(2), message(3),
-                                                          message(4), message(5)}));
+    OneSocket f(300ms);
+    publish(f.bus, sent(1));
+    publish(f.bus, sent(3));  // gap at 2: the timer is armed
+    f.time.timers.advance(200ms);
+    publish(f.bus, sent(2));       // filled
+    publish(f.bus, sent(5));       // a new gap at 4, 100 ms before the old timer fires
+    f.time.timers.advance(150ms);  // the old timer has fired; the new gap is only 150 ms old
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
+    EXPECT_EQ(f.time.timers.pending(), 1u);  // re-armed for the young gap's remaining 200 ms
+    publish(f.bus, sent(4));                 // arrives in time
+    f.time.timers.advance(400ms);
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(1), message(2), message(3),
+                                                            message(4), message(5)}));
 }
 
 TEST(RoomEvent, RoundTripsOnTheWireAndRefusesGarbage) {
