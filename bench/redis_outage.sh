@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Redis stopped under load (issue 14): 3 `all` nodes on one private Redis and a fresh local
-# PostgreSQL, msg_loadgen fanout with --resilient (ROOMS x MEMBERS sockets spread over the
-# nodes, RATE msgs/s for DURATION s); Redis is killed at OUTAGE_AT s and started again (empty,
-# same port) OUTAGE s later. The oracle must stay clean: every acked message reaches every
-# member once, in seq order, after the sockets resync. Defaults: 100 x 10, 500 msgs/s, 60 s,
-# outage at 12 s for 30 s.
+# Redis stopped under load (issue 14): 3 `all` nodes on one private Redis
+# (scripts/redis-local.sh) and a fresh local PostgreSQL, msg_loadgen fanout with --resilient
+# (ROOMS x MEMBERS sockets spread over the nodes, RATE msgs/s for DURATION s); Redis is killed
+# at OUTAGE_AT s and started again on the same port OUTAGE s later. The oracle must stay clean:
+# every acked message reaches every member once, in seq order, after the sockets resync.
+# Defaults: 100 x 10, 500 msgs/s, 60 s, outage at 12 s for 30 s.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -17,22 +17,16 @@ pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true
+    scripts/redis-local.sh stop "$work/redis" >/dev/null 2>&1 || true
     scripts/pg-local.sh stop "$work/pg" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 dsn=$(scripts/pg-local.sh start "$work/pg")
 secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c 40)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis() {
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-        --pidfile "$work/redis.pid" --logfile "$work/redis.log"
-}
-redis
-sleep 0.5
+redis_addr=$(scripts/redis-local.sh start "$work/redis")  # the same port again after the kill
 export APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn BIND_ADDRESS=127.0.0.1 LOG_LEVEL=warn \
-    REDIS_ADDR=127.0.0.1:$port MESSAGE_RATE_PER_USER=1000000 WS_FRAMES_PER_SECOND=0 \
+    REDIS_ADDR=$redis_addr MESSAGE_RATE_PER_USER=1000000 WS_FRAMES_PER_SECOND=0 \
     WS_BYTES_PER_SECOND=0
 "$build/src/app/msg_server" migrate >/dev/null
 ports=(18391 18392 18393)
@@ -43,10 +37,10 @@ done
 sleep 3
 (
     sleep "${OUTAGE_AT:-12}"
-    kill -9 "$(cat "$work/redis.pid")"
+    kill -9 "$(cat "$work/redis/pid")"
     echo "== redis killed at $(date +%T)"
     sleep "${OUTAGE:-30}"
-    redis
+    scripts/redis-local.sh start "$work/redis" >/dev/null
     echo "== redis back at $(date +%T)"
 ) &
 "$build/tools/loadgen/msg_loadgen" fanout --rooms "${ROOMS:-100}" --members "${MEMBERS:-10}" \
