@@ -142,6 +142,7 @@ TEST(RedisBus, OutageKeepsLocalDeliveryThenResubscribesAndReportsTheGap) {
     }));
     a.publish("tenant:t:room:1", text("before"));
     ASSERT_TRUE(on_b.wait_for(1));
+    ASSERT_TRUE(on_a.wait_for(1));  // a hears its own publish back from Redis, before it dies
 
     server.stop();
     ASSERT_TRUE(eventually([&] { return !a.connected() && !b.connected(); }));
