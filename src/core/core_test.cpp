@@ -396,3 +396,77 @@ TEST(RateLimiter, Ipv6IsLimitedPerSlash64) {
 
 }  // namespace
 }  // namespace msg::core
+
+#include <atomic>
+#include <thread>
+
+#include "core/event.hpp"
+
+namespace msg::core {
+namespace {
+
+Task<void> wait_event(Event e, std::atomic<int>* woken) {
+    co_await e.wait();
+    ++*woken;
+}
+
+Task<void> wait_event_for(Event e, std::chrono::milliseconds timeout, int* outcome) {
+    const bool set = co_await e.wait_for(timeout);
+    *outcome = set ? 1 : 0;
+}
+
+TEST(Event, SetBeforeTheWaitIsNotLost) {
+    boost::asio::io_context io;
+    Event e;
+    e.set();
+    std::atomic<int> woken{0};
+    boost::asio::co_spawn(io, wait_event(e, &woken), boost::asio::detached);
+    io.run_for(std::chrono::seconds(5));
+    EXPECT_EQ(woken, 1);
+}
+
+TEST(Event, SetFromAnotherThreadWakesEveryWaiterOnceAcrossManyRaces) {
+    // Waiters on a 2-thread io_context, each set from a third thread at a random moment of its
+    // publish-and-suspend: none may hang (a lost wake-up) or wake twice.
+    boost::asio::io_context io;
+    auto keep = boost::asio::make_work_guard(io);
+    std::vector<std::thread> runners;
+    for (int i = 0; i < 2; ++i) runners.emplace_back([&io] { io.run(); });
+    constexpr int kWaiters = 2000;
+    std::vector<Event> events(kWaiters);
+    std::atomic<int> woken{0};
+    for (int i = 0; i < kWaiters; ++i) {
+        boost::asio::co_spawn(io, wait_event(events[static_cast<std::size_t>(i)], &woken),
+                              boost::asio::detached);
+        events[static_cast<std::size_t>(i)].set();
+        events[static_cast<std::size_t>(i)].set();  // idempotent
+    }
+    for (int i = 0; i < 500 && woken < kWaiters; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    keep.reset();
+    io.stop();
+    for (auto& t : runners) t.join();
+    EXPECT_EQ(woken, kWaiters);
+}
+
+TEST(Event, WaitForTimesOutUnlessSetFirst) {
+    boost::asio::io_context io;
+    Event never, soon;
+    int timed_out = -1, signalled = -1;
+    boost::asio::co_spawn(io, wait_event_for(never, std::chrono::milliseconds(20), &timed_out),
+                          boost::asio::detached);
+    boost::asio::co_spawn(io, wait_event_for(soon, std::chrono::seconds(30), &signalled),
+                          boost::asio::detached);
+    io.poll();
+    soon.set();
+    io.run_for(std::chrono::seconds(5));
+    EXPECT_EQ(timed_out, 0);
+    EXPECT_EQ(signalled, 1);
+    EXPECT_TRUE(io.stopped());  // ran out of work: set() cancelled the 30 s timer
+    never.set();                // after the timeout: nobody to wake, nothing breaks
+    EXPECT_TRUE(never.is_set());
+}
+
+}  // namespace
+}  // namespace msg::core

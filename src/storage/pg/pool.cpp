@@ -1,25 +1,20 @@
 #include "storage/pg/pool.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "core/error.hpp"
+#include "core/event.hpp"
 
 namespace msg::pg {
 
 namespace asio = boost::asio;
 
 /// A suspended acquire(). The releasing thread fills `conn` (or sets `create` when a broken
-/// connection freed a slot) under the pool mutex and cancels the timer on the waiter's
-/// executor; the waiter reads the outcome under the mutex after it wakes, so nothing is lost
-/// when the deadline and a hand-over race.
+/// connection freed a slot) under the pool mutex, then sets `woken`; the waiter reads the
+/// outcome under the mutex after it wakes, so nothing is lost when the deadline and a
+/// hand-over race, and a hand-over before the waiter suspends still wakes it at once.
 struct Pool::Waiter {
-    explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
-    asio::steady_timer timer;
+    core::Event woken;
     Connection* conn = nullptr;
     bool create = false;
     bool done = false;
@@ -57,14 +52,13 @@ core::Task<Pool::Lease> Pool::acquire() {
         if (total_ < options_.max_size) {
             ++total_;
         } else {
-            waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+            waiter = std::make_shared<Waiter>();
             waiters_.push_back(waiter);
         }
     }
 
     if (waiter) {
-        waiter->timer.expires_after(options_.acquire_timeout);
-        co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await waiter->woken.wait_for(options_.acquire_timeout);
         std::lock_guard lock(mutex_);
         if (!waiter->done) {
             std::erase(waiters_, waiter);
@@ -111,7 +105,7 @@ void Pool::hand_over(Connection* conn) {
         waiter->conn = conn;
         waiter->create = conn == nullptr;
     }
-    asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
+    waiter->woken.set();
 }
 
 }  // namespace msg::pg
