@@ -184,7 +184,8 @@ tenant::TenantService& Node::tenant() {
 chat::ChatService& Node::chat() {
     if (chat_) return *chat_;
     chat_.emplace(db_->executor(), *bus_, clock_, metrics_,
-                  chat::ChatLimits{config_.sends_per_user_per_second});
+                  chat::ChatLimits{.sends_per_user_per_second = config_.sends_per_user_per_second,
+                                   .batching = {}});
     // Rerank: the index in process where the role has it, else vectorman over HTTP.
     if (vectors_) {
         chat_->set_relevance_scorer(&vectors_->scorer());

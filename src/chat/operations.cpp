@@ -1,6 +1,9 @@
 #include "chat/operations.hpp"
 
 #include <algorithm>
+#include <map>
+#include <stdexcept>
+#include <tuple>
 
 #include "core/text.hpp"
 #include "data/executor.hpp"
@@ -83,6 +86,67 @@ constexpr std::string_view kSend =
     "  SELECT $1, 'message.created', jsonb_build_object('id', msg.id, 'room_id', msg.room_id,"
     "    'seq', msg.seq, 'sender_id', msg.sender_id, 'body', msg.body) FROM msg)"
     " SELECT *, false FROM msg UNION ALL SELECT *, true FROM existing";
+
+// Several sends of one tenant in one statement (group commit, chat/send_batcher.cpp): the
+// same steps as kSend, set-wise. Input rows are numbered ($2 idx); the caller has already
+// folded repeats of one client_msg_id within the batch. `fresh` keeps the sends of members
+// whose client_msg_id is new and numbers them per room in idx order; `locked` takes the room
+// rows in id order — two batches (of two nodes) never deadlock over rooms they share — and
+// `room` moves each room's last_seq by its count; the n-th fresh send of a room gets base + n.
+// Tokens come flattened ($8 idx, $9 token) since SQL arrays cannot be ragged.
+// Each output row names its idx; an idx without a row was refused (not a member).
+constexpr std::string_view kSendBatch =
+    "WITH input AS ("
+    "  SELECT * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],"
+    "    $7::text[]) AS i(idx, room_id, sender_id, body, meta, client_msg_id)),"
+    " tokens AS ("
+    "  SELECT t.idx, array_agg(t.token) AS tokens"
+    "  FROM unnest($8::int[], $9::text[]) AS t(idx, token) GROUP BY t.idx),"
+    " existing AS ("
+    "  SELECT i.idx, m.tenant_id, m.id, m.room_id, m.seq, m.sender_id, m.body,"
+    "    m.meta_json::text, m.client_msg_id, m.created_at"
+    "  FROM input i JOIN messages m ON m.tenant_id = $1 AND m.room_id = i.room_id"
+    "    AND m.sender_id = i.sender_id AND m.client_msg_id = i.client_msg_id),"
+    " fresh AS ("
+    "  SELECT i.*, row_number() OVER (PARTITION BY i.room_id ORDER BY i.idx) AS n"
+    "  FROM input i"
+    "  WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.idx = i.idx)"
+    "    AND EXISTS (SELECT 1 FROM room_members m"
+    "      WHERE m.tenant_id = $1 AND m.room_id = i.room_id AND m.user_id = i.sender_id)),"
+    " counts AS (SELECT room_id, count(*) AS n FROM fresh GROUP BY room_id),"
+    " locked AS ("
+    "  SELECT r.id FROM chat_rooms r"
+    "  WHERE r.tenant_id = $1 AND r.id IN (SELECT room_id FROM counts)"
+    "  ORDER BY r.id FOR UPDATE),"
+    " room AS ("
+    "  UPDATE chat_rooms r SET last_seq = r.last_seq + c.n, last_activity_at = now()"
+    "  FROM counts c, locked l"
+    "  WHERE r.tenant_id = $1 AND r.id = c.room_id AND l.id = c.room_id"
+    "  RETURNING r.id, r.last_seq - c.n AS base),"
+    " msg AS ("
+    "  INSERT INTO messages"
+    "    (tenant_id, room_id, seq, sender_id, body, meta_json, client_msg_id, search_tokens)"
+    "  SELECT $1, f.room_id, room.base + f.n, f.sender_id, f.body, f.meta::jsonb,"
+    "    f.client_msg_id, array_to_tsvector(coalesce(t.tokens, '{}'::text[]))"
+    "  FROM fresh f JOIN room ON room.id = f.room_id LEFT JOIN tokens t ON t.idx = f.idx"
+    "  ORDER BY f.room_id, f.n"
+    "  RETURNING " MSG_MESSAGE_COLUMNS
+    "),"
+    " watermark AS ("
+    "  UPDATE room_members m SET last_read_seq = w.seq, last_read_at = w.at"
+    "  FROM (SELECT room_id, sender_id, max(seq) AS seq, max(created_at) AS at"
+    "        FROM msg GROUP BY room_id, sender_id) w"
+    "  WHERE m.tenant_id = $1 AND m.room_id = w.room_id AND m.user_id = w.sender_id"
+    "    AND m.last_read_seq < w.seq),"
+    " event AS ("
+    "  INSERT INTO outbox (tenant_id, topic, payload)"
+    "  SELECT $1, 'message.created', jsonb_build_object('id', msg.id, 'room_id', msg.room_id,"
+    "    'seq', msg.seq, 'sender_id', msg.sender_id, 'body', msg.body) FROM msg)"
+    " SELECT msg.*, false, f.idx FROM msg JOIN room ON room.id = msg.room_id"
+    "   JOIN fresh f ON f.room_id = msg.room_id AND room.base + f.n = msg.seq"
+    " UNION ALL"
+    " SELECT e.tenant_id, e.id, e.room_id, e.seq, e.sender_id, e.body, e.meta_json,"
+    "   e.client_msg_id, e.created_at, true, e.idx FROM existing e";
 
 // GIN on search_tokens finds candidates; membership is part of the query, so a room the
 // caller is not in never contributes.
@@ -303,6 +367,70 @@ core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection&
     auto existing =
         co_await c.query(kFindByClientId, r.tenant_id, r.room_id, r.sender_id, r.client_msg_id);
     co_return Response{message_from(existing, 0), true};
+}
+
+core::Task<core::Result<SendMessages::Response>> SendMessages::run(pg::Connection& c,
+                                                                   const Request& r) {
+    // Repeats of one client_msg_id inside the batch go to SQL once; the rest answer with the
+    // first one's outcome, as duplicates.
+    const auto n = r.sends.size();
+    std::vector<std::size_t> first_of(n);
+    std::map<std::tuple<std::int64_t, std::int64_t, std::string_view>, std::size_t> seen;
+    std::vector<std::int64_t> idx, rooms, senders, token_idx;
+    std::vector<std::string> bodies, metas, tokens;
+    std::vector<std::optional<std::string>> client_ids;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto& s = r.sends[i];
+        if (s.tenant_id != r.tenant_id) throw std::invalid_argument("a batch holds one tenant");
+        first_of[i] = i;
+        if (s.client_msg_id) {
+            auto [it, fresh] = seen.try_emplace({s.room_id, s.sender_id, *s.client_msg_id}, i);
+            if (!fresh) {
+                first_of[i] = it->second;
+                continue;
+            }
+        }
+        idx.push_back(static_cast<std::int64_t>(i));
+        rooms.push_back(s.room_id);
+        senders.push_back(s.sender_id);
+        bodies.push_back(s.body);
+        metas.push_back(s.meta_json);
+        client_ids.push_back(s.client_msg_id);
+        for (const auto& t : s.search_tokens) {
+            token_idx.push_back(static_cast<std::int64_t>(i));
+            tokens.push_back(t);
+        }
+    }
+    Response out;
+    out.results.resize(n);
+    bool conflict = false;
+    try {
+        auto rows = co_await c.query(kSendBatch, r.tenant_id, idx, rooms, senders, bodies, metas,
+                                     client_ids, token_idx, tokens);
+        for (int row = 0; row < rows.size(); ++row) {
+            const auto i = static_cast<std::size_t>(rows.int64(row, 10));
+            out.results[i] = SendMessage::Response{message_from(rows, row), rows.boolean(row, 9)};
+        }
+    } catch (const pg::SqlError& e) {
+        // A send with one of these client_msg_ids committed meanwhile (through another node):
+        // the statement wrote nothing. Each send then goes alone, which answers that one with
+        // the stored original (a co_await may not sit inside a handler).
+        if (!e.unique_violation() || e.constraint() != "messages_client_msg_id") throw;
+        conflict = true;
+    }
+    if (conflict) {
+        for (const auto i : idx) {
+            const auto& one = r.sends[static_cast<std::size_t>(i)];
+            auto single = co_await SendMessage::run(c, one);
+            if (single) out.results[static_cast<std::size_t>(i)] = std::move(*single);
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (first_of[i] == i || !out.results[first_of[i]]) continue;
+        out.results[i] = out.results[first_of[i]];
+        out.results[i]->duplicate = true;
+    }
+    co_return out;
 }
 
 core::Task<core::Result<SearchMessages::Response>> SearchMessages::run(pg::Connection& c,

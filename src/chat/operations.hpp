@@ -130,6 +130,26 @@ MSG_DESCRIBE_STRUCT(SendMessage::Request, (),
                     (tenant_id, room_id, sender_id, body, meta_json, client_msg_id, search_tokens))
 MSG_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
 
+/// Several sends of one tenant in one statement and one commit (group commit; the caller is
+/// chat/send_batcher.cpp). Each send keeps its own outcome, as SendMessage would give it:
+/// stored with the room's next seq (sends of one room numbered in request order), a duplicate
+/// of an earlier client_msg_id (one earlier in this batch included), or nullopt — not a
+/// member, `room access denied`. One refused send never fails the others.
+struct SendMessages {
+    static constexpr std::string_view kName = "messages/send-batch";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::vector<SendMessage::Request> sends;  // each of tenant_id
+    };
+    struct Response {
+        std::vector<std::optional<SendMessage::Response>> results;  // one per send, in order
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+MSG_DESCRIBE_STRUCT(SendMessages::Request, (), (tenant_id, sends))
+MSG_DESCRIBE_STRUCT(SendMessages::Response, (), (results))
+
 /// Candidates for a message search: messages of the caller's rooms whose search_tokens match
 /// the tsquery, newest first (by id). The service verifies each against the query terms.
 /// For a send with attachments: is the sender a member, and how many of `file_ids` are

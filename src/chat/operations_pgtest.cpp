@@ -6,9 +6,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <set>
 
 #include "chat/operations.hpp"
+#include "chat/send_batcher.hpp"
+#include "core/event.hpp"
 #include "data/executor.hpp"
 #include "org/operations.hpp"
 #include "search/tokenizer.hpp"
@@ -353,6 +357,195 @@ CO_TEST(ChatOps, SearchPagesAcrossTheRecentWindowCompletely) {
         req.before_id = r->items.back().id;
     }
     EXPECT_EQ(seen.size(), 24u);  // i = 1000, 2000, …, 24000
+}
+
+}  // namespace
+}  // namespace msg::chat
+
+// ---- group commit: SendMessages and SendBatcher ---------------------------------------------
+
+namespace msg::chat {
+namespace {
+
+SendMessage::Request send_request(const Fixture& f, std::int64_t room, std::int64_t sender,
+                                  std::string body, std::optional<std::string> client_id) {
+    auto tokens = search::index_tokens(body);
+    return {f.tenant, room, sender, std::move(body), "{}", std::move(client_id), std::move(tokens)};
+}
+
+CO_TEST(ChatOps, ABatchNumbersEachRoomInOrderAndEachSendKeepsItsOwnOutcome) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    auto a = co_await f.room(f.users[0], f.users[1]);
+    auto b = co_await f.room(f.users[1]);
+    const std::optional<std::string> old_id = "old";
+    auto earlier =
+        co_await f.db.run<SendMessage>(f.tenant, a, f.users[0], "earlier", "{}", old_id, kNoTokens);
+    CO_ASSERT(earlier && earlier->message.seq == 1);
+
+    SendMessages::Request batch{f.tenant, {}};
+    batch.sends.push_back(send_request(f, a, f.users[0], "첫째 hello", "a1"));      // 0 → a seq 2
+    batch.sends.push_back(send_request(f, b, f.users[1], "in b", std::nullopt));    // 1 → b seq 1
+    batch.sends.push_back(send_request(f, a, f.users[2], "outsider", "x"));         // 2 → refused
+    batch.sends.push_back(send_request(f, a, f.users[0], "again", old_id));         // 3 → earlier
+    batch.sends.push_back(send_request(f, a, f.users[1], "second", std::nullopt));  // 4 → a 3
+    batch.sends.push_back(send_request(f, a, f.users[0], "repeat", "a1"));  // 5 → same as 0
+    auto r = co_await f.db.run<SendMessages>(batch);
+    CO_ASSERT(r && r->results.size() == 6);
+    const auto& res = r->results;
+    CO_ASSERT(res[0] && res[1] && !res[2] && res[3] && res[4] && res[5]);
+    EXPECT_EQ(res[0]->message.seq, 2);
+    EXPECT_FALSE(res[0]->duplicate);
+    EXPECT_EQ(res[0]->message.body, "첫째 hello");
+    EXPECT_EQ(res[0]->message.client_msg_id, std::optional<std::string>("a1"));
+    EXPECT_EQ(res[1]->message.room_id, b);
+    EXPECT_EQ(res[1]->message.seq, 1);
+    EXPECT_TRUE(res[3]->duplicate);
+    EXPECT_EQ(res[3]->message.id, earlier->message.id);
+    EXPECT_EQ(res[4]->message.seq, 3);
+    EXPECT_EQ(res[4]->message.sender_id, f.users[1]);
+    EXPECT_TRUE(res[5]->duplicate);
+    EXPECT_EQ(res[5]->message.id, res[0]->message.id);
+
+    auto conn = co_await f.pool.acquire();
+    auto rooms = co_await conn->query(
+        "SELECT id, last_seq FROM chat_rooms WHERE tenant_id = $1 ORDER BY id", f.tenant);
+    EXPECT_EQ(rooms.int64(0, 1), 3);  // the refused send and the duplicates left no gap
+    EXPECT_EQ(rooms.int64(1, 1), 1);
+    auto marks = co_await conn->query(
+        "SELECT user_id, last_read_seq FROM room_members WHERE tenant_id = $1 AND room_id = $2"
+        " ORDER BY user_id",
+        f.tenant, a);
+    EXPECT_EQ(marks.int64(0, 1), 2);  // u0's own newest, not u1's later one
+    EXPECT_EQ(marks.int64(1, 1), 3);
+    auto events = co_await conn->query(
+        "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND topic = 'message.created'", f.tenant);
+    EXPECT_EQ(events.int64(0, 0), 1 + 3);  // `earlier` + the three new messages
+    // Search tokens are stored as a single send stores them.
+    const std::string word = search::index_tokens("첫째 hello").front();
+    auto found = co_await conn->query(
+        "SELECT count(*) FROM messages WHERE tenant_id = $1 AND search_tokens @@ $2::tsquery",
+        f.tenant, "'" + word + "'");
+    EXPECT_EQ(found.int64(0, 0), 1);
+}
+
+/// Counts finished coroutines across threads; `all` is set by the last one.
+struct Countdown {
+    explicit Countdown(int n) : pending(n) {}
+    void one_done() {
+        if (--pending == 0) all.set();
+    }
+    std::atomic<int> pending;
+    core::Event all;
+};
+
+core::Task<void> batched_sender(Fixture* f, SendBatcher* batcher, Countdown* done,
+                                std::int64_t room, std::int64_t user, int s, int count) {
+    std::int64_t previous_id = 0;
+    for (int k = 0; k < count; ++k) {
+        const int id_of = k % 5 == 4 ? k - 1 : k;  // every 5th repeats the client id before it
+        auto req = send_request(*f, room, user, "s" + std::to_string(s) + ":" + std::to_string(k),
+                                "s" + std::to_string(s) + "-" + std::to_string(id_of));
+        auto r = co_await batcher->send(req);
+        if (!r) {
+            ADD_FAILURE() << "send refused: " << r.error().message;
+            break;
+        }
+        EXPECT_EQ(r->duplicate, id_of != k);
+        if (id_of != k) {
+            EXPECT_EQ(r->message.id, previous_id);
+        }
+        previous_id = r->message.id;
+    }
+    done->one_done();
+}
+
+core::Task<void> outsider(Fixture* f, SendBatcher* batcher, Countdown* done, std::int64_t room,
+                          std::int64_t user, std::atomic<int>* refused) {
+    auto req = send_request(*f, room, user, "let me in", std::nullopt);
+    auto r = co_await batcher->send(req);
+    if (!r && r.error().message == "room access denied") ++*refused;
+    done->one_done();
+}
+
+// A burst of concurrent sends on a 2-thread io_context: each room's seqs come out gap-free and
+// unique, each sender's messages in the order it sent them, a repeated client_msg_id stored
+// once, a non-member refused alone — and the sends really were batched.
+core::Task<void> concurrent_burst(testing::CoContext& ctx) {
+    Fixture f(ctx.io);
+    co_await f.setup(5);
+    std::vector<std::int64_t> rooms;
+    for (int i = 0; i < 3; ++i) {
+        rooms.push_back(co_await f.room(f.users[0], f.users[1], f.users[2], f.users[3]));
+    }
+    SendBatcher batcher(f.db, {.lanes = 2, .max_batch = 16});
+    constexpr int kSenders = 12, kEach = 20;
+    Countdown done(kSenders + 1);
+    std::atomic<int> refused{0};
+    for (int s = 0; s < kSenders; ++s) {
+        const auto room = rooms[static_cast<std::size_t>(s % 3)];
+        const auto user = f.users[static_cast<std::size_t>(s % 4)];
+        asio::co_spawn(ctx.io, batched_sender(&f, &batcher, &done, room, user, s, kEach),
+                       asio::detached);
+    }
+    asio::co_spawn(ctx.io, outsider(&f, &batcher, &done, rooms[0], f.users[4], &refused),
+                   asio::detached);
+    const bool finished = co_await done.all.wait_for(120s);
+    CO_ASSERT(finished);
+    EXPECT_EQ(refused, 1);
+    EXPECT_EQ(batcher.stats().sends, static_cast<std::uint64_t>(kSenders * kEach + 1));
+    EXPECT_LT(batcher.stats().batches, batcher.stats().sends / 2);
+
+    auto conn = co_await f.pool.acquire();
+    for (auto room : rooms) {
+        auto rows = co_await conn->query(
+            "SELECT seq, body FROM messages WHERE tenant_id = $1 AND room_id = $2 ORDER BY seq",
+            f.tenant, room);
+        const int distinct = kEach - kEach / 5;  // per sender; 4 senders per room
+        CO_ASSERT(rows.size() == 4 * distinct);
+        std::map<std::string, int> last_of_sender;
+        for (int i = 0; i < rows.size(); ++i) {
+            EXPECT_EQ(rows.int64(i, 0), i + 1);
+            const auto body = rows.string(i, 1);  // "s<sender>:<k>"
+            const auto colon = body.find(':');
+            const int k = std::stoi(body.substr(colon + 1));
+            auto [it, first] = last_of_sender.try_emplace(body.substr(0, colon), k);
+            if (!first) {
+                EXPECT_GT(k, it->second) << body;
+            }
+            it->second = k;
+        }
+    }
+}
+
+TEST(SendBatcher, ConcurrentSendsAreBatchedGapFreeAndInSenderOrder) {
+    testing::run_co(&concurrent_burst, 2);
+}
+
+// Two tenants in one lane: a batch holds one tenant's sends, the other's wait their turn.
+CO_TEST(SendBatcher, TenantsSharingALaneGetTheirOwnBatches) {
+    Fixture f(ctx.io), g(ctx.io);
+    co_await f.setup(2);
+    co_await g.setup(2);
+    auto rf = co_await f.room(f.users[0], f.users[1]);
+    auto rg = co_await g.room(g.users[0], g.users[1]);
+    SendBatcher batcher(f.db, {.lanes = 1, .max_batch = 64});
+    Countdown done(8);
+    for (int s = 0; s < 8; ++s) {
+        Fixture* x = s % 2 == 0 ? &f : &g;
+        const auto room = s % 2 == 0 ? rf : rg;
+        asio::co_spawn(ctx.io, batched_sender(x, &batcher, &done, room, x->users[s / 2 % 2], s, 5),
+                       asio::detached);
+    }
+    const bool finished = co_await done.all.wait_for(60s);
+    CO_ASSERT(finished);
+    auto conn = co_await f.pool.acquire();
+    for (const Fixture* x : {&f, &g}) {
+        auto rows = co_await conn->query(
+            "SELECT count(*), max(seq) FROM messages WHERE tenant_id = $1", x->tenant);
+        EXPECT_EQ(rows.int64(0, 0), 4 * 4);  // 4 senders × 4 distinct client ids
+        EXPECT_EQ(rows.int64(0, 1), 4 * 4);
+    }
 }
 
 }  // namespace

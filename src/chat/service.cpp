@@ -24,6 +24,7 @@ ChatService::ChatService(data::Executor& db, bus::Bus& bus, const core::Clock& c
     : db_(db),
       bus_(bus),
       sends_(limits.sends_per_user_per_second, std::chrono::seconds(1), clock),
+      batcher_(db, limits.batching),
       persisted_(metrics.counter("msg_messages_persisted_total", "Messages committed.")) {}
 
 Task<Result<std::string>> ChatService::require_member(const core::Principal& caller,
@@ -131,9 +132,10 @@ Task<Result<SendMessage::Response>> ChatService::send(const core::Principal& cal
     }
     std::string meta = make_meta_json(in.attachments);
     auto tokens = search::index_tokens(in.body);
-    auto r = co_await db_.run<SendMessage>(caller.tenant_id, room_id, caller.user_id,
-                                           std::move(in.body), std::move(meta),
-                                           std::move(in.client_msg_id), std::move(tokens));
+    SendMessage::Request send{caller.tenant_id,   room_id,         caller.user_id,
+                              std::move(in.body), std::move(meta), std::move(in.client_msg_id),
+                              std::move(tokens)};
+    auto r = co_await batcher_.send(send);  // committed with the sends around it
     if (!r) co_return r.error();
     if (!r->duplicate) {
         persisted_.inc();

@@ -9,6 +9,7 @@
 #include "chat/model.hpp"
 #include "chat/operations.hpp"
 #include "chat/room_event.hpp"
+#include "chat/send_batcher.hpp"
 #include "core/error.hpp"
 #include "core/http.hpp"
 #include "core/rate_limiter.hpp"
@@ -41,6 +42,7 @@ class RelevanceScorer {
 
 struct ChatLimits {
     int sends_per_user_per_second = 50;
+    SendBatcher::Options batching;  // group commit of sends
 };
 
 /// Rooms, messages and read state. Every room-scoped call checks the caller's membership
@@ -137,6 +139,7 @@ class ChatService {
     data::Executor& db_;
     bus::Bus& bus_;
     core::RateLimiter sends_;
+    SendBatcher batcher_;
     core::Counter& persisted_;
     RelevanceScorer* scorer_ = nullptr;
 };

@@ -34,17 +34,39 @@ Param param(const std::vector<std::int64_t>& v) {
     return out + "}";
 }
 
+namespace {
+
+/// An array element, quoted, with `"` and `\` escaped: any text round-trips (an unquoted
+/// NULL is the only null).
+void append_element(std::string& out, std::string_view v) {
+    out += '"';
+    for (char ch : v) {
+        if (ch == '"' || ch == '\\') out += '\\';
+        out += ch;
+    }
+    out += '"';
+}
+
+}  // namespace
+
 Param param(const std::vector<std::string>& v) {
-    // Every element quoted, with `"` and `\` escaped: any text round-trips.
     std::string out = "{";
     for (std::size_t i = 0; i < v.size(); ++i) {
         if (i) out += ',';
-        out += '"';
-        for (char ch : v[i]) {
-            if (ch == '"' || ch == '\\') out += '\\';
-            out += ch;
+        append_element(out, v[i]);
+    }
+    return out + "}";
+}
+
+Param param(const std::vector<std::optional<std::string>>& v) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        if (v[i]) {
+            append_element(out, *v[i]);
+        } else {
+            out += "NULL";
         }
-        out += '"';
     }
     return out + "}";
 }

@@ -53,6 +53,8 @@ Param param(bool v);
 Param param(const std::vector<std::int64_t>& v);
 /// A text[] parameter, for `unnest($n::text[])` and text[] columns.
 Param param(const std::vector<std::string>& v);
+/// A text[] parameter whose nullopt elements are SQL NULL.
+Param param(const std::vector<std::optional<std::string>>& v);
 template <class T>
 Param param(const std::optional<T>& v) {
     return v ? param(*v) : Param{};

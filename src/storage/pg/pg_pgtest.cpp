@@ -54,6 +54,19 @@ CO_TEST(PgConnection, TextArraysRoundTripAnyText) {
     }
 }
 
+CO_TEST(PgConnection, TextArraysWithNullsKeepTheTextNull) {
+    Pool pool(ctx.io, options(1));
+    auto conn = co_await pool.acquire();
+    const std::vector<std::optional<std::string>> values{"NULL", std::nullopt, "", "x\"y"};
+    auto rows = co_await conn->query(
+        "SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n", values);
+    CO_ASSERT(rows.size() == 4);
+    EXPECT_EQ(rows.string(0, 0), "NULL");  // the text, quoted: not a null
+    EXPECT_TRUE(rows.is_null(1, 0));
+    EXPECT_EQ(rows.string(2, 0), "");
+    EXPECT_EQ(rows.string(3, 0), "x\"y");
+}
+
 CO_TEST(PgConnection, ReplannedQueriesTakeParametersToo) {
     Pool pool(ctx.io, options(1));
     auto conn = co_await pool.acquire();
