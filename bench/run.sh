@@ -12,7 +12,8 @@
 # many `all` processes on one private Redis — scripts/redis-local.sh — sharing the database:
 # the connections scenario spreads its sockets over them, one loadgen worker process each, and
 # fanout puts member i on server i mod SERVERS, so senders and receivers sit on different
-# nodes), HISTORY_WORKERS (32), PGBENCH_CLIENTS.
+# nodes), HISTORY_WORKERS (32), PGBENCH_CLIENTS ("1 8 32": pgbench runs, the ratio is to the
+# last). Each loadgen run also prints the CPU split: server, PostgreSQL, loadgen.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -52,6 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 dsn=$(scripts/pg-local.sh start "$work/pg")
+pg_pid=$(scripts/pg-local.sh pid "$work/pg")
 secret=$(head -c 32 /dev/urandom | base64 | tr -d '\n/+=')
 
 start_servers() { # N `msg_server all` processes on ports 18190.., sharing the database
@@ -74,11 +76,11 @@ start_servers() { # N `msg_server all` processes on ports 18190.., sharing the d
     done
 }
 
-lg() {
+lg() { # loadgen reports the CPU of server, PostgreSQL (postmaster + backends) and itself
     local name=$1
     shift
     "$loadgen" "$@" --port "$(IFS=,; echo "${ports[*]}")" --dsn "$dsn" --jwt-secret "$secret" \
-        --server-pid "$(IFS=,; echo "${server_pids[*]}")" \
+        --server-pid "$(IFS=,; echo "${server_pids[*]}")" --db-pid "$pg_pid" \
         --json "$out/$name.json" --html "$out/$name.html"
 }
 
@@ -86,7 +88,6 @@ lg() {
 # autocommit with fsync): the ceiling a durable send is compared with.
 pgbench_tps=""
 run_pgbench() {
-    local clients=${PGBENCH_CLIENTS:-${FANOUT_SENDERS:-64}}
     psql "$dsn" -qc "DROP TABLE IF EXISTS bench_messages" -qc "CREATE TABLE bench_messages (
         tenant_id TEXT NOT NULL, id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         room_id BIGINT NOT NULL, seq BIGINT NOT NULL, sender_id BIGINT NOT NULL,
@@ -98,14 +99,18 @@ INSERT INTO bench_messages (tenant_id, room_id, seq, sender_id, body, client_msg
 VALUES ('bench', :room, nextval('bench_seq'), :client_id, 'pgbench message', 'pg-' || :client_id);
 SQL
     psql "$dsn" -qc "DROP SEQUENCE IF EXISTS bench_seq" -qc "CREATE SEQUENCE bench_seq"
-    pgbench -n -f "$work/insert.sql" -c "$clients" -j 2 -T "$seconds" "$dsn" >"$work/pgbench.txt" 2>&1
-    pgbench_tps=$(awk '/^tps = / {print $3}' "$work/pgbench.txt" | head -1)
-    echo "== pgbench raw insert ($clients clients, ${seconds}s): $pgbench_tps tps"
+    local clients tps
+    for clients in ${PGBENCH_CLIENTS:-1 8 32}; do
+        pgbench -n -f "$work/insert.sql" -c "$clients" -j 2 -T "$seconds" "$dsn" >"$work/pgbench.txt" 2>&1
+        tps=$(awk '/^tps = / {print $3}' "$work/pgbench.txt" | head -1)
+        echo "== pgbench raw insert ($clients clients, ${seconds}s): $tps tps"
+        pgbench_tps=$tps pgbench_clients=$clients  # the ratio is to the last (32 clients)
+    done
 }
 
 ratio() { # persisted/s of a report ÷ pgbench tps
     /usr/bin/python3 -c "import json,sys; r=json.load(open('$1')); t=float('$pgbench_tps' or 0)
-print(f\"   ratio to raw pgbench inserts: {r['persisted_per_s']/t:.2f}x\" if t else '')"
+print(f\"   ratio to raw pgbench inserts at $pgbench_clients clients: {r['persisted_per_s']/t:.2f}x\" if t else '')"
 }
 
 if [ "$scenario" = pgbench ]; then

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 cluster for `make run` and the tests.
 #
-#   scripts/pg-local.sh start|stop|status|dsn [DIR]
+#   scripts/pg-local.sh start|stop|status|dsn|pid [DIR]
 #
 # DIR defaults to ./var/pg. The cluster listens only on a Unix socket inside DIR (no TCP port,
 # so it never collides with anything and nobody else on the machine can reach it over the
-# network). `dsn` prints a libpq key=value DSN for database `msg`.
+# network). `dsn` prints a libpq key=value DSN for database `msg`; `pid` the postmaster's pid
+# (benchmarks add up the CPU of it and its backends).
 # PG_FAST=1 turns fsync off (test clusters only: a crash may lose their data).
 set -euo pipefail
 
@@ -93,5 +94,6 @@ case "$cmd" in
     stop) stop ;;
     status) if running; then echo running; else echo stopped; exit 3; fi ;;
     dsn) dsn ;;
-    *) echo "usage: $0 start|stop|status|dsn [DIR]" >&2; exit 2 ;;
+    pid) head -1 "$data/postmaster.pid" ;;
+    *) echo "usage: $0 start|stop|status|dsn|pid [DIR]" >&2; exit 2 ;;
 esac

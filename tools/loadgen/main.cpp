@@ -1,6 +1,7 @@
 // msg_loadgen: load scenarios against a running msg_server, with a delivery oracle.
 // See README.md for the scenarios, flags and output.
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
@@ -22,11 +23,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -76,6 +79,7 @@ struct Options {
     int history_messages = 200;
     int connect_window = 64;           // concurrent handshakes per thread
     std::vector<pid_t> server_pids;    // RSS and CPU are summed over them
+    std::vector<pid_t> db_pids;        // the postmaster: its CPU and its backends'
     int procs = 1;                     // connections: worker processes (20k fds each here)
     std::vector<std::string> sources;  // local addresses to bind, round-robin
     std::string json_out;
@@ -97,7 +101,8 @@ struct Options {
                  "[--source 127.0.0.2,127.0.0.3]\n"
                  "  history:     --workers C --rooms R --members M --history-messages K "
                  "--duration SEC\n"
-                 "  all:         --host H --threads T --server-pid PID --json FILE --html FILE\n",
+                 "  all:         --host H --threads T --server-pid PID --db-pid PID --json FILE "
+                 "--html FILE\n",
                  why.c_str());
     std::exit(2);
 }
@@ -171,6 +176,8 @@ Options parse(int argc, char** argv) {
             number(o.connect_window);
         else if (key == "--server-pid")
             list(o.server_pids);
+        else if (key == "--db-pid")
+            list(o.db_pids);
         else if (key == "--json")
             o.json_out = value;
         else if (key == "--html")
@@ -204,7 +211,9 @@ struct ProcSample {
     long cpu_ticks = 0;
 };
 
-ProcSample sample_one(pid_t pid) {
+/// RSS and CPU ticks of one process; `reaped` adds its reaped children's CPU (a postmaster's
+/// ended backends).
+ProcSample sample_one(pid_t pid, bool reaped = false) {
     ProcSample s;
     if (pid <= 0) return s;
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -217,12 +226,11 @@ ProcSample sample_one(pid_t pid) {
     if (close_paren != std::string::npos) {
         std::istringstream in(text.substr(close_paren + 2));
         std::string field;
-        long utime = 0, stime = 0;
-        for (int i = 3; i <= 15 && in >> field; ++i) {
-            if (i == 14) utime = std::atol(field.c_str());
-            if (i == 15) stime = std::atol(field.c_str());
+        for (int i = 3; i <= 17 && in >> field; ++i) {
+            if (i == 14 || i == 15 || (reaped && (i == 16 || i == 17))) {
+                s.cpu_ticks += std::atol(field.c_str());
+            }
         }
-        s.cpu_ticks = utime + stime;
     }
     return s;
 }
@@ -235,6 +243,39 @@ ProcSample sample(const std::vector<pid_t>& pids) {
         total.cpu_ticks += one.cpu_ticks;
     }
     return total;
+}
+
+/// CPU ticks of `roots`, their reaped children and their live children (PostgreSQL: the
+/// postmaster, ended backends, running backends).
+long tree_cpu_ticks(const std::vector<pid_t>& roots) {
+    if (roots.empty()) return 0;
+    long ticks = 0;
+    for (auto pid : roots) ticks += sample_one(pid, true).cpu_ticks;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const auto name = entry.path().filename().string();
+        if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), {});
+        auto close_paren = text.rfind(')');
+        if (close_paren == std::string::npos) continue;
+        std::istringstream in(text.substr(close_paren + 2));
+        std::string state;
+        pid_t parent = 0;
+        in >> state >> parent;
+        if (std::find(roots.begin(), roots.end(), parent) != roots.end()) {
+            ticks += sample_one(std::atoi(name.c_str())).cpu_ticks;
+        }
+    }
+    return ticks;
+}
+
+/// This process's CPU (every thread), in clock ticks like the others.
+long self_cpu_ticks() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    const double seconds = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+                           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    return static_cast<long>(seconds * static_cast<double>(sysconf(_SC_CLK_TCK)));
 }
 
 // ---- per-thread engine -----------------------------------------------------------------------
@@ -929,8 +970,10 @@ int run_scenario(const Options& options) {
     }
     std::this_thread::sleep_until(run.measure_from);
     window_start = sample(options.server_pids);
+    const long db_start = tree_cpu_ticks(options.db_pids), self_start = self_cpu_ticks();
     std::this_thread::sleep_until(run.measure_until);
     const ProcSample window_end = sample(options.server_pids);
+    const long db_end = tree_cpu_ticks(options.db_pids), self_end = self_cpu_ticks();
 
     if (options.scenario == "fanout") {
         // Every send acked (or failed), then every member holds every acked message.
@@ -1021,6 +1064,14 @@ int run_scenario(const Options& options) {
     report.sends_per_s = total.sends_per_s;
     report.deliveries_per_s = total.deliveries_per_s;
     report.requests_per_s = total.requests_per_s;
+    {
+        const double per_percent =
+            static_cast<double>(sysconf(_SC_CLK_TCK)) * options.duration / 100.0;
+        report.loadgen_cpu_percent = static_cast<double>(self_end - self_start) / per_percent;
+        if (!options.db_pids.empty()) {
+            report.db_cpu_percent = static_cast<double>(db_end - db_start) / per_percent;
+        }
+    }
     if (!options.server_pids.empty()) {
         const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
         report.server_cpu_percent =

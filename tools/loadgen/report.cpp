@@ -140,6 +140,12 @@ void print_summary(const Report& r) {
         }
         std::printf("\n");
     }
+    if (r.duration > 0) {
+        std::printf(
+            "  CPU in the window (100%% = one core): server %.0f%%, postgres %.0f%%,"
+            " loadgen %.0f%%\n",
+            r.server_cpu_percent, r.db_cpu_percent, r.loadgen_cpu_percent);
+    }
     for (const auto& [kind, n] : r.errors) {
         std::printf("  error %s: %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
     }
@@ -190,6 +196,9 @@ void write_json(const Report& r, const std::string& path) {
         {"server", json::object{{"rss_kib", r.server_rss_kib},
                                 {"rss_per_connection_bytes", r.rss_per_connection_bytes},
                                 {"cpu_percent", r.server_cpu_percent}}},
+        {"cpu_percent", json::object{{"server", r.server_cpu_percent},
+                                     {"postgres", r.db_cpu_percent},
+                                     {"loadgen", r.loadgen_cpu_percent}}},
         {"timeline", json::object{{"sends_per_s", arr(r.sends_per_s)},
                                   {"deliveries_per_s", arr(r.deliveries_per_s)},
                                   {"requests_per_s", arr(r.requests_per_s)}}},

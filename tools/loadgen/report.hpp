@@ -29,7 +29,9 @@ struct Report {
     std::vector<std::uint64_t> sends_per_s, deliveries_per_s, requests_per_s;  // from start
     long server_rss_kib = 0;
     double rss_per_connection_bytes = 0;
-    double server_cpu_percent = 0;
+    double server_cpu_percent = 0;   // over the window; 100 = one core
+    double db_cpu_percent = 0;       // PostgreSQL (--db-pid), same window
+    double loadgen_cpu_percent = 0;  // this process, same window
 };
 
 void print_summary(const Report& r);
