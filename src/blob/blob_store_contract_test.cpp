@@ -157,6 +157,14 @@ TEST(BlobKeys, Rules) {
     EXPECT_TRUE(valid_key(std::string(512, 'a')));
     EXPECT_FALSE(valid_key("bad\xff utf8"));
     EXPECT_FALSE(valid_key("cut\xea\xb0"));
+    // Overlong forms (of '/', '.', U+2F42), a surrogate, past U+10FFFF (found by fuzz_file_key).
+    for (std::string_view bad :
+         {"a\xc0\xaf"
+          "b",
+          "x\xe0\x80\xae", "e\xf0\x82\xbd\x82", "s\xed\xa0\x80", "big\xf4\x90\x80\x80"}) {
+        EXPECT_FALSE(valid_key(bad)) << bad;
+    }
+    EXPECT_TRUE(valid_key("emoji\xf0\x9f\x98\x80/max\xf4\x8f\xbf\xbf"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 
 namespace msg::blob {
 
@@ -131,22 +132,13 @@ bool valid_key(std::string_view key) {
         if (slash == std::string_view::npos) break;
         start = slash + 1;
     }
-    // Control characters, DEL and backslashes; then UTF-8 well-formedness.
-    for (std::size_t i = 0; i < key.size();) {
-        const auto c = static_cast<unsigned char>(key[i]);
+    // Control characters, DEL and backslashes; then UTF-8 well-formedness (an overlong
+    // form of '/' or '.' must not pass as another byte string than it means).
+    for (const char ch : key) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c < 0x20 || c == 0x7f || c == '\\') return false;
-        std::size_t len = c < 0x80           ? 1
-                          : (c >> 5) == 0x6  ? 2
-                          : (c >> 4) == 0xe  ? 3
-                          : (c >> 3) == 0x1e ? 4
-                                             : 0;
-        if (len == 0 || i + len > key.size()) return false;
-        for (std::size_t j = 1; j < len; ++j) {
-            if ((static_cast<unsigned char>(key[i + j]) & 0xC0) != 0x80) return false;
-        }
-        i += len;
     }
-    return true;
+    return core::valid_utf8(key);
 }
 
 }  // namespace msg::blob

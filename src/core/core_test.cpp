@@ -87,6 +87,11 @@ TEST(ParseObject, RejectsNonObjectsAndBadJson) {
     EXPECT_EQ(parse_object("{").error().message, "invalid json");
     EXPECT_EQ(parse_object("").error().message, "invalid json");
     EXPECT_FALSE(parse_object("{\"a\":\"\xff\"}"));  // invalid UTF-8
+    // Past the double range: Boost.JSON would read infinity and write it back as text no JSON
+    // parser reads (found by fuzz_json_body; a relayed payload reached every room member).
+    EXPECT_FALSE(parse_object(R"({"a":1.5e642})"));
+    EXPECT_FALSE(parse_object(R"({"a":{"b":[1,-1e400]}})"));
+    EXPECT_TRUE(parse_object(R"({"a":1.7e308,"b":-2.5e-320})"));
 }
 
 TEST(BodyReader, KeepsFirstErrorInFieldOrder) {
@@ -253,6 +258,18 @@ TEST(Text, AsciiLowerAndTrim) {
     EXPECT_EQ(trim("  a b \t\n"), "a b");
     EXPECT_EQ(trim("   "), "");
     EXPECT_EQ(trim(""), "");
+}
+
+TEST(Text, ValidUtf8) {
+    for (std::string_view ok : {"", "ascii", "\xc2\x80", "한글", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+                                "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf"}) {
+        EXPECT_TRUE(msg::core::valid_utf8(ok)) << ok;
+    }
+    for (std::string_view bad :
+         {"\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x8f\xbf\xbf",
+          "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "\xe2\x28\xa1", "\xff"}) {
+        EXPECT_FALSE(msg::core::valid_utf8(bad)) << bad;
+    }
 }
 
 TEST(Text, MaskUrlPassword) {

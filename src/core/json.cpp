@@ -8,15 +8,40 @@
 
 #include <boost/json/parse.hpp>
 #include <charconv>
+#include <cmath>
 
 namespace msg::core {
 
 namespace json = boost::json;
 
+namespace {
+/// Boost.JSON reads a number past the double range (`1e999`) as infinity, and serializes it as
+/// text no JSON parser accepts: echoed in a relay it would break every recipient's parser.
+bool all_finite(const json::value& v) {
+    switch (v.kind()) {
+        case json::kind::double_:
+            return std::isfinite(v.get_double());
+        case json::kind::array:
+            for (const auto& item : v.get_array()) {
+                if (!all_finite(item)) return false;
+            }
+            return true;
+        case json::kind::object:
+            for (const auto& [key, item] : v.get_object()) {
+                if (!all_finite(item)) return false;
+            }
+            return true;
+        default:
+            return true;
+    }
+}
+}  // namespace
+
 Result<json::object> parse_object(std::string_view body) {
     boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) return invalid("invalid json");
+    json::value v =
+        json::parse(body, ec);  // depth ≤ 32 (the parser's default), so ≤ 32 frames here
+    if (ec || !v.is_object() || !all_finite(v)) return invalid("invalid json");
     return std::move(v.as_object());
 }
 

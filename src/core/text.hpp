@@ -15,4 +15,8 @@ std::string_view trim(std::string_view s);
 /// "amqp://mq:***@broker/vhost"); anything without one comes back unchanged.
 std::string mask_url_password(std::string_view url);
 
+/// Well-formed UTF-8 (RFC 3629): no overlong forms (`C0 AF` is not a '/'), no surrogates, nothing
+/// past U+10FFFF, no truncated sequence.
+bool valid_utf8(std::string_view s);
+
 }  // namespace msg::core
