@@ -23,7 +23,7 @@ core::Frame error_frame(std::string_view message) {
 /// One chat socket: the rooms it listens to and the frames it accepts.
 class ChatSocket final : public core::WsSession {
   public:
-    ChatSocket(ChatService& service, RoomHub& hub, core::PresenceObserver* presence,
+    ChatSocket(SocketBackend& service, RoomHub& hub, core::PresenceObserver* presence,
                core::Principal caller, std::shared_ptr<core::WsConnection> socket,
                std::optional<std::int64_t> single, std::vector<std::int64_t> rooms)
         : service_(service),
@@ -297,7 +297,7 @@ class ChatSocket final : public core::WsSession {
         service_.publish(caller_, relay_event(out_type, *room, caller_.user_id, target, payload));
     }
 
-    ChatService& service_;
+    SocketBackend& service_;
     RoomHub& hub_;
     core::PresenceObserver* presence_;
     core::Principal caller_;
@@ -329,11 +329,21 @@ core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_chat_socket(
             rooms.push_back(r.room_id);
         }
     }
-    co_return std::make_shared<ChatSocket>(*service, *hub, presence, caller, std::move(socket),
-                                           single, std::move(rooms));
+    co_return make_chat_socket(*service, *hub, presence, caller, std::move(socket), single,
+                               std::move(rooms));
 }
 
 }  // namespace
+
+std::shared_ptr<core::WsSession> make_chat_socket(SocketBackend& backend, RoomHub& hub,
+                                                  core::PresenceObserver* presence,
+                                                  core::Principal caller,
+                                                  std::shared_ptr<core::WsConnection> socket,
+                                                  std::optional<std::int64_t> single,
+                                                  std::vector<std::int64_t> rooms) {
+    return std::make_shared<ChatSocket>(backend, hub, presence, std::move(caller),
+                                        std::move(socket), single, std::move(rooms));
+}
 
 std::vector<core::WsRoute> ws_routes(ChatService& service, RoomHub& hub,
                                      core::PresenceObserver* presence) {

@@ -192,16 +192,33 @@ constexpr std::string_view kWriteTokens =
     "UPDATE messages m SET search_tokens = array_to_tsvector(string_to_array(u.tokens, ' '))"
     " FROM unnest($1::bigint[], $2::text[]) AS u(id, tokens) WHERE m.id = u.id";
 
-constexpr std::string_view kListBefore =
-    "SELECT " MSG_MESSAGE_COLUMNS
-    " FROM messages WHERE tenant_id = $1 AND room_id = $2"
-    " AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4";
-constexpr std::string_view kListAfter = "SELECT " MSG_MESSAGE_COLUMNS
-                                        " FROM messages WHERE tenant_id = $1 AND room_id = $2"
-                                        " AND seq > $3 ORDER BY seq ASC LIMIT $4";
+// Room-scoped reads and writes carry the caller's membership in the same statement ($N is the
+// caller): a removal committed before the statement leaves it nothing to read or move, even
+// when the service's earlier answer said "member".
+#define MSG_IS_MEMBER(user)                                                    \
+    "EXISTS (SELECT 1 FROM room_members WHERE tenant_id = $1 AND room_id = $2" \
+    " AND user_id = " user ")"
 
-constexpr std::string_view kMessageSeq =
-    "SELECT seq FROM messages WHERE tenant_id = $1 AND room_id = $2 AND id = $3";
+// One page and the caller's membership in one round trip: always one row at least (g), the
+// message columns NULL when there is no message or no membership; `ok` is the last column.
+constexpr std::string_view kListBefore =
+    "SELECT m.*, g.ok FROM (SELECT " MSG_IS_MEMBER("$5") " AS ok) g"
+    " LEFT JOIN LATERAL (SELECT " MSG_MESSAGE_COLUMNS
+    "   FROM messages WHERE tenant_id = $1 AND room_id = $2"
+    "   AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4) m ON g.ok"
+    " ORDER BY m.seq DESC";
+constexpr std::string_view kListAfter =
+    "SELECT m.*, g.ok FROM (SELECT " MSG_IS_MEMBER("$5") " AS ok) g"
+    " LEFT JOIN LATERAL (SELECT " MSG_MESSAGE_COLUMNS
+    "   FROM messages WHERE tenant_id = $1 AND room_id = $2"
+    "   AND seq > $3 ORDER BY seq ASC LIMIT $4) m ON g.ok"
+    " ORDER BY m.seq ASC";
+constexpr int kListOkColumn = 9;  // after the MSG_MESSAGE_COLUMNS
+
+// The caller's membership and the message's seq (NULL: not in the room).
+constexpr std::string_view kMemberMessageSeq =
+    "SELECT " MSG_IS_MEMBER("$4") ","
+    " (SELECT seq FROM messages WHERE tenant_id = $1 AND room_id = $2 AND id = $3)";
 constexpr std::string_view kMoveWatermark =
     "UPDATE room_members SET last_read_seq = $4, last_read_at = now()"
     " WHERE tenant_id = $1 AND room_id = $2 AND user_id = $3 AND last_read_seq < $4";
@@ -211,8 +228,8 @@ constexpr std::string_view kLastRead =
     " WHERE rm.tenant_id = $1 AND rm.room_id = $2 AND rm.user_id = $3";
 constexpr std::string_view kReaders =
     "SELECT user_id, last_read_at FROM room_members"
-    " WHERE tenant_id = $1 AND room_id = $2 AND last_read_seq >= $3"
-    " ORDER BY last_read_at, user_id LIMIT 10000";
+    " WHERE tenant_id = $1 AND room_id = $2 AND last_read_seq >= $3 AND " MSG_IS_MEMBER(
+        "$4") " ORDER BY last_read_at, user_id LIMIT 10000";
 // The one definition of unread: messages from others above the member's watermark (`rm` is
 // the member's room_members row). A range count on (tenant_id, room_id, seq).
 #define MSG_UNREAD_OF_RM                                                \
@@ -495,35 +512,46 @@ core::Task<core::Result<ListMessages::Response>> ListMessages::run(pg::Connectio
     // if/else, not ?: — GCC 12 double-destroys a co_await result inside a conditional operator.
     pg::Rows rows;
     if (r.after_seq) {
-        rows = co_await c.query(kListAfter, r.tenant_id, r.room_id, r.after_seq, r.limit);
+        rows =
+            co_await c.query(kListAfter, r.tenant_id, r.room_id, r.after_seq, r.limit, r.user_id);
     } else {
-        rows = co_await c.query(kListBefore, r.tenant_id, r.room_id, r.before_seq, r.limit);
+        rows =
+            co_await c.query(kListBefore, r.tenant_id, r.room_id, r.before_seq, r.limit, r.user_id);
+    }
+    if (rows.empty() || !rows.boolean(0, kListOkColumn)) {
+        co_return core::forbidden("room access denied");
     }
     Response out;
+    if (rows.is_null(0, 0)) co_return out;  // a member, no messages
     out.items.reserve(static_cast<std::size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) out.items.push_back(message_from(rows, i));
     co_return out;
 }
 
 core::Task<core::Result<MarkRead::Response>> MarkRead::run(pg::Connection& c, const Request& r) {
-    auto target = co_await c.query(kMessageSeq, r.tenant_id, r.room_id, r.message_id);
-    if (target.empty()) co_return core::not_found("message not found");
-    const std::int64_t seq = target.int64(0, 0);
+    auto target =
+        co_await c.query(kMemberMessageSeq, r.tenant_id, r.room_id, r.message_id, r.user_id);
+    if (!target.boolean(0, 0)) co_return core::forbidden("room access denied");
+    if (target.is_null(0, 1)) co_return core::not_found("message not found");
+    const std::int64_t seq = target.int64(0, 1);
+    // The watermark is the caller's own membership row: gone with a removal, nothing moves.
     auto moved = co_await c.query(kMoveWatermark, r.tenant_id, r.room_id, r.user_id, seq);
     co_return Response{seq, moved.affected() > 0};
 }
 
 core::Task<core::Result<LastRead::Response>> LastRead::run(pg::Connection& c, const Request& r) {
     auto rows = co_await c.query(kLastRead, r.tenant_id, r.room_id, r.user_id);
-    if (rows.empty()) co_return Response{};
+    if (rows.empty()) co_return core::forbidden("room access denied");
     co_return Response{rows.opt_int64(0, 0)};
 }
 
 core::Task<core::Result<ListReaders::Response>> ListReaders::run(pg::Connection& c,
                                                                  const Request& r) {
-    auto target = co_await c.query(kMessageSeq, r.tenant_id, r.room_id, r.message_id);
-    if (target.empty()) co_return core::not_found("message not found");
-    auto rows = co_await c.query(kReaders, r.tenant_id, r.room_id, target.int64(0, 0));
+    auto target =
+        co_await c.query(kMemberMessageSeq, r.tenant_id, r.room_id, r.message_id, r.user_id);
+    if (!target.boolean(0, 0)) co_return core::forbidden("room access denied");
+    if (target.is_null(0, 1)) co_return core::not_found("message not found");
+    auto rows = co_await c.query(kReaders, r.tenant_id, r.room_id, target.int64(0, 1), r.user_id);
     Response out;
     for (int i = 0; i < rows.size(); ++i) {
         out.items.push_back(Reader{r.room_id, r.message_id, rows.int64(i, 0),
@@ -535,6 +563,7 @@ core::Task<core::Result<ListReaders::Response>> ListReaders::run(pg::Connection&
 core::Task<core::Result<UnreadCount::Response>> UnreadCount::run(pg::Connection& c,
                                                                  const Request& r) {
     auto rows = co_await c.query(kUnreadCount, r.tenant_id, r.room_id, r.user_id);
+    if (rows.empty()) co_return core::forbidden("room access denied");
     co_return Response{rows.int64(0, 0)};
 }
 

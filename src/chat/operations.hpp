@@ -234,13 +234,16 @@ struct ListMessages {
         int limit = 50;
         std::optional<std::int64_t> before_seq;  // newest first, below this seq
         std::optional<std::int64_t> after_seq;   // oldest first, above this seq (gap fill)
+        std::int64_t user_id = 0;                // the caller: must be a member
     };
     struct Response {
         std::vector<Message> items;
     };
+    /// 403 `room access denied` unless the caller is a member (in the same statement).
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-MSG_DESCRIBE_STRUCT(ListMessages::Request, (), (tenant_id, room_id, limit, before_seq, after_seq))
+MSG_DESCRIBE_STRUCT(ListMessages::Request, (),
+                    (tenant_id, room_id, limit, before_seq, after_seq, user_id))
 MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 
 struct MarkRead {
@@ -256,7 +259,8 @@ struct MarkRead {
         std::int64_t seq = 0;  // the message's seq
         bool moved = false;    // false: the watermark was already at or past it
     };
-    /// 404 `message not found` when the message is not in the room.
+    /// 403 `room access denied` unless `user_id` is a member; 404 `message not found` when
+    /// the message is not in the room.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(MarkRead::Request, (), (tenant_id, room_id, user_id, message_id))
@@ -269,6 +273,7 @@ struct LastRead {
     struct Response {
         std::optional<std::int64_t> message_id;
     };
+    /// 403 `room access denied` unless `user_id` is a member (the same statement).
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(LastRead::Response, (), (message_id))
@@ -280,14 +285,15 @@ struct ListReaders {
         std::string tenant_id;
         std::int64_t room_id = 0;
         std::int64_t message_id = 0;
+        std::int64_t user_id = 0;  // the caller: must be a member
     };
     struct Response {
         std::vector<Reader> items;
     };
-    /// 404 `message not found`.
+    /// 403 `room access denied`, 404 `message not found`.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-MSG_DESCRIBE_STRUCT(ListReaders::Request, (), (tenant_id, room_id, message_id))
+MSG_DESCRIBE_STRUCT(ListReaders::Request, (), (tenant_id, room_id, message_id, user_id))
 MSG_DESCRIBE_STRUCT(ListReaders::Response, (), (items))
 
 struct UnreadCount {
@@ -297,6 +303,7 @@ struct UnreadCount {
     struct Response {
         std::int64_t count = 0;
     };
+    /// 403 `room access denied` unless `user_id` is a member (the same statement).
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(UnreadCount::Response, (), (count))

@@ -179,7 +179,7 @@ CO_TEST(ChatOps, ConcurrentSendersGetGapFreeUniqueSeqs) {
     }
     co_await join.done.async_wait(asio::as_tuple(asio::use_awaitable));
     CO_ASSERT(join.pending == 0);
-    ListMessages::Request q{f.tenant, room, 1000, std::nullopt, std::int64_t{0}};
+    ListMessages::Request q{f.tenant, room, 1000, std::nullopt, std::int64_t{0}, f.users[0]};
     auto all = co_await f.db.run<ListMessages>(q);
     // 4 × 25 distinct + senders 4-7 (users 0-3 again): 13 distinct client ids each.
     const std::size_t expected = 4 * 25 + 4 * 13;
@@ -197,7 +197,7 @@ CO_TEST(ChatOps, ListingByCursorAndAfterSeq) {
         const std::string body = "m" + std::to_string(i);
         co_await f.send(room, f.users[0], body);
     }
-    ListMessages::Request newest{f.tenant, room, 2, std::nullopt, std::nullopt};
+    ListMessages::Request newest{f.tenant, room, 2, std::nullopt, std::nullopt, f.users[1]};
     auto page1 = co_await f.db.run<ListMessages>(newest);
     CO_ASSERT(page1->items.size() == 2);
     EXPECT_EQ(page1->items[0].seq, 5);
@@ -205,7 +205,7 @@ CO_TEST(ChatOps, ListingByCursorAndAfterSeq) {
     newest.before_seq = 4;
     auto page2 = co_await f.db.run<ListMessages>(newest);
     EXPECT_EQ(page2->items[0].seq, 3);
-    ListMessages::Request gap{f.tenant, room, 10, std::nullopt, std::int64_t{2}};
+    ListMessages::Request gap{f.tenant, room, 10, std::nullopt, std::int64_t{2}, f.users[1]};
     auto missed = co_await f.db.run<ListMessages>(gap);
     CO_ASSERT(missed->items.size() == 3);
     EXPECT_EQ(missed->items[0].seq, 3);  // oldest first
@@ -234,11 +234,11 @@ CO_TEST(ChatOps, WatermarkUnreadAndReaders) {
     EXPECT_FALSE(back->moved);
     EXPECT_EQ((co_await f.db.run<LastRead>(f.tenant, room, carol))->message_id, m2.id);
 
-    auto readers1 = co_await f.db.run<ListReaders>(f.tenant, room, m1.id);
+    auto readers1 = co_await f.db.run<ListReaders>(f.tenant, room, m1.id, carol);
     std::set<std::int64_t> who;
     for (const auto& r : readers1->items) who.insert(r.user_id);
     EXPECT_EQ(who, (std::set<std::int64_t>{alice, bob, carol}));
-    auto readers3 = co_await f.db.run<ListReaders>(f.tenant, room, m3.id);
+    auto readers3 = co_await f.db.run<ListReaders>(f.tenant, room, m3.id, carol);
     EXPECT_EQ(readers3->items.size(), 1u);  // only bob, the sender
 
     auto counts = co_await f.db.run<UnreadCounts>(f.tenant, carol);
@@ -251,6 +251,50 @@ CO_TEST(ChatOps, WatermarkUnreadAndReaders) {
     auto other_room = co_await f.room(alice, bob);
     auto foreign = co_await f.db.run<MarkRead>(f.tenant, other_room, alice, m1.id);
     EXPECT_EQ(foreign.error().code, core::ErrorCode::not_found);
+}
+
+// Every room-scoped read and write checks the caller's membership in its own statement, so
+// a removal committed before it leaves nothing to read or move (issue 12).
+CO_TEST(ChatOps, RoomScopedOperationsRefuseNonMembersThemselves) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    const auto alice = f.users[0], bob = f.users[1], carol = f.users[2];
+    auto room = co_await f.room(alice, bob, carol);
+    auto m1 = co_await f.send(room, alice, "1");
+    auto check = [](const auto& result, const char* what) {
+        EXPECT_FALSE(result.has_value()) << what;
+        if (!result) {
+            EXPECT_EQ(result.error().code, core::ErrorCode::forbidden) << what;
+        }
+    };
+    const std::int64_t empty_room = co_await f.room(alice, bob);
+    ListMessages::Request empty{f.tenant, empty_room, 10, std::nullopt, std::nullopt, bob};
+    auto none = co_await f.db.run<ListMessages>(empty);
+    CO_ASSERT(none.has_value());  // a member of a room without messages: an empty page
+    EXPECT_TRUE(none->items.empty());
+
+    RemoveMember::Request leave{f.tenant, room, carol, carol, false};
+    CO_ASSERT((co_await f.db.run<RemoveMember>(leave)).has_value());
+    ListMessages::Request page{f.tenant, room, 10, std::nullopt, std::nullopt, carol};
+    auto r1 = co_await f.db.run<ListMessages>(page);
+    check(r1, "list");
+    page.after_seq = 0;
+    auto r2 = co_await f.db.run<ListMessages>(page);
+    check(r2, "list after");
+    auto r3 = co_await f.db.run<MarkRead>(f.tenant, room, carol, m1.id);
+    check(r3, "mark read");
+    auto r4 = co_await f.db.run<UnreadCount>(f.tenant, room, carol);
+    check(r4, "unread count");
+    auto r5 = co_await f.db.run<LastRead>(f.tenant, room, carol);
+    check(r5, "last read");
+    auto r6 = co_await f.db.run<ListReaders>(f.tenant, room, m1.id, carol);
+    check(r6, "readers");
+    // Still members: unaffected.
+    page.user_id = bob;
+    auto bobs = co_await f.db.run<ListMessages>(page);
+    CO_ASSERT(bobs.has_value());
+    EXPECT_EQ(bobs->items.size(), 1u);
+    EXPECT_TRUE((co_await f.db.run<ListReaders>(f.tenant, room, m1.id, bob)).has_value());
 }
 
 CO_TEST(ChatOps, RoomListShowsLatestPeerMentionsAndUnread) {

@@ -49,7 +49,38 @@ struct ChatLimits {
 /// first (403 `room access denied`, also for rooms that do not exist). Every committed
 /// message and read-watermark move is published on the room's bus channel, whatever the
 /// transport it came from.
-class ChatService {
+struct NewMessage {
+    std::string body;
+    Attachments attachments;
+    std::optional<std::string> client_msg_id;
+};
+
+struct MessagePage {
+    std::vector<Message> items;
+    std::optional<std::string> next_cursor;
+};
+
+/// What a chat socket (/ws, realtime.hpp) asks of the chat service: the seam that lets the
+/// socket protocol run without PostgreSQL (the frame fuzzer, fuzz/). ChatService implements
+/// it; the meaning of each call is documented there.
+class SocketBackend {
+  public:
+    virtual ~SocketBackend() = default;
+    virtual core::Task<core::Result<SendMessage::Response>> send(const core::Principal& caller,
+                                                                 std::int64_t room_id,
+                                                                 NewMessage in) = 0;
+    virtual core::Task<core::Result<MessagePage>> list_messages(
+        const core::Principal& caller, std::int64_t room_id, int limit,
+        std::optional<std::string> cursor, std::optional<std::int64_t> after_seq) = 0;
+    virtual core::Task<core::Result<MarkRead::Response>> mark_read(const core::Principal& caller,
+                                                                   std::int64_t room_id,
+                                                                   std::int64_t message_id) = 0;
+    virtual core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
+        const core::Principal& caller, std::vector<std::int64_t> room_ids) = 0;
+    virtual void publish(const core::Principal& caller, const RoomEvent& event) = 0;
+};
+
+class ChatService final : public SocketBackend {
   public:
     ChatService(data::Executor& db, bus::Bus& bus, const core::Clock& clock, core::Metrics& metrics,
                 ChatLimits limits);
@@ -76,22 +107,14 @@ class ChatService {
     core::Task<core::Result<void>> remove_member(const core::Principal& caller,
                                                  std::int64_t room_id, std::int64_t user_id);
 
-    struct NewMessage {
-        std::string body;
-        Attachments attachments;
-        std::optional<std::string> client_msg_id;
-    };
+    using NewMessage = chat::NewMessage;
+    using MessagePage = chat::MessagePage;
     core::Task<core::Result<SendMessage::Response>> send(const core::Principal& caller,
-                                                         std::int64_t room_id, NewMessage in);
-
-    struct MessagePage {
-        std::vector<Message> items;
-        std::optional<std::string> next_cursor;
-    };
-    core::Task<core::Result<MessagePage>> list_messages(const core::Principal& caller,
-                                                        std::int64_t room_id, int limit,
-                                                        std::optional<std::string> cursor,
-                                                        std::optional<std::int64_t> after_seq);
+                                                         std::int64_t room_id,
+                                                         NewMessage in) override;
+    core::Task<core::Result<MessagePage>> list_messages(
+        const core::Principal& caller, std::int64_t room_id, int limit,
+        std::optional<std::string> cursor, std::optional<std::int64_t> after_seq) override;
 
     /// Korean-aware search (ARCHITECTURE §9) over the caller's rooms, newest first: every
     /// term of `q` must occur in the message. 400 `q is required` / `q is too long`; with
@@ -110,7 +133,7 @@ class ChatService {
     core::Task<core::Result<std::vector<RoomUnread>>> unread_counts(const core::Principal& caller);
     core::Task<core::Result<MarkRead::Response>> mark_read(const core::Principal& caller,
                                                            std::int64_t room_id,
-                                                           std::int64_t message_id);
+                                                           std::int64_t message_id) override;
     core::Task<core::Result<std::optional<std::int64_t>>> last_read(const core::Principal& caller,
                                                                     std::int64_t room_id);
     core::Task<core::Result<std::vector<Reader>>> readers(const core::Principal& caller,
@@ -119,7 +142,7 @@ class ChatService {
 
     /// Publishes a room event (room_event.hpp: typing, signalling) on the room's channel; the
     /// caller must already be known to be a member.
-    void publish(const core::Principal& caller, const RoomEvent& event);
+    void publish(const core::Principal& caller, const RoomEvent& event) override;
 
     /// `reindex`: search tokens of messages written before search existed (migration 004), in
     /// batches of `batch`; resumable (only rows without tokens are read). Returns the count.
@@ -127,7 +150,7 @@ class ChatService {
 
     /// The rooms of `room_ids` the caller is a member of, in one query.
     core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
-        const core::Principal& caller, std::vector<std::int64_t> room_ids);
+        const core::Principal& caller, std::vector<std::int64_t> room_ids) override;
     /// 403 `room access denied` unless the caller is a member; else the room type.
     core::Task<core::Result<std::string>> require_member(const core::Principal& caller,
                                                          std::int64_t room_id);

@@ -52,6 +52,12 @@ constexpr std::string_view kInsertNotifications =
     "INSERT INTO chat_notifications"
     "   (tenant_id, room_id, message_id, sender_user_id, recipient_user_id, title, body)"
     " SELECT $1, $2, $3, $4, r, $6, $7 FROM unnest($5::bigint[]) AS r"
+    // Membership again in the writing statement: a removal committed since the check above
+    // (of the sender, or of a recipient) writes nothing for them.
+    " WHERE EXISTS (SELECT 1 FROM room_members m"
+    "               WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $4)"
+    "   AND EXISTS (SELECT 1 FROM room_members m"
+    "               WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = r)"
     " RETURNING created_at";
 
 }  // namespace
@@ -118,6 +124,7 @@ core::Task<core::Result<CreateChatNotifications::Response>> CreateChatNotificati
     }
     auto rows = co_await c.query(kInsertNotifications, r.tenant_id, r.room_id, r.message_id,
                                  r.sender_id, r.recipient_ids, r.title, r.body);
+    if (rows.empty() && !r.recipient_ids.empty()) co_return core::forbidden("room access denied");
     co_return Response{rows.empty() ? std::string() : rows.time(0, 0)};
 }
 

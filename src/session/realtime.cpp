@@ -50,14 +50,8 @@ class SessionSocket final : public core::WsSession {
     }
 
     core::Task<void> on_text(std::string text) override {
-        auto parsed = core::parse_object(text);
-        if (parsed) {
-            auto type = parsed->find("type");
-            if (type != parsed->end() && type->value() == "ping") {
-                socket_->send(core::json_frame(json::object{{"type", "pong"}}));
-            }
-        }
-        co_return;  // anything else is a keep-alive (seed)
+        if (auto reply = answer_client_frame(text)) socket_->send(std::move(*reply));
+        co_return;
     }
 
     void on_close() override {  // after on_open, once (core::WsSession)
@@ -105,6 +99,16 @@ core::Task<core::Result<std::shared_ptr<core::WsSession>>> accept_session_socket
 }
 
 }  // namespace
+
+std::optional<core::Frame> answer_client_frame(std::string_view text) {
+    auto parsed = core::parse_object(text);
+    if (!parsed) return std::nullopt;
+    auto type = parsed->find("type");
+    if (type != parsed->end() && type->value() == "ping") {
+        return core::json_frame(json::object{{"type", "pong"}});
+    }
+    return std::nullopt;  // anything else is a keep-alive (seed)
+}
 
 std::vector<core::WsRoute> ws_routes(SessionService& service, SessionHub& hub,
                                      core::PresenceObserver* presence) {

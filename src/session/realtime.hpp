@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/ws.hpp"
@@ -15,5 +17,9 @@ class SessionHub;
 /// frames are ignored (seed clients send them as keep-alives). `presence` may be null.
 std::vector<core::WsRoute> ws_routes(SessionService& service, SessionHub& hub,
                                      core::PresenceObserver* presence);
+
+/// What a client frame of the session socket gets back: a pong for `{"type":"ping"}`,
+/// nothing for anything else (seed clients send other frames as keep-alives).
+std::optional<core::Frame> answer_client_frame(std::string_view text);
 
 }  // namespace msg::session
