@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build, the tests and `make run` need.
 # Idempotent: does nothing (and prints nothing) when all packages are present.
+#   scripts/install-deps.sh        what `make run` and `make test` need
+#   scripts/install-deps.sh fuzz   also clang-14 with libFuzzer (`make fuzz`)
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,10 @@ packages=(
     postgresql-15 postgresql-client-15 redis-server rabbitmq-server
     python3 python3-websockets python3-boto3 curl procps
 )
+
+if [[ "${1:-}" == fuzz ]]; then
+    packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 # Node.js + npm run s3rver (the tests' S3 server). A Node.js that is already there (e.g. from
 # NodeSource, which bundles npm) is used as it is; otherwise Debian's.

@@ -11,10 +11,10 @@ cd "$repo"
 scripts/install-deps.sh
 
 echo "== format and lint"
-unformatted=$(find src tools -name '*.cpp' -o -name '*.hpp' 2>/dev/null |
+unformatted=$(find src tools fuzz -name '*.cpp' -o -name '*.hpp' 2>/dev/null |
     xargs clang-format --dry-run --Werror 2>&1 | grep -c 'error:' || true)
 if [ "$unformatted" != "0" ]; then
-    find src -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror 2>&1 | head -20
+    find src tools fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror 2>&1 | head -20
     echo "format: clang-format reports differences (run: make format)"
     echo "0 passed, 1 failed"
     exit 1

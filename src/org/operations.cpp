@@ -8,10 +8,6 @@ namespace msg::org {
 
 namespace {
 
-constexpr std::string_view kUserColumns =
-    "tenant_id, id, org_id, email, name, title, role, status, status_note, created_at, "
-    "updated_at";
-
 User user_from(const pg::Rows& rows, int i) {
     return User{rows.string(i, 0), rows.int64(i, 1),  rows.int64(i, 2),  rows.string(i, 3),
                 rows.string(i, 4), rows.string(i, 5), rows.string(i, 6), rows.string(i, 7),
