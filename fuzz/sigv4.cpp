@@ -3,6 +3,7 @@
 // URL-safe and decodes back to the key (so two keys never share a signed path); a presigned
 // URL is the encoded path plus the fixed query and a 64-hex signature; no header line break
 // can come out of a signed request.
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -65,6 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(sig != std::string::npos && is_hex64(std::string_view(url).substr(sig + 17)));
     for (char c : url)
         FUZZ_CHECK(url_safe(c, true) || c == '?' || c == '&' || c == '=' || c == ':');
+
+    // The input as a signed response override and a signed upload header (UploadTerms): the
+    // parameter is encoded ahead of the authentication ones, and never adds one of its own.
+    req.query = {{"response-content-disposition", std::string(text)}};
+    req.headers = {{"content-type", std::string(text)}, {"content-length", "5"}};
+    const std::string bound = blob::presign_url(creds, req);
+    const std::string param = "response-content-disposition=" + blob::uri_encode(text, false) + "&";
+    FUZZ_CHECK(bound.substr(head.size(), param.size()) == param);
+    FUZZ_CHECK(bound.find("&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&") !=
+               std::string::npos);
+    FUZZ_CHECK(std::count(bound.begin(), bound.end(), '&') == 6);
 
     // The input's halves as a header value and a path of a header-signed request.
     const auto half = text.size() / 2;

@@ -197,7 +197,9 @@ chat::ChatService& Node::chat() {
 
 files::FilesService* Node::files() {
     if (!blobs_.store) return nullptr;
-    if (!files_) files_.emplace(db_->executor(), *blobs_.store, chat(), blocking_);
+    if (!files_)
+        files_.emplace(db_->executor(), *blobs_.store, chat(), blocking_,
+                       config_.files.max_upload_bytes);
     return &*files_;
 }
 

@@ -20,6 +20,13 @@ struct PresignedUrl {
     std::chrono::system_clock::time_point expires_at;
 };
 
+/// What a presigned PUT may store (issue 12). When set, the client must send exactly this
+/// Content-Type and this Content-Length, and the store refuses anything else.
+struct UploadTerms {
+    std::string content_type;  // "" = any
+    std::optional<std::int64_t> size_bytes;
+};
+
 /// Infrastructure failures throw core::UnavailableException. Keys are full object keys
 /// (`tenants/<tenant>/rooms/…`), validated by valid_key() before any store sees them.
 class BlobStore {
@@ -31,9 +38,15 @@ class BlobStore {
     /// `base_hint`: how the client reached this server ("http://host:port"), for stores that
     /// serve the URLs themselves and have no configured public base (local); others ignore it.
     virtual PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl,
+                                     const UploadTerms& terms,
                                      std::string_view base_hint = {}) const = 0;
+    /// A download answered as `Content-Disposition: attachment` (a browser saves it rather
+    /// than rendering it as a page of our origin).
     virtual PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl,
                                      std::string_view base_hint = {}) const = 0;
+    /// True when only UploadTerms::size_bytes can bound what a presigned PUT stores: the bytes
+    /// never pass through this server (S3). The local store enforces its own cap as it reads.
+    virtual bool needs_upload_size() const = 0;
     /// The object's size; nullopt when it does not exist.
     virtual core::Task<std::optional<std::int64_t>> size(const std::string& key) = 0;
     /// The whole object; nullopt when it does not exist. Throws UnavailableException when it is

@@ -81,19 +81,24 @@ CO_TEST(BlobStoreContract, S3AgainstS3rver) {
     co_await contract(store);
 }
 
-// The presigned URLs move real bytes: PUT with one URL, GET with another; an unknown access
-// key or an expired URL is refused.
+// The presigned URLs move real bytes: PUT with one URL (its type and length signed), GET with
+// another (answered as an attachment); an unknown access key or an expired URL is refused.
 CO_TEST(S3BlobStore, PresignedUrlsTransferBytes) {
     transport::BeastHttpClient http;
     FixedClock clock;
     S3BlobStore store(http, clock, {s3_endpoint(), "", "presign-bucket", {"S3RVER", "S3RVER"}});
     co_await store.ensure();
     const std::string key = "tenants/t2/users/5/보고서 최종.txt";
-    const auto put = store.presign_put(key, std::chrono::seconds(900));
+    const std::string text = "hello from a presigned PUT";
+    const auto size = static_cast<std::int64_t>(text.size());
+    const auto put = store.presign_put(key, std::chrono::seconds(900), {"text/plain", size});
+    EXPECT_NE(put.url.find("&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&"),
+              std::string::npos)
+        << put.url;
     core::ClientRequest up;
     up.method = core::Method::put;
     up.url = put.url;
-    up.body = "hello from a presigned PUT";
+    up.body = text;
     up.content_type = "text/plain";
     auto uploaded = co_await http.send(up);
     EXPECT_EQ(uploaded.status, 200u) << uploaded.body;
@@ -104,7 +109,9 @@ CO_TEST(S3BlobStore, PresignedUrlsTransferBytes) {
     down.url = get.url;
     auto downloaded = co_await http.send(down);
     EXPECT_EQ(downloaded.status, 200u);
-    EXPECT_EQ(downloaded.body, "hello from a presigned PUT");
+    EXPECT_EQ(downloaded.body, text);
+    EXPECT_EQ(downloaded.header("content-disposition"), "attachment");
+    EXPECT_EQ(downloaded.header("content-type"), "text/plain");
 
     // s3rver checks the access key and the expiry, not the signature bytes (a tampered
     // signature passes there: the AWS examples and the botocore cross-check pin those).
@@ -122,13 +129,13 @@ CO_TEST(S3BlobStore, PresignedUrlsTransferBytes) {
     EXPECT_EQ(expired.status, 403u);
 }
 
-TEST(LocalBlobStore, SignedUrlsAreBoundToMethodKeyAndTime) {
+TEST(LocalBlobStore, SignedUrlsAreBoundToMethodKeyTimeAndTerms) {
     ::msg::testing::TempDir dir;
     core::BlockingPool blocking(1);
     FixedClock clock;
     LocalBlobStore store(blocking, clock, {dir.path, "http://files.test/", std::string(40, 'k')});
     const std::string key = "tenants/t/rooms/1/a b.png";
-    const auto url = store.presign_put(key, std::chrono::seconds(60)).url;
+    const auto url = store.presign_put(key, std::chrono::seconds(60), {}).url;
     ASSERT_TRUE(url.starts_with("http://files.test/blobs/tenants/t/rooms/1/a%20b.png?exp="));
     const auto exp = url.substr(url.find("exp=") + 4, url.find("&sig=") - url.find("exp=") - 4);
     const auto sig = url.substr(url.find("&sig=") + 5);
@@ -140,6 +147,16 @@ TEST(LocalBlobStore, SignedUrlsAreBoundToMethodKeyAndTime) {
     flipped[0] = flipped[0] == 'a' ? 'b' : 'a';
     EXPECT_FALSE(store.verify("PUT", key, exp, flipped));
     EXPECT_FALSE(store.verify("PUT", key, exp, ""));
+    EXPECT_FALSE(store.verify("PUT", key, exp, sig, "text/html", ""));  // terms added later
+    EXPECT_FALSE(store.verify("PUT", key, exp, sig, "", "5"));
+
+    const auto bound = store.presign_put(key, std::chrono::seconds(60), {"image/png", 5}).url;
+    ASSERT_NE(bound.find("&ct=image%2Fpng&len=5&sig="), std::string::npos) << bound;
+    const auto bound_sig = bound.substr(bound.find("&sig=") + 5);
+    EXPECT_TRUE(store.verify("PUT", key, exp, bound_sig, "image/png", "5"));
+    EXPECT_FALSE(store.verify("PUT", key, exp, bound_sig, "text/html", "5"));
+    EXPECT_FALSE(store.verify("PUT", key, exp, bound_sig, "image/png", "6"));
+    EXPECT_FALSE(store.verify("PUT", key, exp, bound_sig));
     clock.t += std::chrono::seconds(61);  // expired
     EXPECT_FALSE(store.verify("PUT", key, exp, sig));
     blocking.stop();

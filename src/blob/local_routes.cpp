@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "core/files.hpp"
 
@@ -130,8 +131,20 @@ core::Task<void> serve(LocalBlobStore* store, core::BlockingPool* blocking,
     }
     const std::string exp = core::query_value(req.query, "exp").value_or("");
     const std::string sig = core::query_value(req.query, "sig").value_or("");
-    if (!store->verify(put ? "PUT" : "GET", *key, exp, sig)) {
+    const std::string ct = core::query_value(req.query, "ct").value_or("");
+    const std::string len = core::query_value(req.query, "len").value_or("");
+    if (!store->verify(put ? "PUT" : "GET", *key, exp, sig, ct, len)) {
         co_await answer(io, 403, "invalid or expired signature");
+        co_return;
+    }
+    // The terms the URL was signed for (UploadTerms), as S3 enforces its signed headers.
+    if (put && !ct.empty() && req.content_type != ct) {
+        co_await answer(io, 403, "Content-Type does not match the presigned upload");
+        co_return;
+    }
+    if (put && !len.empty() &&
+        (!req.content_length || std::to_string(*req.content_length) != len)) {
+        co_await answer(io, 403, "Content-Length does not match the presigned upload");
         co_return;
     }
     if (put) {

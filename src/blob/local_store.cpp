@@ -16,12 +16,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string signing_input(std::string_view method, std::string_view key, std::string_view exp) {
+// Keys and content types hold no line breaks (valid_key, the files handler), so the fields
+// cannot run into each other.
+std::string signing_input(std::string_view method, std::string_view key, std::string_view exp,
+                          std::string_view ct, std::string_view len) {
     std::string s(method);
-    s += '\n';
-    s += key;
-    s += '\n';
-    s += exp;
+    for (std::string_view field : {key, exp, ct, len}) {
+        s += '\n';
+        s += field;
+    }
     return s;
 }
 
@@ -46,33 +49,41 @@ fs::path LocalBlobStore::path_of(std::string_view key) const {
 }
 
 PresignedUrl LocalBlobStore::presign(std::string_view method, std::string_view key,
-                                     std::chrono::seconds ttl, std::string_view base_hint) const {
+                                     std::chrono::seconds ttl, const UploadTerms& terms,
+                                     std::string_view base_hint) const {
     const auto expires_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now() + ttl);
     const std::string exp = std::to_string(expires_at.time_since_epoch().count());
-    const std::string sig = hmac_sha256_hex(options_.secret, signing_input(method, key, exp));
+    const std::string len = terms.size_bytes ? std::to_string(*terms.size_bytes) : "";
+    const std::string sig =
+        hmac_sha256_hex(options_.secret, signing_input(method, key, exp, terms.content_type, len));
     std::string base =
         options_.public_base_url.empty() ? std::string(base_hint) : options_.public_base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    return {base + "/blobs/" + uri_encode(key, true) + "?exp=" + exp + "&sig=" + sig, expires_at};
+    std::string url = base + "/blobs/" + uri_encode(key, true) + "?exp=" + exp;
+    if (!terms.content_type.empty()) url += "&ct=" + uri_encode(terms.content_type, false);
+    if (!len.empty()) url += "&len=" + len;
+    return {url + "&sig=" + sig, expires_at};
 }
 
 PresignedUrl LocalBlobStore::presign_put(std::string_view key, std::chrono::seconds ttl,
+                                         const UploadTerms& terms,
                                          std::string_view base_hint) const {
-    return presign("PUT", key, ttl, base_hint);
+    return presign("PUT", key, ttl, terms, base_hint);
 }
 
 PresignedUrl LocalBlobStore::presign_get(std::string_view key, std::chrono::seconds ttl,
                                          std::string_view base_hint) const {
-    return presign("GET", key, ttl, base_hint);
+    return presign("GET", key, ttl, {}, base_hint);
 }
 
 bool LocalBlobStore::verify(std::string_view method, std::string_view key, std::string_view exp,
-                            std::string_view sig) const {
+                            std::string_view sig, std::string_view ct, std::string_view len) const {
     if (!valid_key(key)) return false;
     std::int64_t expires = 0;
     auto [end, ec] = std::from_chars(exp.data(), exp.data() + exp.size(), expires);
     if (ec != std::errc{} || end != exp.data() + exp.size()) return false;
-    const std::string want = hmac_sha256_hex(options_.secret, signing_input(method, key, exp));
+    const std::string want =
+        hmac_sha256_hex(options_.secret, signing_input(method, key, exp, ct, len));
     if (!core::constant_time_equal(sig, want)) return false;
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch());

@@ -10,9 +10,10 @@ namespace msg::blob {
 
 /// Objects as files under `dir` (DATA_DIR/blobs), written to a temp file, fsynced and renamed
 /// into place (a reader never sees half an object). URLs point at fileman's
-/// `/blobs/<key>?exp=&sig=`, with `sig` = HMAC-SHA256(secret, "<METHOD>\n<key>\n<exp>"), so a
-/// URL is good for one method, one key and until `exp` (Unix seconds). File I/O runs on the
-/// BlockingPool.
+/// `/blobs/<key>?exp=[&ct=&len=]&sig=`, with `sig` = HMAC-SHA256(secret,
+/// "<METHOD>\n<key>\n<exp>\n<ct>\n<len>"), so a URL is good for one method, one key, until
+/// `exp` (Unix seconds) and, for a PUT with UploadTerms, one Content-Type (`ct`) and one
+/// length (`len`), which the route enforces. File I/O runs on the BlockingPool.
 class LocalBlobStore final : public BlobStore {
   public:
     struct Options {
@@ -25,24 +26,27 @@ class LocalBlobStore final : public BlobStore {
     std::string_view name() const override { return "local"; }
     core::Task<void> ensure() override;
     PresignedUrl presign_put(std::string_view key, std::chrono::seconds ttl,
+                             const UploadTerms& terms,
                              std::string_view base_hint = {}) const override;
     PresignedUrl presign_get(std::string_view key, std::chrono::seconds ttl,
                              std::string_view base_hint = {}) const override;
+    bool needs_upload_size() const override { return false; }
     core::Task<std::optional<std::int64_t>> size(const std::string& key) override;
     core::Task<std::optional<std::string>> get(const std::string& key,
                                                std::size_t max_bytes) override;
     core::Task<void> put(const std::string& key, const std::string& content_type,
                          const std::string& data) override;
 
-    /// A /blobs URL's check: signature (constant time) for this method and key, not expired.
+    /// A /blobs URL's check: signature (constant time) for this method, key and terms (the
+    /// URL's `ct` and `len`, as they came), not expired.
     bool verify(std::string_view method, std::string_view key, std::string_view exp,
-                std::string_view sig) const;
+                std::string_view sig, std::string_view ct = {}, std::string_view len = {}) const;
     /// The file of a valid key.
     std::filesystem::path path_of(std::string_view key) const;
 
   private:
     PresignedUrl presign(std::string_view method, std::string_view key, std::chrono::seconds ttl,
-                         std::string_view base_hint) const;
+                         const UploadTerms& terms, std::string_view base_hint) const;
 
     core::BlockingPool& blocking_;
     const core::Clock& clock_;

@@ -21,10 +21,8 @@ S3BlobStore::S3BlobStore(core::HttpClient& http, const core::Clock& clock, Optio
         split(options_.public_endpoint.empty() ? options_.endpoint : options_.public_endpoint);
 }
 
-PresignedUrl S3BlobStore::presign(std::string_view method, std::string_view key,
+PresignedUrl S3BlobStore::presign(PresignRequest r, std::string_view key,
                                   std::chrono::seconds ttl) const {
-    PresignRequest r;
-    r.method = std::string(method);
     r.scheme = public_.scheme;
     r.host = public_.host;
     r.path = "/" + options_.bucket + "/" + std::string(key);
@@ -35,13 +33,22 @@ PresignedUrl S3BlobStore::presign(std::string_view method, std::string_view key,
 }
 
 PresignedUrl S3BlobStore::presign_put(std::string_view key, std::chrono::seconds ttl,
-                                      std::string_view) const {
-    return presign("PUT", key, ttl);
+                                      const UploadTerms& terms, std::string_view) const {
+    PresignRequest r;
+    r.method = "PUT";
+    if (!terms.content_type.empty()) r.headers.emplace_back("content-type", terms.content_type);
+    if (terms.size_bytes) {
+        r.headers.emplace_back("content-length", std::to_string(*terms.size_bytes));
+    }
+    return presign(std::move(r), key, ttl);
 }
 
 PresignedUrl S3BlobStore::presign_get(std::string_view key, std::chrono::seconds ttl,
                                       std::string_view) const {
-    return presign("GET", key, ttl);
+    PresignRequest r;
+    r.method = "GET";
+    r.query.emplace_back("response-content-disposition", "attachment");
+    return presign(std::move(r), key, ttl);
 }
 
 core::Task<core::ClientResponse> S3BlobStore::send(core::Method method, const std::string& path,

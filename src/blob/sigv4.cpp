@@ -41,6 +41,39 @@ std::string signature(const Credentials& c, std::string_view date, std::string_v
     return core::hex_encode(view(sig));
 }
 
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+/// SigV4's canonical headers ("name:value\n" sorted by name, values trimmed; inner runs of
+/// spaces would be collapsed too — we send none) and the signed-header list ("a;b;host").
+struct CanonicalHeaders {
+    std::string lines;
+    std::string names;
+};
+
+CanonicalHeaders canonicalize(Pairs headers, const std::string& host) {
+    headers.emplace_back("host", host);
+    std::sort(headers.begin(), headers.end());
+    CanonicalHeaders out;
+    for (const auto& [name, value] : headers) {
+        std::string_view v = value;
+        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+        while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+        out.lines += name + ":" + std::string(v) + "\n";
+        if (!out.names.empty()) out.names += ';';
+        out.names += name;
+    }
+    return out;
+}
+
+std::string join_query(const Pairs& encoded) {
+    std::string out;
+    for (const auto& [name, value] : encoded) {
+        if (!out.empty()) out += '&';
+        out += name + "=" + value;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
@@ -86,14 +119,28 @@ std::string presign_url(const Credentials& c, const PresignRequest& r) {
     const std::string amzdate = amz_date(r.now);
     const std::string date = amzdate.substr(0, 8);
     const std::string scope = date + "/" + c.region + "/s3/aws4_request";
-    // Sorted by name (they already are), names and values encoded.
-    const std::string query =
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
-        uri_encode(c.access_key + "/" + scope, false) + "&X-Amz-Date=" + amzdate +
-        "&X-Amz-Expires=" + std::to_string(r.expires.count()) + "&X-Amz-SignedHeaders=host";
+    const CanonicalHeaders headers = canonicalize(r.headers, r.host);
+    // The URL carries the operation's parameters first, then the authentication ones (as AWS
+    // SDKs write it); the canonical query is all of them sorted by encoded name.
+    Pairs operation;
+    operation.reserve(r.query.size());
+    for (const auto& [name, value] : r.query) {
+        operation.emplace_back(uri_encode(name, false), uri_encode(value, false));
+    }
+    const Pairs auth = {{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+                        {"X-Amz-Credential", uri_encode(c.access_key + "/" + scope, false)},
+                        {"X-Amz-Date", amzdate},
+                        {"X-Amz-Expires", std::to_string(r.expires.count())},
+                        {"X-Amz-SignedHeaders", uri_encode(headers.names, false)}};
+    Pairs all = operation;
+    all.insert(all.end(), auth.begin(), auth.end());
+    std::sort(all.begin(), all.end());
     const std::string uri = uri_encode(r.path, true);
-    const std::string canonical =
-        r.method + "\n" + uri + "\n" + query + "\nhost:" + r.host + "\n\nhost\nUNSIGNED-PAYLOAD";
+    const std::string canonical = r.method + "\n" + uri + "\n" + join_query(all) + "\n" +
+                                  headers.lines + "\n" + headers.names + "\nUNSIGNED-PAYLOAD";
+    std::string query = join_query(operation);
+    if (!query.empty()) query += '&';
+    query += join_query(auth);
     return r.scheme + "://" + r.host + uri + "?" + query +
            "&X-Amz-Signature=" + signature(c, date, amzdate, scope, canonical);
 }
@@ -102,24 +149,12 @@ std::string authorization_header(const Credentials& c, const SignedRequest& r) {
     const std::string amzdate = amz_date(r.now);
     const std::string date = amzdate.substr(0, 8);
     const std::string scope = date + "/" + c.region + "/s3/aws4_request";
-    auto headers = r.headers;
-    headers.emplace_back("host", r.host);
-    std::sort(headers.begin(), headers.end());
-    std::string canonical_headers, signed_headers;
-    for (const auto& [name, value] : headers) {
-        // Values trimmed; inner runs of spaces would be collapsed too (we send none).
-        std::string_view v = value;
-        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-        while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-        canonical_headers += name + ":" + std::string(v) + "\n";
-        if (!signed_headers.empty()) signed_headers += ';';
-        signed_headers += name;
-    }
+    const CanonicalHeaders headers = canonicalize(r.headers, r.host);
     const std::string canonical = r.method + "\n" + uri_encode(r.path, true) + "\n" + r.query +
-                                  "\n" + canonical_headers + "\n" + signed_headers + "\n" +
+                                  "\n" + headers.lines + "\n" + headers.names + "\n" +
                                   r.payload_sha256_hex;
     return "AWS4-HMAC-SHA256 Credential=" + c.access_key + "/" + scope +
-           ",SignedHeaders=" + signed_headers +
+           ",SignedHeaders=" + headers.names +
            ",Signature=" + signature(c, date, amzdate, scope, canonical);
 }
 

@@ -32,10 +32,16 @@ struct PresignRequest {
     std::string path;  // unencoded: "/bucket/key" (path style) or "/key" (virtual host)
     std::chrono::system_clock::time_point now;
     std::chrono::seconds expires{900};
+    /// Headers the client must send with exactly these values, signed besides `host`
+    /// (lower-case names): `content-type` and `content-length` bind what a PUT may store.
+    std::vector<std::pair<std::string, std::string>> headers;
+    /// Parameters the URL carries, signed, unencoded, in URL order — e.g.
+    /// `response-content-disposition` for what a GET's response says.
+    std::vector<std::pair<std::string, std::string>> query;
 };
 
-/// A query-string-authenticated URL (X-Amz-Algorithm … X-Amz-Signature), signing only `host`
-/// with an UNSIGNED-PAYLOAD, as AWS SDKs presign.
+/// A query-string-authenticated URL (operation parameters, then X-Amz-Algorithm …
+/// X-Amz-Signature) with an UNSIGNED-PAYLOAD, as AWS SDKs presign.
 std::string presign_url(const Credentials& c, const PresignRequest& r);
 
 struct SignedRequest {

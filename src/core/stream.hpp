@@ -34,6 +34,7 @@ struct StreamRequest {
     std::string path;   // raw (percent-encoded) path
     std::string query;  // raw
     std::optional<std::uint64_t> content_length;
+    std::string content_type;  // the Content-Type header, as sent
     std::string remote_ip;
 };
 

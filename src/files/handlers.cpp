@@ -20,6 +20,17 @@ core::HttpResponse presigned_response(const FilesService::Presigned& p) {
         json::object{{"url", p.url}, {"object_key", p.object_key}, {"expires_at", p.expires_at}});
 }
 
+/// `type/subtype` with optional parameters, printable ASCII: it becomes a header the upload
+/// must carry (a signed one on S3), so no line breaks or control characters.
+bool valid_content_type(std::string_view t) {
+    const auto slash = t.find('/');
+    if (slash == 0 || slash == std::string_view::npos || slash + 1 == t.size()) return false;
+    for (const char c : t) {
+        if (c < 0x20 || c > 0x7e) return false;
+    }
+    return true;
+}
+
 /// How the client reached us, for local-store URLs when PUBLIC_BASE_URL is unset.
 std::string base_of(const HttpRequest& req) { return "http://" + req.host; }
 
@@ -34,14 +45,24 @@ Handlers::Reply Handlers::presign(HttpRequest& req, bool download) {
     if (!obj) co_return obj.error();
     BodyReader body(*obj);
     auto key = body.string("object_key", {.required = true, .max_bytes = kMaxKeyBytes});
-    if (!download) body.string("content_type", {.max_bytes = kMaxContentTypeBytes});  // bounded
+    blob::UploadTerms terms;
+    if (!download) {
+        auto type = body.string("content_type", {.max_bytes = kMaxContentTypeBytes, .trim = true});
+        auto size = body.integer("size_bytes");
+        if (type) terms.content_type = std::move(*type);
+        terms.size_bytes = size;
+    }
     if (body.error()) co_return *body.error();
+    if (!terms.content_type.empty() && !valid_content_type(terms.content_type)) {
+        co_return core::invalid("content_type is invalid");
+    }
     std::string base = base_of(req);
     core::Result<FilesService::Presigned> r = core::invalid("");
     if (download) {  // not in a ?: — GCC 12 and co_await
         r = co_await service_.presign_download(req.caller(), std::move(*key), std::move(base));
     } else {
-        r = co_await service_.presign_upload(req.caller(), std::move(*key), std::move(base));
+        r = co_await service_.presign_upload(req.caller(), std::move(*key), std::move(terms),
+                                             std::move(base));
     }
     if (!r) co_return r.error();
     co_return presigned_response(*r);

@@ -14,8 +14,12 @@ using core::Result;
 using core::Task;
 
 FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat,
-                           core::BlockingPool& blocking)
-    : db_(db), store_(store), chat_(chat), blocking_(blocking) {}
+                           core::BlockingPool& blocking, std::uint64_t max_upload_bytes)
+    : db_(db),
+      store_(store),
+      chat_(chat),
+      blocking_(blocking),
+      max_upload_bytes_(max_upload_bytes) {}
 
 Task<std::string> FilesService::thumbnail(const std::string& key) {
     const media::ThumbnailLimits limits;
@@ -41,6 +45,7 @@ Task<std::string> FilesService::thumbnail(const std::string& key) {
 
 Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::Principal& caller,
                                                                    std::string key,
+                                                                   blob::UploadTerms terms,
                                                                    std::string base_hint) {
     auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
     if (!resolved) co_return resolved.error();
@@ -51,7 +56,15 @@ Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::P
     auto taken = co_await db_.run<KeyTaken>(caller.tenant_id, resolved->stored);
     if (!taken) co_return taken.error();
     if (taken->taken) co_return core::conflict("file is already registered");
-    const auto url = store_.presign_put(resolved->stored, kUrlTtl, base_hint);
+    if (terms.size_bytes && (*terms.size_bytes < 1 ||
+                             static_cast<std::uint64_t>(*terms.size_bytes) > max_upload_bytes_)) {
+        co_return core::invalid("size_bytes must be between 1 and " +
+                                std::to_string(max_upload_bytes_));
+    }
+    if (!terms.size_bytes && store_.needs_upload_size()) {
+        co_return core::invalid("size_bytes is required");
+    }
+    const auto url = store_.presign_put(resolved->stored, kUrlTtl, terms, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }
 

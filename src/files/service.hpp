@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -25,7 +26,7 @@ namespace msg::files {
 class FilesService {
   public:
     FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat,
-                 core::BlockingPool& blocking);
+                 core::BlockingPool& blocking, std::uint64_t max_upload_bytes);
 
     struct Presigned {
         std::string url;
@@ -34,9 +35,11 @@ class FilesService {
     };
     /// `base_hint`: how the client reached us (URLs of the local store). 409 `file is already
     /// registered` for a registered file, its thumbnail or a sent note's attachment: those
-    /// objects never change.
+    /// objects never change. `terms` bind the upload's Content-Type and length; the length is
+    /// 1..MAX_UPLOAD_BYTES and required when the store cannot bound an upload otherwise (S3).
     core::Task<core::Result<Presigned>> presign_upload(const core::Principal& caller,
-                                                       std::string key, std::string base_hint);
+                                                       std::string key, blob::UploadTerms terms,
+                                                       std::string base_hint);
     /// 404 `file not found` for a key the caller may not read, whether or not it exists.
     core::Task<core::Result<Presigned>> presign_download(const core::Principal& caller,
                                                          std::string key, std::string base_hint);
@@ -75,6 +78,7 @@ class FilesService {
     blob::BlobStore& store_;
     chat::ChatService& chat_;
     core::BlockingPool& blocking_;
+    std::uint64_t max_upload_bytes_;
 };
 
 }  // namespace msg::files

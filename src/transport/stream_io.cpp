@@ -103,6 +103,7 @@ asio::awaitable<void> serve_stream(beast::tcp_stream& stream, beast::flat_buffer
     request.path = std::string(target.substr(0, q));
     if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
     if (auto len = parser.content_length()) request.content_length = *len;
+    request.content_type = std::string(req[http::field::content_type]);
     request.remote_ip = peer;
     const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
     BeastStreamIo io(stream, buffer, parser, o, expect_continue);

@@ -32,14 +32,16 @@ def png(width, height, claimed=None):
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def transfer(method, url, body=None):
+def transfer(method, url, body=None, headers=None, with_headers=False):
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     try:
-        conn.request(method, u.path + "?" + u.query, body=body,
-                     headers={"Content-Type": "application/octet-stream"} if body else {})
+        if headers is None:
+            headers = {"Content-Type": "application/octet-stream"} if body else {}
+        conn.request(method, u.path + "?" + u.query, body=body, headers=headers)
         r = conn.getresponse()
-        return r.status, r.read()
+        out = (r.status, r.read())
+        return out + (r.headers,) if with_headers else out
     finally:
         conn.close()
 
@@ -77,7 +79,9 @@ class FilesTest(ServerTestCase):
         return self.server.post(path, body, self.tokens[who])
 
     def upload(self, key, data, who="alice"):
-        r = self.post("/api/v1/files/presign-upload", {"object_key": key}, who)
+        r = self.post("/api/v1/files/presign-upload",
+                      {"object_key": key, "content_type": "application/octet-stream",
+                       "size_bytes": len(data)}, who)
         self.assertStatus(r, 200)
         status, _ = transfer("PUT", r.json["url"], data)
         self.assertEqual(status, 200)
@@ -207,8 +211,8 @@ class FilesTest(ServerTestCase):
 
     def test_key_rules(self):
         me = self.ids["alice"]
-        ok = self.post("/api/v1/files/presign-upload", {"object_key": f"users/{me}/avatar.jpg"},
-                       "alice")
+        ok = self.post("/api/v1/files/presign-upload",
+                       {"object_key": f"users/{me}/avatar.jpg", "size_bytes": 6}, "alice")
         self.assertStatus(ok, 200)
         # The own folder: its owner reads it back; nobody else can even name it.
         self.assertEqual(transfer("PUT", ok.json["url"], b"avatar")[0], 200)
@@ -219,7 +223,8 @@ class FilesTest(ServerTestCase):
         self.assertStatus(self.post("/api/v1/files/presign-download",
                                     {"object_key": f"users/{me}/avatar.jpg"}, "bob"), 400)
         self.assertStatus(self.post("/api/v1/files/presign-upload",
-                                    {"object_key": f"notes/{me}/x.pdf"}, "alice"), 200)
+                                    {"object_key": f"notes/{me}/x.pdf", "size_bytes": 9},
+                                    "alice"), 200)
         for key, error in ((f"rooms/{self.room}/../1/a.png", "object_key is invalid"),
                            ("rooms/1/a\\b.png", "object_key is invalid"),
                            (f"rooms/{self.room}/" + "a" * 600, None),
@@ -230,6 +235,53 @@ class FilesTest(ServerTestCase):
                            ("elsewhere/x", None), ("", "object_key is required")):
             r = self.post("/api/v1/files/presign-upload", {"object_key": key}, "alice")
             self.assertStatus(r, 400, error)
+
+    def test_uploads_are_bound_to_their_type_and_length(self):
+        """Issue 12: a presigned PUT stores only what it was asked for. The bounds are checked
+        here; the store side (S3's signed headers, the local route) in the tests below and in
+        blob_store_contract_test / test_sigv4."""
+        key = f"rooms/{self.room}/bound.bin"
+        limit = int(self.server_env.get("MAX_UPLOAD_BYTES", 100 * 1024 * 1024))
+        for body, error in (({"size_bytes": 0}, f"size_bytes must be between 1 and {limit}"),
+                            ({"size_bytes": limit + 1}, f"size_bytes must be between 1 and {limit}"),
+                            ({"size_bytes": "10"}, None),
+                            ({"size_bytes": 5, "content_type": "text/plain\r\nX-Evil: 1"},
+                             "content_type is invalid"),
+                            ({"size_bytes": 5, "content_type": "noslash"},
+                             "content_type is invalid"),
+                            ({"size_bytes": 5, "content_type": "é/x"}, "content_type is invalid")):
+            self.assertStatus(self.post("/api/v1/files/presign-upload",
+                                        dict(body, object_key=key), "alice"), 400, error)
+
+    def test_downloads_are_attachments(self):
+        key = f"rooms/{self.room}/page.html"
+        data = b"<script>alert(document.cookie)</script>"
+        self.upload(key, data)
+        self.assertStatus(self.post("/api/v1/files/register",
+                                    {"room_id": self.room, "object_key": key,
+                                     "content_type": "text/html", "original_name": "page.html",
+                                     "size_bytes": len(data)}, "alice"), 201)
+        d = self.post("/api/v1/files/presign-download", {"object_key": key}, "bob")
+        self.assertStatus(d, 200)
+        status, got, headers = transfer("GET", d.json["url"], with_headers=True)
+        self.assertEqual((status, got), (200, data))
+        self.assertTrue(headers.get("Content-Disposition", "").startswith("attachment"), headers)
+
+    def test_the_store_enforces_the_upload_terms(self):
+        """S3: the terms are signed headers (the bucket refuses another type or length; s3rver
+        does not check signature bytes, so test_sigv4 pins them against botocore)."""
+        key = f"rooms/{self.room}/terms.txt"
+        # Without a length the bucket would take any size: refused.
+        self.assertStatus(self.post("/api/v1/files/presign-upload",
+                                    {"object_key": key, "content_type": "text/plain"}, "alice"),
+                          400, "size_bytes is required")
+        r = self.post("/api/v1/files/presign-upload",
+                      {"object_key": key, "content_type": "text/plain", "size_bytes": 5}, "alice")
+        self.assertStatus(r, 200)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(r.json["url"]).query)
+        self.assertEqual(query["X-Amz-SignedHeaders"], ["content-length;content-type;host"])
+        self.assertEqual(transfer("PUT", r.json["url"], b"hello",
+                                  headers={"Content-Type": "text/plain"})[0], 200)
 
     def test_bad_input(self):
         for path, body in (("/api/v1/files/register", {"object_key": "rooms/1/a"}),
@@ -282,13 +334,37 @@ class LocalFilesTest(FilesTest):
         key = f"tenants/default/rooms/{self.room}/expiring.bin"
 
         def signed(exp):
-            sig = hmac.new(url_key, f"PUT\n{key}\n{exp}".encode(), hashlib.sha256).hexdigest()
+            sig = hmac.new(url_key, f"PUT\n{key}\n{exp}\n\n".encode(),
+                           hashlib.sha256).hexdigest()
             return (f"http://127.0.0.1:{self.server.port}/blobs/"
                     f"{urllib.parse.quote(key)}?exp={exp}&sig={sig}")
         self.assertEqual(transfer("PUT", signed(int(time.time()) + 60), b"fresh")[0], 200)
         status, body = transfer("PUT", signed(int(time.time()) - 1), b"stale")
         self.assertEqual(status, 403)
         self.assertIn(b"invalid or expired signature", body)
+
+    def test_the_store_enforces_the_upload_terms(self):
+        """Local: the URL carries the terms (signed) and the /blobs route enforces them."""
+        key = f"rooms/{self.room}/terms.txt"
+        self.assertStatus(self.post("/api/v1/files/presign-upload", {"object_key": key},
+                                    "alice"), 200)  # the local store bounds uploads itself
+        url = self.post("/api/v1/files/presign-upload",
+                        {"object_key": key, "content_type": "text/plain", "size_bytes": 5},
+                        "alice").json["url"]
+        self.assertIn("&ct=text%2Fplain&len=5&sig=", url)
+        for data, headers, error in (
+                (b"hello", {"Content-Type": "text/html"}, b"Content-Type does not match"),
+                (b"hello", {}, b"Content-Type does not match"),
+                (b"hello!", {"Content-Type": "text/plain"}, b"Content-Length does not match")):
+            status, body = transfer("PUT", url, data, headers=headers)
+            self.assertEqual(status, 403, body)
+            self.assertIn(error, body)
+        status, body = transfer("PUT", url.replace("ct=text%2Fplain", "ct=text%2Fhtml"), b"hello",
+                                headers={"Content-Type": "text/html"})
+        self.assertEqual(status, 403)
+        self.assertIn(b"invalid or expired signature", body)
+        self.assertEqual(transfer("PUT", url, b"hello", headers={"Content-Type": "text/plain"})[0],
+                         200)
 
     def test_oversize_upload_is_refused(self):
         key = f"rooms/{self.room}/big.bin"

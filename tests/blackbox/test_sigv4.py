@@ -1,6 +1,8 @@
 """Our hand-written SigV4 presigner against botocore's, byte for byte, offline with a fixed
 clock: many keys (Korean file names, spaces, reserved characters, deep paths), methods,
-expiries, regions and endpoints (loopback with ports, DNS names, https)."""
+expiries, regions and endpoints (loopback with ports, DNS names, https); PUTs that bind
+Content-Type and Content-Length (signed headers) and GETs that set the response's
+Content-Disposition and Content-Type (signed query parameters), as the S3 store presigns them."""
 import datetime
 import json
 import os
@@ -42,9 +44,14 @@ def botocore_url(case):
 
     bucket, key = case["path"].lstrip("/").split("/", 1)
     operation = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}[case["method"]]
+    params = {"Bucket": bucket, "Key": key}
+    names = {"content-type": "ContentType", "content-length": "ContentLength",
+             "response-content-disposition": "ResponseContentDisposition",
+             "response-content-type": "ResponseContentType"}
+    for name, value in case.get("headers", []) + case.get("query", []):
+        params[names[name]] = int(value) if name == "content-length" else value
     with mock.patch.object(botocore.auth.datetime, "datetime", FixedClock):
-        return client.generate_presigned_url(operation, Params={"Bucket": bucket, "Key": key},
-                                             ExpiresIn=case["expires"])
+        return client.generate_presigned_url(operation, Params=params, ExpiresIn=case["expires"])
 
 
 class SigV4CrossCheck(unittest.TestCase):
@@ -57,8 +64,12 @@ class SigV4CrossCheck(unittest.TestCase):
         endpoints = [("http", "127.0.0.1:9000"), ("http", "localhost:4568"),
                      ("https", "files.example.com"), ("http", "minio:9000"),
                      ("https", "s3.ap-northeast-2.amazonaws.com")]
+        types = ["image/png", "application/pdf", "text/plain; charset=utf-8", "text/html",
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+        dispositions = ["attachment", "inline", "attachment; filename*=UTF-8''%EC%82%AC.png",
+                        'attachment; filename="a b;c.txt"']
         cases = []
-        for i in range(300):
+        for i in range(400):
             scheme, host = rng.choice(endpoints)
             tenant = rng.choice(["default", "acme", "t-42"])
             folder = rng.choice(["rooms/17", "rooms/9/sub dir", "users/3", "notes"])
@@ -72,6 +83,15 @@ class SigV4CrossCheck(unittest.TestCase):
                 "secret_key": rng.choice(["minio123", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]),
                 "region": rng.choice(["us-east-1", "ap-northeast-2", "eu-west-1"]),
             })
+            case = cases[-1]
+            if case["method"] == "PUT" and rng.random() < 0.6:
+                case["headers"] = [["content-type", rng.choice(types)]]
+                if rng.random() < 0.7:
+                    case["headers"].append(["content-length", str(rng.randrange(1, 10**10))])
+            if case["method"] == "GET" and rng.random() < 0.6:
+                case["query"] = [["response-content-disposition", rng.choice(dispositions)]]
+                if rng.random() < 0.5:
+                    case["query"].append(["response-content-type", rng.choice(types)])
         out = subprocess.run([BIN], input="".join(json.dumps(c) + "\n" for c in cases),
                              capture_output=True, text=True, check=True).stdout.splitlines()
         self.assertEqual(len(out), len(cases))
