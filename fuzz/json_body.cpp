@@ -4,6 +4,8 @@
 // UTF-8; ids are in 1..kMaxId.
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,36 @@ namespace {
 
 using msg::core::BodyReader;
 using msg::fuzz::valid_utf8;
+
+/// Equal JSON, a double within a relative 1e-12: Boost.JSON 1.81 parses decimals past 2^64
+/// without correct rounding, so 925074019925474092547400 and its serialized form
+/// 9.250740199254741E23 may land a few ulps apart (found by this fuzzer; we never compute with
+/// such numbers, only relay them).
+bool same(const boost::json::value& a, const boost::json::value& b) {
+    if (a.is_double() && b.is_double()) {
+        const double x = a.get_double(), y = b.get_double();
+        return x == y || std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+    }
+    if (a.kind() != b.kind()) return false;
+    if (a.is_array()) {
+        const auto &p = a.get_array(), &q = b.get_array();
+        if (p.size() != q.size()) return false;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (!same(p[i], q[i])) return false;
+        }
+        return true;
+    }
+    if (a.is_object()) {
+        const auto &p = a.get_object(), &q = b.get_object();
+        if (p.size() != q.size()) return false;
+        for (const auto& [k, v] : p) {
+            const auto* w = q.if_contains(k);
+            if (w == nullptr || !same(v, *w)) return false;
+        }
+        return true;
+    }
+    return a == b;
+}
 
 void check_string(const std::optional<std::string>& s, std::size_t max_bytes) {
     if (!s) return;
@@ -90,6 +122,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // What was parsed serializes and parses back to the same object.
     auto again = msg::core::parse_object(boost::json::serialize(*obj));
-    FUZZ_CHECK(again && *again == *obj);
+    FUZZ_CHECK(again && same(*again, *obj));
     return 0;
 }

@@ -59,10 +59,12 @@ core::Result<ResolvedKey> resolve_key(std::string_view tenant_id, std::int64_t u
 std::string thumbnail_key_for(std::string_view key) {
     const auto slash = key.rfind('/');
     const auto dot = key.rfind('.');
-    if (dot != std::string_view::npos && (slash == std::string_view::npos || dot > slash + 1)) {
-        return std::string(key.substr(0, dot)) + "_thumb.jpg";
-    }
-    return std::string(key) + "_thumb.jpg";
+    const bool has_extension =
+        dot != std::string_view::npos && (slash == std::string_view::npos || dot > slash + 1);
+    std::string thumb = std::string(has_extension ? key.substr(0, dot) : key) + "_thumb.jpg";
+    // A key near the length limit has no room for the suffix (found by the file_key fuzzer:
+    // the thumbnail's put failed on an invalid key).
+    return blob::valid_key(thumb) ? thumb : std::string();
 }
 
 }  // namespace msg::files

@@ -45,6 +45,8 @@ core::Result<ResolvedKey> resolve_key(std::string_view tenant_id, std::int64_t u
 
 /// The seed's thumbnail key: the stored key with the last segment's extension replaced by
 /// `_thumb.jpg` (appended when there is none).
+/// `<key without extension>_thumb.jpg`, in the key's folder; "" when that would not be a
+/// valid key (too long).
 std::string thumbnail_key_for(std::string_view key);
 
 inline constexpr std::size_t kMaxKeyBytes = 512;

@@ -59,6 +59,10 @@ TEST(FilesModel, ThumbnailKeysFollowTheSeed) {
     EXPECT_EQ(thumbnail_key_for("tenants/d/rooms/1/noext"), "tenants/d/rooms/1/noext_thumb.jpg");
     EXPECT_EQ(thumbnail_key_for("tenants/d/rooms/v1.2/noext"),
               "tenants/d/rooms/v1.2/noext_thumb.jpg");
+    // No room left for the suffix under the 512-byte key limit: no thumbnail key at all.
+    const std::string longest = "tenants/d/rooms/1/" + std::string(512 - 18, 'a');
+    EXPECT_EQ(thumbnail_key_for(longest), "");
+    EXPECT_EQ(thumbnail_key_for(longest.substr(0, 502)).size(), 512u);
 }
 
 }  // namespace

@@ -21,9 +21,8 @@ FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::Cha
       blocking_(blocking),
       max_upload_bytes_(max_upload_bytes) {}
 
-Task<std::string> FilesService::thumbnail(const std::string& key) {
+Task<std::string> FilesService::thumbnail(const std::string& key, std::string thumb_key) {
     const media::ThumbnailLimits limits;
-    std::string thumb_key = thumbnail_key_for(key);
     try {
         auto image = co_await store_.get(key, limits.max_input_bytes);
         if (!image) co_return std::string();
@@ -123,13 +122,17 @@ Task<Result<FileObject>> FilesService::register_file(const core::Principal& call
     std::string thumb;
     if (in.content_type.starts_with("image/")) {
         const std::string thumb_key = thumbnail_key_for(stored);
-        auto thumb_taken = co_await db_.run<KeyTaken>(caller.tenant_id, thumb_key);
-        if (!thumb_taken) co_return thumb_taken.error();
-        if (!thumb_taken->taken) {
-            thumb = co_await thumbnail(stored);
+        bool thumb_taken = false;
+        if (!thumb_key.empty()) {
+            auto taken_thumb = co_await db_.run<KeyTaken>(caller.tenant_id, thumb_key);
+            if (!taken_thumb) co_return taken_thumb.error();
+            thumb_taken = taken_thumb->taken;
+        }
+        if (thumb_key.empty() || thumb_taken) {
+            core::logger("files")->info("no thumbnail key=\"{}\" reason=\"{}\"", stored,
+                                        thumb_key.empty() ? "key too long" : "thumbnail key taken");
         } else {
-            core::logger("files")->info("no thumbnail key=\"{}\" reason=\"thumbnail key taken\"",
-                                        stored);
+            thumb = co_await thumbnail(stored, thumb_key);
         }
     }
     RegisterFile::Request req{caller.tenant_id, in.room_id,    caller.user_id,   stored,

@@ -72,7 +72,7 @@ class FilesService {
   private:
     /// The thumbnail of an image object, or "" (not an image, too large, a bomb, a decoder or
     /// store failure — logged, never an error of the registration).
-    core::Task<std::string> thumbnail(const std::string& key);
+    core::Task<std::string> thumbnail(const std::string& key, std::string thumb_key);
 
     data::Executor& db_;
     blob::BlobStore& store_;
