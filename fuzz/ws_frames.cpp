@@ -90,12 +90,12 @@ class MemoryBackend final : public chat::SocketBackend {
         co_return chat::MarkRead::Response{.seq = 1, .moved = true};
     }
 
-    core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
+    core::Task<core::Result<std::vector<chat::MemberRoom>>> member_rooms(
         const core::Principal&, std::vector<std::int64_t> room_ids) override {
         FUZZ_CHECK(room_ids.size() <= chat::kMaxRoomsPerSocket);
-        std::vector<std::int64_t> out;
+        std::vector<chat::MemberRoom> out;
         for (auto id : room_ids) {
-            if (members_.contains(id)) out.push_back(id);
+            if (members_.contains(id)) out.push_back({id, seq_[id]});
         }
         co_return out;
     }

@@ -101,7 +101,7 @@ class ChatSocket final : public core::WsSession {
     /// is left (a single-room socket is closed 4403). One query for all of them.
     core::Task<void> confirm(std::vector<std::int64_t> joined) {
         if (joined.empty()) co_return;
-        std::optional<std::vector<std::int64_t>> still;
+        std::optional<std::vector<MemberRoom>> still;
         try {
             auto r = co_await service_.member_rooms(caller_, joined);
             if (r) still = std::move(*r);
@@ -109,7 +109,11 @@ class ChatSocket final : public core::WsSession {
             // An outage: keep them (every send, read and resume checks membership again).
         }
         if (!still) co_return;
-        const std::set<std::int64_t> ours(still->begin(), still->end());
+        std::set<std::int64_t> ours;
+        for (const auto& m : *still) {
+            ours.insert(m.room_id);
+            hub_.seen_up_to(caller_.tenant_id, m.room_id, m.last_seq);
+        }
         for (auto room : joined) {
             if (ours.contains(room)) continue;
             if (rooms_.erase(room) > 0) hub_.leave(caller_.tenant_id, room, socket_->id());
@@ -209,7 +213,8 @@ class ChatSocket final : public core::WsSession {
             socket_->send(error_frame(member_of.error().message));
             co_return;
         }
-        const std::set<std::int64_t> allowed(member_of->begin(), member_of->end());
+        std::set<std::int64_t> allowed;
+        for (const auto& m : *member_of) allowed.insert(m.room_id);
         std::vector<std::int64_t> joined;
         for (auto room : wanted) {
             if (!allowed.contains(room)) {

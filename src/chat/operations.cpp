@@ -321,11 +321,17 @@ core::Task<core::Result<Membership::Response>> Membership::run(pg::Connection& c
 core::Task<core::Result<MemberRooms::Response>> MemberRooms::run(pg::Connection& c,
                                                                  const Request& r) {
     static constexpr std::string_view kWhich =
-        "SELECT room_id FROM room_members"
-        " WHERE tenant_id = $1 AND user_id = $2 AND room_id = ANY($3::bigint[])";
+        "SELECT m.room_id, r.last_seq FROM room_members m JOIN chat_rooms r"
+        "   ON r.tenant_id = m.tenant_id AND r.id = m.room_id"
+        " WHERE m.tenant_id = $1 AND m.user_id = $2 AND m.room_id = ANY($3::bigint[])";
     auto rows = co_await c.query(kWhich, r.tenant_id, r.user_id, r.room_ids);
     Response out;
-    for (int i = 0; i < rows.size(); ++i) out.room_ids.push_back(rows.int64(i, 0));
+    out.room_ids.reserve(static_cast<std::size_t>(rows.size()));
+    out.last_seqs.reserve(static_cast<std::size_t>(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) {
+        out.room_ids.push_back(rows.int64(i, 0));
+        out.last_seqs.push_back(rows.int64(i, 1));
+    }
     co_return out;
 }
 

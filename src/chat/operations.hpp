@@ -58,7 +58,8 @@ struct Membership {
 MSG_DESCRIBE_STRUCT(Membership::Request, (), (tenant_id, room_id, user_id))
 MSG_DESCRIBE_STRUCT(Membership::Response, (), (member, room_type))
 
-/// Which of `room_ids` the user is a member of (one query for a whole subscribe frame).
+/// Which of `room_ids` the user is a member of (one query for a whole subscribe frame), with
+/// each one's last committed seq.
 struct MemberRooms {
     static constexpr std::string_view kName = "rooms/members/which";
     static constexpr bool kReadOnly = false;
@@ -69,11 +70,12 @@ struct MemberRooms {
     };
     struct Response {
         std::vector<std::int64_t> room_ids;
+        std::vector<std::int64_t> last_seqs;  // of room_ids[i]
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(MemberRooms::Request, (), (tenant_id, user_id, room_ids))
-MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (room_ids))
+MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (room_ids, last_seqs))
 
 struct AddMember {
     static constexpr std::string_view kName = "rooms/members/add";

@@ -64,6 +64,20 @@ void RoomHub::leave(const std::string& tenant_id, std::int64_t room_id, std::uin
     // The unsubscribe runs outside the hub's locks (the bus takes its own).
 }
 
+void RoomHub::seen_up_to(const std::string& tenant_id, std::int64_t room_id,
+                         std::int64_t last_seq) {
+    std::shared_ptr<Room> room;
+    {
+        std::lock_guard table(table_mutex_);
+        auto it = rooms_.find(bus::room_channel(tenant_id, room_id));
+        if (it == rooms_.end()) return;
+        room = it->second.room;
+    }
+    std::lock_guard lock(room->mutex);
+    if (room->next_seq != 0 || !room->early.empty()) return;  // it has its order already
+    room->next_seq = room->first_seq = last_seq + 1;
+}
+
 std::size_t RoomHub::rooms() const {
     std::lock_guard table(table_mutex_);
     return rooms_.size();

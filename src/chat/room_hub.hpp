@@ -63,6 +63,12 @@ class RoomHub {
               const std::shared_ptr<core::WsConnection>& socket,
               std::shared_ptr<Evictions> evictions = nullptr);
     void leave(const std::string& tenant_id, std::int64_t room_id, std::uint64_t socket_id);
+    /// The room's last committed seq, read after a socket joined it: a room that has seen no
+    /// message yet takes `last_seq + 1` as the next, so its first live frames wait for each
+    /// other in seq order like any later ones (without it the first frame to arrive set the
+    /// order: seq 2 delivered, then seq 1 only as a resync below what the client had seen —
+    /// found by the Redis-outage oracle test). Later calls change nothing.
+    void seen_up_to(const std::string& tenant_id, std::int64_t room_id, std::int64_t last_seq);
 
     std::size_t rooms() const;
 

@@ -99,6 +99,28 @@ TEST(RoomHub, AnOlderSeqThanTheFirstSeenIsFetchedNotDropped) {
     EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(2), resync(0), message(3)}));
 }
 
+TEST(RoomHub, AFreshRoomThatKnowsItsLastSeqKeepsOrderFromTheFirstFrame) {
+    // The socket's join confirmed the room with last_seq 0 (chat_socket's confirm): 2 then 1
+    // go out as 1, 2 — the client above sees them in order, and resyncs for nothing.
+    OneSocket f(10s);
+    f.hub.seen_up_to("t", 1, 0);
+    publish(f.bus, sent(2));
+    publish(f.bus, sent(1));
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(1), message(2)}));
+    f.hub.seen_up_to("t", 1, 40);  // later answers change nothing
+    publish(f.bus, sent(3));
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(1), message(2), message(3)}));
+}
+
+TEST(RoomHub, AFreshRoomFetchesWhatCommittedBeforeItsLastSeq) {
+    // Last seq 5 when asked; 5's publish arrives after: older than the hub's order, fetched.
+    OneSocket f(10s);
+    f.hub.seen_up_to("t", 1, 5);
+    publish(f.bus, sent(6));
+    publish(f.bus, sent(5));
+    EXPECT_EQ(f.socket->frames(), (std::vector<std::string>{message(6), resync(4)}));
+}
+
 /// An in-process bus whose subscribers can be told of a gap, as the Redis bus does after it
 /// reconnects.
 class GappyBus final : public bus::Bus {

@@ -35,11 +35,16 @@ Task<Result<std::string>> ChatService::require_member(const core::Principal& cal
     co_return m->room_type;
 }
 
-Task<Result<std::vector<std::int64_t>>> ChatService::member_rooms(
+Task<Result<std::vector<MemberRoom>>> ChatService::member_rooms(
     const core::Principal& caller, std::vector<std::int64_t> room_ids) {
     auto r = co_await db_.run<MemberRooms>(caller.tenant_id, caller.user_id, std::move(room_ids));
     if (!r) co_return r.error();
-    co_return std::move(r->room_ids);
+    std::vector<MemberRoom> out;
+    out.reserve(r->room_ids.size());
+    for (std::size_t i = 0; i < r->room_ids.size(); ++i) {
+        out.push_back({r->room_ids[i], r->last_seqs[i]});
+    }
+    co_return out;
 }
 
 Task<Result<CreateRoom::Response>> ChatService::create_room(const core::Principal& caller,

@@ -60,6 +60,12 @@ struct MessagePage {
     std::optional<std::string> next_cursor;
 };
 
+/// A room the caller is a member of, and its last committed seq when that was asked.
+struct MemberRoom {
+    std::int64_t room_id = 0;
+    std::int64_t last_seq = 0;
+};
+
 /// What a chat socket (/ws, realtime.hpp) asks of the chat service: the seam that lets the
 /// socket protocol run without PostgreSQL (the frame fuzzer, fuzz/). ChatService implements
 /// it; the meaning of each call is documented there.
@@ -75,7 +81,7 @@ class SocketBackend {
     virtual core::Task<core::Result<MarkRead::Response>> mark_read(const core::Principal& caller,
                                                                    std::int64_t room_id,
                                                                    std::int64_t message_id) = 0;
-    virtual core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
+    virtual core::Task<core::Result<std::vector<MemberRoom>>> member_rooms(
         const core::Principal& caller, std::vector<std::int64_t> room_ids) = 0;
     virtual void publish(const core::Principal& caller, const RoomEvent& event) = 0;
 };
@@ -149,7 +155,7 @@ class ChatService final : public SocketBackend {
     core::Task<std::int64_t> reindex_search(int batch);
 
     /// The rooms of `room_ids` the caller is a member of, in one query.
-    core::Task<core::Result<std::vector<std::int64_t>>> member_rooms(
+    core::Task<core::Result<std::vector<MemberRoom>>> member_rooms(
         const core::Principal& caller, std::vector<std::int64_t> room_ids) override;
     /// 403 `room access denied` unless the caller is a member; else the room type.
     core::Task<core::Result<std::string>> require_member(const core::Principal& caller,

@@ -1038,10 +1038,12 @@ int run_scenario(const Options& options) {
             if (missing > 0) {
                 lost += missing;
                 if (total.examples.size() < 10) {
-                    total.examples.push_back(
-                        "lost: user " + std::to_string(m->user_id) + " in room " +
-                        std::to_string(m->room_id) + " has " + std::to_string(got) + " of " +
-                        std::to_string(expected) + (m->open ? "" : " (socket closed)"));
+                    total.examples.push_back("lost: user " + std::to_string(m->user_id) +
+                                             " in room " + std::to_string(m->room_id) + " has " +
+                                             std::to_string(got) + " of " +
+                                             std::to_string(expected) + " (first missing: seq " +
+                                             std::to_string(m->oracle.first_missing(expected)) +
+                                             ")" + (m->open ? "" : " (socket closed)"));
                 }
             }
         }

@@ -24,6 +24,14 @@ class SeqOracle {
     }
     std::int64_t distinct() const { return distinct_; }
     std::int64_t last() const { return last_; }
+    /// The lowest seq in 1..expected not received (0: none): where a lost message was.
+    std::int64_t first_missing(std::int64_t expected) const {
+        for (std::int64_t s = 1; s <= expected; ++s) {
+            const auto i = static_cast<std::size_t>(s);
+            if (i >= seen_.size() || !seen_[i]) return s;
+        }
+        return 0;
+    }
     /// Seqs 1..expected not received.
     std::int64_t lost(std::int64_t expected) const {
         std::int64_t missing = 0;
