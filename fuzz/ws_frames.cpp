@@ -21,6 +21,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "bus/bus.hpp"
 #include "bus/inproc_bus.hpp"
@@ -60,25 +62,38 @@ class MemoryBackend final : public chat::SocketBackend {
         co_return r;
     }
 
-    core::Task<core::Result<chat::MessagePage>> list_messages(
-        const core::Principal&, std::int64_t room_id, int limit, std::optional<std::string>,
-        std::optional<std::int64_t> after_seq) override {
-        FUZZ_CHECK(members_.contains(room_id));
-        FUZZ_CHECK(limit >= 1 && limit <= chat::kMaxResumeMessages);
-        chat::MessagePage page;
-        const std::int64_t from = after_seq.value_or(0);
-        for (std::int64_t seq = from + 1; seq <= seq_[room_id] && page.items.size() < 3; ++seq) {
-            chat::Message m;
-            m.tenant_id = kTenant;
-            m.id = room_id * 1000 + seq;
-            m.room_id = room_id;
-            m.seq = seq;
-            m.sender_id = 1;
-            m.body = "old";
-            m.meta_json = "{}";
-            page.items.push_back(m);
+    core::Task<core::Result<std::vector<chat::ResumedRoom>>> resume(
+        const core::Principal&, std::vector<std::pair<std::int64_t, std::int64_t>> rooms,
+        int per_room, int max_rows) override {
+        FUZZ_CHECK(!rooms.empty() && rooms.size() <= chat::kMaxRoomsPerSocket);
+        FUZZ_CHECK(per_room >= 1 && max_rows >= per_room);
+        std::vector<chat::ResumedRoom> out;
+        std::set<std::int64_t> distinct;
+        for (const auto& [room_id, after] : rooms) {
+            FUZZ_CHECK(distinct.insert(room_id).second && after >= 0);
+            chat::ResumedRoom r;
+            r.room_id = room_id;
+            r.last_seq = after;
+            FUZZ_CHECK(members_.contains(room_id));  // removals were drained before the frame
+            for (std::int64_t seq = after + 1; seq <= seq_[room_id]; ++seq) {
+                if (r.messages.size() == 3) {  // a small page: `more` paths get exercised
+                    r.more = true;
+                    break;
+                }
+                chat::Message m;
+                m.tenant_id = kTenant;
+                m.id = room_id * 1000 + seq;
+                m.room_id = room_id;
+                m.seq = seq;
+                m.sender_id = 1;
+                m.body = "old";
+                m.meta_json = "{}";
+                r.messages.push_back(m);
+                r.last_seq = seq;
+            }
+            out.push_back(std::move(r));
         }
-        co_return page;
+        co_return out;
     }
 
     core::Task<core::Result<chat::MarkRead::Response>> mark_read(const core::Principal&,

@@ -243,7 +243,8 @@ class ChatSocket final : public core::WsSession {
 
     /// `{"type":"resume","payload":{"rooms":{"<room_id>": <last seq seen>}}}`: the missed
     /// messages of each room, oldest first, as `message` frames, then `resumed` (last_seq: the
-    /// last one sent; `more` past kMaxResumeMessages: the client resumes again from there).
+    /// last one sent; `more` when the room's page (kMaxResumeMessages) or the frame's rows
+    /// (kMaxResumeRows) ran out: the client resumes again from there). One query in all.
     core::Task<void> on_resume(const json::object& frame) {
         const json::value* rooms = frame.if_contains("rooms");
         if ((rooms == nullptr || !rooms->is_object()) && payload_of(frame)) {
@@ -253,33 +254,42 @@ class ChatSocket final : public core::WsSession {
             socket_->send(error_frame("rooms is required"));
             co_return;
         }
+        // Checked here first (ids, seqs, rooms of this socket), then one statement for all of
+        // them that also checks membership again (ChatService::resume).
+        std::vector<std::pair<std::int64_t, std::int64_t>> wanted;
+        std::set<std::int64_t> seen;
         std::size_t handled = 0;
         for (const auto& [key, value] : rooms->get_object()) {
             if (++handled > kMaxRoomsPerSocket) break;
             auto room = core::parse_id(std::string_view(key));
-            std::int64_t last = value.is_int64() ? value.get_int64() : -1;
-            if (!room || last < 0 || !rooms_.contains(*room)) {
+            const std::int64_t last = value.is_int64() ? value.get_int64() : -1;
+            if (!room || last < 0 || !rooms_.contains(*room) || !seen.insert(*room).second) {
                 socket_->send(error_frame("room access denied"));
                 continue;
             }
-            auto page = co_await service_.list_messages(
-                caller_, *room, static_cast<int>(kMaxResumeMessages), std::nullopt, last);
-            if (!page) {
-                socket_->send(error_frame(page.error().message));
+            wanted.emplace_back(*room, last);
+        }
+        if (wanted.empty()) co_return;
+        auto resumed = co_await service_.resume(caller_, std::move(wanted),
+                                                static_cast<int>(kMaxResumeMessages),
+                                                static_cast<int>(kMaxResumeRows));
+        if (!resumed) {
+            socket_->send(error_frame(resumed.error().message));
+            co_return;
+        }
+        for (const auto& room : *resumed) {
+            if (room.denied) {
+                socket_->send(error_frame("room access denied"));
                 continue;
             }
-            for (const auto& m : page->items) {
-                socket_->send(message_event(m).frame);
-                last = m.seq;
-            }
+            for (const auto& m : room.messages) socket_->send(message_event(m).frame);
             // Every resume of a room ends with one `resumed`: the end of what was missed (live
             // frames follow in order; a client that held live frames while resuming keeps
             // those past last_seq), or, with `more`, of one page: resume again from last_seq.
-            const bool more = page->items.size() >= static_cast<std::size_t>(kMaxResumeMessages);
-            socket_->send(
-                core::json_frame(json::object{{"type", "resumed"},
-                                              {"room_id", *room},
-                                              {"payload", {{"last_seq", last}, {"more", more}}}}));
+            socket_->send(core::json_frame(
+                json::object{{"type", "resumed"},
+                             {"room_id", room.room_id},
+                             {"payload", {{"last_seq", room.last_seq}, {"more", room.more}}}}));
         }
     }
 

@@ -214,6 +214,17 @@ constexpr std::string_view kListAfter =
     "   AND seq > $3 ORDER BY seq ASC LIMIT $4) m ON g.ok"
     " ORDER BY m.seq ASC";
 constexpr int kListOkColumn = 9;  // after the MSG_MESSAGE_COLUMNS
+// A resume over many rooms (ResumeRooms): message columns first (message_from), then the room
+// and the membership flag.
+constexpr std::string_view kResume =
+    "SELECT m.*, w.room_id, g.ok"
+    " FROM unnest($3::bigint[], $4::bigint[]) WITH ORDINALITY AS w(room_id, after_seq, ord)"
+    " CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM room_members WHERE tenant_id = $1"
+    "   AND room_id = w.room_id AND user_id = $2) AS ok) g"
+    " LEFT JOIN LATERAL (SELECT " MSG_MESSAGE_COLUMNS
+    "   FROM messages WHERE tenant_id = $1 AND room_id = w.room_id AND seq > w.after_seq"
+    "   ORDER BY seq ASC LIMIT $5) m ON g.ok"
+    " ORDER BY w.ord, m.seq LIMIT $6";
 
 // The caller's membership and the message's seq (NULL: not in the room).
 constexpr std::string_view kMemberMessageSeq =
@@ -531,6 +542,25 @@ core::Task<core::Result<ListMessages::Response>> ListMessages::run(pg::Connectio
     if (rows.is_null(0, 0)) co_return out;  // a member, no messages
     out.items.reserve(static_cast<std::size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) out.items.push_back(message_from(rows, i));
+    co_return out;
+}
+
+core::Task<core::Result<ResumeRooms::Response>> ResumeRooms::run(pg::Connection& c,
+                                                                 const Request& r) {
+    constexpr int kRoomColumn = kListOkColumn, kOkColumn = kListOkColumn + 1;
+    auto rows = co_await c.query(kResume, r.tenant_id, r.user_id, r.room_ids, r.after_seqs,
+                                 r.per_room, r.max_rows);
+    Response out;
+    out.cut = rows.size() >= r.max_rows;
+    for (int i = 0; i < rows.size(); ++i) {
+        const std::int64_t room = rows.int64(i, kRoomColumn);
+        if (out.reached.empty() || out.reached.back() != room) out.reached.push_back(room);
+        if (!rows.boolean(i, kOkColumn)) {
+            out.denied.push_back(room);
+        } else if (!rows.is_null(i, 0)) {
+            out.items.push_back(message_from(rows, i));
+        }
+    }
     co_return out;
 }
 

@@ -248,6 +248,34 @@ MSG_DESCRIBE_STRUCT(ListMessages::Request, (),
                     (tenant_id, room_id, limit, before_seq, after_seq, user_id))
 MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 
+/// What a socket's `resume` missed in all its rooms, one statement: for room_ids[i], the
+/// messages above after_seqs[i] (at most `per_room`, oldest first), in request order, at most
+/// `max_rows` rows in all (a room without messages takes one row). Rooms the caller is not a
+/// member of (checked in the same statement) come back in `denied`. `cut`: the row limit was
+/// reached — the last room listed and those after it were not read to their end.
+struct ResumeRooms {
+    static constexpr std::string_view kName = "messages/resume";
+    static constexpr bool kReadOnly = true;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t user_id = 0;
+        std::vector<std::int64_t> room_ids;
+        std::vector<std::int64_t> after_seqs;
+        int per_room = 0;
+        int max_rows = 0;
+    };
+    struct Response {
+        std::vector<Message> items;
+        std::vector<std::int64_t> denied;
+        std::vector<std::int64_t> reached;  // the rooms the rows covered, in request order
+        bool cut = false;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+MSG_DESCRIBE_STRUCT(ResumeRooms::Request, (),
+                    (tenant_id, user_id, room_ids, after_seqs, per_room, max_rows))
+MSG_DESCRIBE_STRUCT(ResumeRooms::Response, (), (items, denied, reached, cut))
+
 struct MarkRead {
     static constexpr std::string_view kName = "messages/read";
     static constexpr bool kReadOnly = false;

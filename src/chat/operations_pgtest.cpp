@@ -297,6 +297,45 @@ CO_TEST(ChatOps, RoomScopedOperationsRefuseNonMembersThemselves) {
     EXPECT_TRUE((co_await f.db.run<ListReaders>(f.tenant, room, m1.id, bob)).has_value());
 }
 
+CO_TEST(ChatOps, ResumeReadsEveryRoomInOneStatement) {
+    Fixture f(ctx.io);
+    co_await f.setup(3);
+    const auto alice = f.users[0], bob = f.users[1], carol = f.users[2];
+    const auto busy = co_await f.room(alice, bob);
+    const auto quiet = co_await f.room(alice, bob);
+    const auto theirs = co_await f.room(alice, carol);  // bob is not in it
+    for (int i = 1; i <= 5; ++i) {
+        const std::string body = std::to_string(i);
+        co_await f.send(busy, alice, body);
+    }
+    co_await f.send(theirs, alice, "secret");
+    ResumeRooms::Request req{f.tenant, bob, {busy, quiet, theirs}, {2, 0, 0}, 10, 100};
+    auto all = co_await f.db.run<ResumeRooms>(req);
+    CO_ASSERT(all.has_value());
+    std::vector<std::int64_t> seqs;
+    for (const auto& m : all->items) {
+        EXPECT_EQ(m.room_id, busy);
+        seqs.push_back(m.seq);
+    }
+    EXPECT_EQ(seqs, (std::vector<std::int64_t>{3, 4, 5}));
+    EXPECT_EQ(all->denied, std::vector<std::int64_t>{theirs});
+    EXPECT_EQ(all->reached, (std::vector<std::int64_t>{busy, quiet, theirs}));
+    EXPECT_FALSE(all->cut);
+    // The per-room page and the row limit both bound it.
+    req.per_room = 2;
+    auto paged = co_await f.db.run<ResumeRooms>(req);
+    CO_ASSERT(paged.has_value());
+    EXPECT_EQ(paged->items.size(), 2u);
+    EXPECT_EQ(paged->reached.size(), 3u);
+    req.per_room = 10;
+    req.max_rows = 2;
+    auto cut = co_await f.db.run<ResumeRooms>(req);
+    CO_ASSERT(cut.has_value());
+    EXPECT_TRUE(cut->cut);
+    EXPECT_EQ(cut->reached, std::vector<std::int64_t>{busy});
+    EXPECT_EQ(cut->items.size(), 2u);
+}
+
 CO_TEST(ChatOps, RoomListShowsLatestPeerMentionsAndUnread) {
     Fixture f(ctx.io);
     co_await f.setup(3);

@@ -29,7 +29,8 @@ std::shared_ptr<core::WsSession> make_chat_socket(SocketBackend& backend, RoomHu
                                                   std::optional<std::int64_t> single,
                                                   std::vector<std::int64_t> rooms);
 
-inline constexpr std::int64_t kMaxResumeMessages = 500;  // more missed → resync_required
+inline constexpr std::int64_t kMaxResumeMessages = 500;  // a room's page of one resume
+inline constexpr std::int64_t kMaxResumeRows = 5000;     // all rooms of one resume frame
 inline constexpr std::size_t kMaxRoomsPerSocket = 2000;
 inline constexpr std::size_t kMaxTypingPayloadBytes = 1024;
 inline constexpr std::size_t kMaxSignalPayloadBytes = 16 * 1024;  // an SDP offer fits

@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "bus/bus.hpp"
 #include "core/base64url.hpp"
@@ -263,6 +265,51 @@ Task<Result<ChatService::MessagePage>> ChatService::list_messages(
         page.next_cursor = core::encode_cursor({last.created_unix_nanos, last.seq});
     }
     co_return page;
+}
+
+Task<Result<std::vector<ResumedRoom>>> ChatService::resume(
+    const core::Principal& caller, std::vector<std::pair<std::int64_t, std::int64_t>> rooms,
+    int per_room, int max_rows) {
+    ResumeRooms::Request req;
+    req.tenant_id = caller.tenant_id;
+    req.user_id = caller.user_id;
+    req.per_room = per_room + 1;  // one more tells whether the room has more
+    req.max_rows = max_rows;
+    req.room_ids.reserve(rooms.size());
+    req.after_seqs.reserve(rooms.size());
+    for (const auto& [room, after] : rooms) {
+        req.room_ids.push_back(room);
+        req.after_seqs.push_back(after);
+    }
+    auto r = co_await db_.run<ResumeRooms>(std::move(req));
+    if (!r) co_return r.error();
+    const std::set<std::int64_t> denied(r->denied.begin(), r->denied.end());
+    const std::set<std::int64_t> reached(r->reached.begin(), r->reached.end());
+    const std::int64_t cut_room = r->cut && !r->reached.empty() ? r->reached.back() : 0;
+    std::map<std::int64_t, std::vector<Message>> by_room;
+    for (auto& m : r->items) by_room[m.room_id].push_back(std::move(m));
+    std::vector<ResumedRoom> out;
+    out.reserve(rooms.size());
+    for (const auto& [room, after] : rooms) {
+        ResumedRoom one;
+        one.room_id = room;
+        one.last_seq = after;
+        if (denied.contains(room)) {
+            one.denied = true;
+            out.push_back(std::move(one));
+            continue;
+        }
+        auto& messages = by_room[room];
+        one.more = !reached.contains(room) || room == cut_room;
+        if (messages.size() > static_cast<std::size_t>(per_room)) {
+            messages.resize(static_cast<std::size_t>(per_room));
+            one.more = true;
+        }
+        if (!messages.empty()) one.last_seq = messages.back().seq;
+        one.messages = std::move(messages);
+        out.push_back(std::move(one));
+    }
+    co_return out;
 }
 
 Task<Result<std::int64_t>> ChatService::unread_count(const core::Principal& caller,

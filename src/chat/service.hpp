@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chat/model.hpp"
@@ -66,6 +67,15 @@ struct MemberRoom {
     std::int64_t last_seq = 0;
 };
 
+/// One room of a socket's `resume`.
+struct ResumedRoom {
+    std::int64_t room_id = 0;
+    bool denied = false;  // not (or no longer) a member: nothing read
+    std::vector<Message> messages;
+    std::int64_t last_seq = 0;  // of the last message, else the seq resumed from
+    bool more = false;          // not read to its end: resume again from last_seq
+};
+
 /// What a chat socket (/ws, realtime.hpp) asks of the chat service: the seam that lets the
 /// socket protocol run without PostgreSQL (the frame fuzzer, fuzz/). ChatService implements
 /// it; the meaning of each call is documented there.
@@ -75,9 +85,9 @@ class SocketBackend {
     virtual core::Task<core::Result<SendMessage::Response>> send(const core::Principal& caller,
                                                                  std::int64_t room_id,
                                                                  NewMessage in) = 0;
-    virtual core::Task<core::Result<MessagePage>> list_messages(
-        const core::Principal& caller, std::int64_t room_id, int limit,
-        std::optional<std::string> cursor, std::optional<std::int64_t> after_seq) = 0;
+    virtual core::Task<core::Result<std::vector<ResumedRoom>>> resume(
+        const core::Principal& caller, std::vector<std::pair<std::int64_t, std::int64_t>> rooms,
+        int per_room, int max_rows) = 0;
     virtual core::Task<core::Result<MarkRead::Response>> mark_read(const core::Principal& caller,
                                                                    std::int64_t room_id,
                                                                    std::int64_t message_id) = 0;
@@ -118,9 +128,16 @@ class ChatService final : public SocketBackend {
     core::Task<core::Result<SendMessage::Response>> send(const core::Principal& caller,
                                                          std::int64_t room_id,
                                                          NewMessage in) override;
-    core::Task<core::Result<MessagePage>> list_messages(
-        const core::Principal& caller, std::int64_t room_id, int limit,
-        std::optional<std::string> cursor, std::optional<std::int64_t> after_seq) override;
+    core::Task<core::Result<MessagePage>> list_messages(const core::Principal& caller,
+                                                        std::int64_t room_id, int limit,
+                                                        std::optional<std::string> cursor,
+                                                        std::optional<std::int64_t> after_seq);
+    /// What a socket missed: for each (room, last seq seen), distinct rooms, the messages after
+    /// it — at most `per_room` a room and `max_rows` rows in all, one statement that also
+    /// checks membership (ResumeRooms); a room cut short says `more`.
+    core::Task<core::Result<std::vector<ResumedRoom>>> resume(
+        const core::Principal& caller, std::vector<std::pair<std::int64_t, std::int64_t>> rooms,
+        int per_room, int max_rows) override;
 
     /// Korean-aware search (ARCHITECTURE §9) over the caller's rooms, newest first: every
     /// term of `q` must occur in the message. 400 `q is required` / `q is too long`; with
