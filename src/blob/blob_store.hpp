@@ -25,6 +25,10 @@ struct PresignedUrl {
 struct UploadTerms {
     std::string content_type;  // "" = any
     std::optional<std::int64_t> size_bytes;
+    /// The PUT may create the object, never replace it (409 from the local store). S3 takes
+    /// this only with `If-None-Match: *`, which clients would have to send: not signed there
+    /// (docs/API.md says so).
+    bool create_only = false;
 };
 
 /// Infrastructure failures throw core::UnavailableException. Keys are full object keys

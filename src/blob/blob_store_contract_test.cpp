@@ -157,7 +157,13 @@ TEST(LocalBlobStore, SignedUrlsAreBoundToMethodKeyTimeAndTerms) {
     EXPECT_FALSE(store.verify("PUT", key, exp, bound_sig, "text/html", "5"));
     EXPECT_FALSE(store.verify("PUT", key, exp, bound_sig, "image/png", "6"));
     EXPECT_FALSE(store.verify("PUT", key, exp, bound_sig));
-    clock.t += std::chrono::seconds(61);  // expired
+    const auto once =
+        store.presign_put(key, std::chrono::seconds(60), {"", std::nullopt, true}).url;
+    ASSERT_NE(once.find("?exp=" + exp + "&new=1&sig="), std::string::npos) << once;
+    const auto once_sig = once.substr(once.find("&sig=") + 5);
+    EXPECT_TRUE(store.verify("PUT", key, exp, once_sig, "", "", "1"));
+    EXPECT_FALSE(store.verify("PUT", key, exp, once_sig));  // dropping new=1 breaks the URL
+    clock.t += std::chrono::seconds(61);                    // expired
     EXPECT_FALSE(store.verify("PUT", key, exp, sig));
     blocking.stop();
 }

@@ -24,14 +24,27 @@ core::Task<void> answer(core::StreamIo& io, unsigned status, std::string_view er
     co_await io.write(body);
 }
 
+/// `create_only` (the URL's `new=1`): the object must not exist, before the body is read and
+/// again, atomically, when it is put in place (two racing uploads: one wins, one gets 409).
 core::Task<void> receive(LocalBlobStore& store, core::BlockingPool& blocking,
-                         std::uint64_t max_upload, const std::string& key,
+                         std::uint64_t max_upload, const std::string& key, bool create_only,
                          const core::StreamRequest& req, core::StreamIo& io) {
     if (req.content_length && *req.content_length > max_upload) {
         co_await answer(io, 413, "upload too large");
         co_return;
     }
     const fs::path target = store.path_of(key);
+    bool exists = false;
+    if (create_only) {
+        co_await blocking.run([&] {
+            std::error_code ec;
+            exists = fs::exists(target, ec);
+        });
+    }
+    if (exists) {
+        co_await answer(io, 409, "object already exists");
+        co_return;
+    }
     const fs::path tmp = core::temp_path_for(target);
     std::FILE* file = nullptr;
     co_await blocking.run([&] {
@@ -64,7 +77,7 @@ core::Task<void> receive(LocalBlobStore& store, core::BlockingPool& blocking,
     } catch (...) {
         failed = true;  // the client went away mid-body: nothing is kept
     }
-    bool stored = false;
+    bool stored = false, taken = false;
     co_await blocking.run([&] {
         const bool flushed = std::fflush(file) == 0;
         std::fclose(file);
@@ -73,10 +86,17 @@ core::Task<void> receive(LocalBlobStore& store, core::BlockingPool& blocking,
             fs::remove(tmp, ignored);
             return;
         }
-        core::commit_file(tmp, target);
-        stored = true;
+        if (create_only) {
+            stored = core::commit_new_file(tmp, target);
+            taken = !stored;
+        } else {
+            core::commit_file(tmp, target);
+            stored = true;
+        }
     });
-    if (too_large) {
+    if (taken) {
+        co_await answer(io, 409, "object already exists");
+    } else if (too_large) {
         co_await answer(io, 413, "upload too large");
     } else if (stored) {
         co_await answer(io, 200, "");
@@ -133,7 +153,8 @@ core::Task<void> serve(LocalBlobStore* store, core::BlockingPool* blocking,
     const std::string sig = core::query_value(req.query, "sig").value_or("");
     const std::string ct = core::query_value(req.query, "ct").value_or("");
     const std::string len = core::query_value(req.query, "len").value_or("");
-    if (!store->verify(put ? "PUT" : "GET", *key, exp, sig, ct, len)) {
+    const std::string once = core::query_value(req.query, "new").value_or("");
+    if (!store->verify(put ? "PUT" : "GET", *key, exp, sig, ct, len, once)) {
         co_await answer(io, 403, "invalid or expired signature");
         co_return;
     }
@@ -148,7 +169,7 @@ core::Task<void> serve(LocalBlobStore* store, core::BlockingPool* blocking,
         co_return;
     }
     if (put) {
-        co_await receive(*store, *blocking, max_upload, *key, req, io);
+        co_await receive(*store, *blocking, max_upload, *key, once == "1", req, io);
     } else {
         const fs::path path = store->path_of(*key);
         co_await send_file(*blocking, path, io);

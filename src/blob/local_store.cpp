@@ -19,9 +19,9 @@ namespace {
 // Keys and content types hold no line breaks (valid_key, the files handler), so the fields
 // cannot run into each other.
 std::string signing_input(std::string_view method, std::string_view key, std::string_view exp,
-                          std::string_view ct, std::string_view len) {
+                          std::string_view ct, std::string_view len, std::string_view once) {
     std::string s(method);
-    for (std::string_view field : {key, exp, ct, len}) {
+    for (std::string_view field : {key, exp, ct, len, once}) {
         s += '\n';
         s += field;
     }
@@ -54,14 +54,16 @@ PresignedUrl LocalBlobStore::presign(std::string_view method, std::string_view k
     const auto expires_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now() + ttl);
     const std::string exp = std::to_string(expires_at.time_since_epoch().count());
     const std::string len = terms.size_bytes ? std::to_string(*terms.size_bytes) : "";
-    const std::string sig =
-        hmac_sha256_hex(options_.secret, signing_input(method, key, exp, terms.content_type, len));
+    const std::string once = terms.create_only ? "1" : "";
+    const std::string sig = hmac_sha256_hex(
+        options_.secret, signing_input(method, key, exp, terms.content_type, len, once));
     std::string base =
         options_.public_base_url.empty() ? std::string(base_hint) : options_.public_base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     std::string url = base + "/blobs/" + uri_encode(key, true) + "?exp=" + exp;
     if (!terms.content_type.empty()) url += "&ct=" + uri_encode(terms.content_type, false);
     if (!len.empty()) url += "&len=" + len;
+    if (!once.empty()) url += "&new=" + once;
     return {url + "&sig=" + sig, expires_at};
 }
 
@@ -77,13 +79,14 @@ PresignedUrl LocalBlobStore::presign_get(std::string_view key, std::chrono::seco
 }
 
 bool LocalBlobStore::verify(std::string_view method, std::string_view key, std::string_view exp,
-                            std::string_view sig, std::string_view ct, std::string_view len) const {
+                            std::string_view sig, std::string_view ct, std::string_view len,
+                            std::string_view once) const {
     if (!valid_key(key)) return false;
     std::int64_t expires = 0;
     auto [end, ec] = std::from_chars(exp.data(), exp.data() + exp.size(), expires);
     if (ec != std::errc{} || end != exp.data() + exp.size()) return false;
     const std::string want =
-        hmac_sha256_hex(options_.secret, signing_input(method, key, exp, ct, len));
+        hmac_sha256_hex(options_.secret, signing_input(method, key, exp, ct, len, once));
     if (!core::constant_time_equal(sig, want)) return false;
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch());

@@ -10,10 +10,11 @@ namespace msg::blob {
 
 /// Objects as files under `dir` (DATA_DIR/blobs), written to a temp file, fsynced and renamed
 /// into place (a reader never sees half an object). URLs point at fileman's
-/// `/blobs/<key>?exp=[&ct=&len=]&sig=`, with `sig` = HMAC-SHA256(secret,
-/// "<METHOD>\n<key>\n<exp>\n<ct>\n<len>"), so a URL is good for one method, one key, until
-/// `exp` (Unix seconds) and, for a PUT with UploadTerms, one Content-Type (`ct`) and one
-/// length (`len`), which the route enforces. File I/O runs on the BlockingPool.
+/// `/blobs/<key>?exp=[&ct=&len=&new=1]&sig=`, with `sig` = HMAC-SHA256(secret,
+/// "<METHOD>\n<key>\n<exp>\n<ct>\n<len>\n<new>"), so a URL is good for one method, one key,
+/// until `exp` (Unix seconds) and, for a PUT with UploadTerms, one Content-Type (`ct`), one
+/// length (`len`) and creation only (`new`: never replaces), which the route enforces. File
+/// I/O runs on the BlockingPool.
 class LocalBlobStore final : public BlobStore {
   public:
     struct Options {
@@ -38,9 +39,10 @@ class LocalBlobStore final : public BlobStore {
                          const std::string& data) override;
 
     /// A /blobs URL's check: signature (constant time) for this method, key and terms (the
-    /// URL's `ct` and `len`, as they came), not expired.
+    /// URL's `ct`, `len` and `new`, as they came), not expired.
     bool verify(std::string_view method, std::string_view key, std::string_view exp,
-                std::string_view sig, std::string_view ct = {}, std::string_view len = {}) const;
+                std::string_view sig, std::string_view ct = {}, std::string_view len = {},
+                std::string_view once = {}) const;
     /// The file of a valid key.
     std::filesystem::path path_of(std::string_view key) const;
 

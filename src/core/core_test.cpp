@@ -487,3 +487,40 @@ TEST(Event, WaitForTimesOutUnlessSetFirst) {
 
 }  // namespace
 }  // namespace msg::core
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/files.hpp"
+
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(Files, CommitNewFileNeverReplaces) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("msg-core-test-" + msg::core::random_hex(8));
+    fs::create_directories(dir);
+    const fs::path target = dir / "object";
+    auto temp_with = [&](const std::string& data) {
+        const fs::path temp = msg::core::temp_path_for(target);
+        std::ofstream(temp, std::ios::binary) << data;
+        return temp;
+    };
+    const fs::path first = temp_with("first");
+    EXPECT_TRUE(msg::core::commit_new_file(first, target));
+    EXPECT_FALSE(fs::exists(first));
+    const fs::path second = temp_with("second");
+    EXPECT_FALSE(msg::core::commit_new_file(second, target));  // taken: left as it was
+    EXPECT_FALSE(fs::exists(second));                          // and nothing left behind
+    EXPECT_EQ(read_all(target), "first");
+    msg::core::commit_file(temp_with("third"), target);  // the replacing commit still replaces
+    EXPECT_EQ(read_all(target), "third");
+    fs::remove_all(dir);
+}

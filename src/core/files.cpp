@@ -32,6 +32,19 @@ void commit_file(const fs::path& temp, const fs::path& target) {
     fsync_path(dir);  // the rename itself is durable only once the directory is
 }
 
+bool commit_new_file(const fs::path& temp, const fs::path& target) {
+    fsync_path(temp);
+    const int rc = ::link(temp.c_str(), target.c_str());
+    const int err = errno;
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    if (rc != 0 && err == EEXIST) return false;
+    if (rc != 0) throw std::system_error(err, std::generic_category(), "link " + target.string());
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    fsync_path(dir);
+    return true;
+}
+
 void write_file_atomically(const fs::path& target, std::string_view data) {
     const fs::path temp = temp_path_for(target);
     try {

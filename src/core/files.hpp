@@ -13,6 +13,9 @@ void fsync_path(const std::filesystem::path& path);
 /// directory. The one copy of that sequence (local blobs, streamed uploads, vector index
 /// files). Throws std::runtime_error or std::filesystem::filesystem_error.
 void commit_file(const std::filesystem::path& temp, const std::filesystem::path& target);
+/// commit_file that never replaces: the temp file is linked to `target` (atomic, fails if it
+/// exists) and then removed. False, and the temp file gone, when `target` exists.
+bool commit_new_file(const std::filesystem::path& temp, const std::filesystem::path& target);
 
 /// Writes `data` to a fresh temp file next to `target` and commits it (commit_file). On a
 /// failure nothing is left behind and the exception propagates.

@@ -63,6 +63,10 @@ Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::P
     if (!terms.size_bytes && store_.needs_upload_size()) {
         co_return core::invalid("size_bytes is required");
     }
+    // Room files and note attachments are written once (a URL presigned before the object
+    // was registered cannot replace it afterwards); the caller's own users/ folder may be
+    // rewritten (an avatar).
+    terms.create_only = resolved->room_id.has_value() || resolved->note;
     const auto url = store_.presign_put(resolved->stored, kUrlTtl, terms, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }

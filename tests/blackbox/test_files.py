@@ -334,7 +334,7 @@ class LocalFilesTest(FilesTest):
         key = f"tenants/default/rooms/{self.room}/expiring.bin"
 
         def signed(exp):
-            sig = hmac.new(url_key, f"PUT\n{key}\n{exp}\n\n".encode(),
+            sig = hmac.new(url_key, f"PUT\n{key}\n{exp}\n\n\n".encode(),
                            hashlib.sha256).hexdigest()
             return (f"http://127.0.0.1:{self.server.port}/blobs/"
                     f"{urllib.parse.quote(key)}?exp={exp}&sig={sig}")
@@ -351,7 +351,7 @@ class LocalFilesTest(FilesTest):
         url = self.post("/api/v1/files/presign-upload",
                         {"object_key": key, "content_type": "text/plain", "size_bytes": 5},
                         "alice").json["url"]
-        self.assertIn("&ct=text%2Fplain&len=5&sig=", url)
+        self.assertIn("&ct=text%2Fplain&len=5&new=1&sig=", url)
         for data, headers, error in (
                 (b"hello", {"Content-Type": "text/html"}, b"Content-Type does not match"),
                 (b"hello", {}, b"Content-Type does not match"),
@@ -365,6 +365,33 @@ class LocalFilesTest(FilesTest):
         self.assertIn(b"invalid or expired signature", body)
         self.assertEqual(transfer("PUT", url, b"hello", headers={"Content-Type": "text/plain"})[0],
                          200)
+
+    def test_room_objects_are_written_once(self):
+        """A URL presigned before the file was registered cannot replace it afterwards (issue
+        12); the caller's own users/ folder stays rewritable (an avatar)."""
+        key = f"rooms/{self.room}/once.txt"
+        body = {"object_key": key, "size_bytes": 5}
+        first = self.post("/api/v1/files/presign-upload", body, "alice").json["url"]
+        early = self.post("/api/v1/files/presign-upload", body, "bob").json["url"]
+        self.assertEqual(transfer("PUT", first, b"alice")[0], 200)
+        self.assertStatus(self.post("/api/v1/files/register",
+                                    {"room_id": self.room, "object_key": key,
+                                     "content_type": "text/plain", "original_name": "once.txt",
+                                     "size_bytes": 5}, "alice"), 201)
+        status, answer = transfer("PUT", early, b"bob!!")
+        self.assertEqual(status, 409, answer)
+        self.assertIn(b"object already exists", answer)
+        d = self.post("/api/v1/files/presign-download", {"object_key": key}, "bob").json["url"]
+        self.assertEqual(transfer("GET", d), (200, b"alice"))
+        avatar = f"users/{self.ids['alice']}/avatar.png"
+        for data in (b"one", b"two"):
+            url = self.post("/api/v1/files/presign-upload", {"object_key": avatar},
+                            "alice").json["url"]
+            self.assertNotIn("new=1", url)
+            self.assertEqual(transfer("PUT", url, data)[0], 200)
+        mine = self.post("/api/v1/files/presign-download", {"object_key": avatar},
+                         "alice").json["url"]
+        self.assertEqual(transfer("GET", mine), (200, b"two"))
 
     def test_oversize_upload_is_refused(self):
         key = f"rooms/{self.room}/big.bin"
