@@ -229,7 +229,8 @@ MSG_DESCRIBE_STRUCT(WriteSearchTokens::Response, (), (written))
 
 struct ListMessages {
     static constexpr std::string_view kName = "messages/list";
-    static constexpr bool kReadOnly = true;
+    static constexpr bool kReadOnly =
+        false;  // membership is checked here: on the primary, not a lagging replica
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -255,7 +256,7 @@ MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 /// reached — the last room listed and those after it were not read to their end.
 struct ResumeRooms {
     static constexpr std::string_view kName = "messages/resume";
-    static constexpr bool kReadOnly = true;
+    static constexpr bool kReadOnly = false;  // as ListMessages
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;

@@ -270,11 +270,15 @@ Task<Result<ChatService::MessagePage>> ChatService::list_messages(
 Task<Result<std::vector<ResumedRoom>>> ChatService::resume(
     const core::Principal& caller, std::vector<std::pair<std::int64_t, std::int64_t>> rooms,
     int per_room, int max_rows) {
+    // The rows budget is shared: with many rooms each gets a smaller page (and `more`), so the
+    // statement never reads more than about max_rows messages however many rooms it names.
+    const auto rooms_n = static_cast<int>(std::max<std::size_t>(rooms.size(), 1));
+    per_room = std::clamp(max_rows / rooms_n, 1, per_room);
     ResumeRooms::Request req;
     req.tenant_id = caller.tenant_id;
     req.user_id = caller.user_id;
-    req.per_room = per_room + 1;  // one more tells whether the room has more
-    req.max_rows = max_rows;
+    req.per_room = per_room + 1;                  // one more tells whether the room has more
+    req.max_rows = rooms_n * (per_room + 1) + 1;  // a bound the pages cannot reach: no cut
     req.room_ids.reserve(rooms.size());
     req.after_seqs.reserve(rooms.size());
     for (const auto& [room, after] : rooms) {

@@ -249,7 +249,9 @@ class FilesTest(ServerTestCase):
                              "content_type is invalid"),
                             ({"size_bytes": 5, "content_type": "noslash"},
                              "content_type is invalid"),
-                            ({"size_bytes": 5, "content_type": "é/x"}, "content_type is invalid")):
+                            ({"size_bytes": 5, "content_type": "é/x"}, "content_type is invalid"),
+                            ({"size_bytes": 5, "content_type": "text/plain;  charset=x"},
+                             "content_type is invalid")):
             self.assertStatus(self.post("/api/v1/files/presign-upload",
                                         dict(body, object_key=key), "alice"), 400, error)
 
@@ -268,8 +270,9 @@ class FilesTest(ServerTestCase):
         self.assertTrue(headers.get("Content-Disposition", "").startswith("attachment"), headers)
 
     def test_the_store_enforces_the_upload_terms(self):
-        """S3: the terms are signed headers (the bucket refuses another type or length; s3rver
-        does not check signature bytes, so test_sigv4 pins them against botocore)."""
+        """S3: the terms become signed headers of the URL. A real bucket refuses another type
+        or length; s3rver does not check signature bytes, so this checks the URL's signed
+        headers and the happy path, and test_sigv4 pins the signature against botocore."""
         key = f"rooms/{self.room}/terms.txt"
         # Without a length the bucket would take any size: refused.
         self.assertStatus(self.post("/api/v1/files/presign-upload",
