@@ -224,7 +224,7 @@ constexpr std::string_view kResume =
     " LEFT JOIN LATERAL (SELECT " MSG_MESSAGE_COLUMNS
     "   FROM messages WHERE tenant_id = $1 AND room_id = w.room_id AND seq > w.after_seq"
     "   ORDER BY seq ASC LIMIT $5) m ON g.ok"
-    " ORDER BY w.ord, m.seq LIMIT $6";
+    " ORDER BY w.ord, m.seq";
 
 // The caller's membership and the message's seq (NULL: not in the room).
 constexpr std::string_view kMemberMessageSeq =
@@ -337,12 +337,8 @@ core::Task<core::Result<MemberRooms::Response>> MemberRooms::run(pg::Connection&
         " WHERE m.tenant_id = $1 AND m.user_id = $2 AND m.room_id = ANY($3::bigint[])";
     auto rows = co_await c.query(kWhich, r.tenant_id, r.user_id, r.room_ids);
     Response out;
-    out.room_ids.reserve(static_cast<std::size_t>(rows.size()));
-    out.last_seqs.reserve(static_cast<std::size_t>(rows.size()));
-    for (int i = 0; i < rows.size(); ++i) {
-        out.room_ids.push_back(rows.int64(i, 0));
-        out.last_seqs.push_back(rows.int64(i, 1));
-    }
+    out.rooms.reserve(static_cast<std::size_t>(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) out.rooms.push_back({rows.int64(i, 0), rows.int64(i, 1)});
     co_return out;
 }
 
@@ -548,15 +544,12 @@ core::Task<core::Result<ListMessages::Response>> ListMessages::run(pg::Connectio
 core::Task<core::Result<ResumeRooms::Response>> ResumeRooms::run(pg::Connection& c,
                                                                  const Request& r) {
     constexpr int kRoomColumn = kListOkColumn, kOkColumn = kListOkColumn + 1;
-    auto rows = co_await c.query(kResume, r.tenant_id, r.user_id, r.room_ids, r.after_seqs,
-                                 r.per_room, r.max_rows);
+    auto rows =
+        co_await c.query(kResume, r.tenant_id, r.user_id, r.room_ids, r.after_seqs, r.per_room);
     Response out;
-    out.cut = rows.size() >= r.max_rows;
     for (int i = 0; i < rows.size(); ++i) {
-        const std::int64_t room = rows.int64(i, kRoomColumn);
-        if (out.reached.empty() || out.reached.back() != room) out.reached.push_back(room);
         if (!rows.boolean(i, kOkColumn)) {
-            out.denied.push_back(room);
+            out.denied.push_back(rows.int64(i, kRoomColumn));
         } else if (!rows.is_null(i, 0)) {
             out.items.push_back(message_from(rows, i));
         }

@@ -58,6 +58,13 @@ struct Membership {
 MSG_DESCRIBE_STRUCT(Membership::Request, (), (tenant_id, room_id, user_id))
 MSG_DESCRIBE_STRUCT(Membership::Response, (), (member, room_type))
 
+/// A room the caller is a member of, and its last committed seq when that was asked.
+struct MemberRoom {
+    std::int64_t room_id = 0;
+    std::int64_t last_seq = 0;
+};
+MSG_DESCRIBE_STRUCT(MemberRoom, (), (room_id, last_seq))
+
 /// Which of `room_ids` the user is a member of (one query for a whole subscribe frame), with
 /// each one's last committed seq.
 struct MemberRooms {
@@ -69,13 +76,12 @@ struct MemberRooms {
         std::vector<std::int64_t> room_ids;
     };
     struct Response {
-        std::vector<std::int64_t> room_ids;
-        std::vector<std::int64_t> last_seqs;  // of room_ids[i]
+        std::vector<MemberRoom> rooms;
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(MemberRooms::Request, (), (tenant_id, user_id, room_ids))
-MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (room_ids, last_seqs))
+MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (rooms))
 
 struct AddMember {
     static constexpr std::string_view kName = "rooms/members/add";
@@ -250,10 +256,9 @@ MSG_DESCRIBE_STRUCT(ListMessages::Request, (),
 MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 
 /// What a socket's `resume` missed in all its rooms, one statement: for room_ids[i], the
-/// messages above after_seqs[i] (at most `per_room`, oldest first), in request order, at most
-/// `max_rows` rows in all (a room without messages takes one row). Rooms the caller is not a
-/// member of (checked in the same statement) come back in `denied`. `cut`: the row limit was
-/// reached — the last room listed and those after it were not read to their end.
+/// messages above after_seqs[i] (at most `per_room`, oldest first), in request order — so at
+/// most rooms × per_room rows. Rooms the caller is not a member of (checked in the same
+/// statement) come back in `denied`.
 struct ResumeRooms {
     static constexpr std::string_view kName = "messages/resume";
     static constexpr bool kReadOnly = false;  // as ListMessages
@@ -263,19 +268,15 @@ struct ResumeRooms {
         std::vector<std::int64_t> room_ids;
         std::vector<std::int64_t> after_seqs;
         int per_room = 0;
-        int max_rows = 0;
     };
     struct Response {
         std::vector<Message> items;
         std::vector<std::int64_t> denied;
-        std::vector<std::int64_t> reached;  // the rooms the rows covered, in request order
-        bool cut = false;
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-MSG_DESCRIBE_STRUCT(ResumeRooms::Request, (),
-                    (tenant_id, user_id, room_ids, after_seqs, per_room, max_rows))
-MSG_DESCRIBE_STRUCT(ResumeRooms::Response, (), (items, denied, reached, cut))
+MSG_DESCRIBE_STRUCT(ResumeRooms::Request, (), (tenant_id, user_id, room_ids, after_seqs, per_room))
+MSG_DESCRIBE_STRUCT(ResumeRooms::Response, (), (items, denied))
 
 struct MarkRead {
     static constexpr std::string_view kName = "messages/read";

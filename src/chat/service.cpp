@@ -41,12 +41,7 @@ Task<Result<std::vector<MemberRoom>>> ChatService::member_rooms(
     const core::Principal& caller, std::vector<std::int64_t> room_ids) {
     auto r = co_await db_.run<MemberRooms>(caller.tenant_id, caller.user_id, std::move(room_ids));
     if (!r) co_return r.error();
-    std::vector<MemberRoom> out;
-    out.reserve(r->room_ids.size());
-    for (std::size_t i = 0; i < r->room_ids.size(); ++i) {
-        out.push_back({r->room_ids[i], r->last_seqs[i]});
-    }
-    co_return out;
+    co_return std::move(r->rooms);
 }
 
 Task<Result<CreateRoom::Response>> ChatService::create_room(const core::Principal& caller,
@@ -277,8 +272,7 @@ Task<Result<std::vector<ResumedRoom>>> ChatService::resume(
     ResumeRooms::Request req;
     req.tenant_id = caller.tenant_id;
     req.user_id = caller.user_id;
-    req.per_room = per_room + 1;                  // one more tells whether the room has more
-    req.max_rows = rooms_n * (per_room + 1) + 1;  // a bound the pages cannot reach: no cut
+    req.per_room = per_room + 1;  // one more tells whether the room has more
     req.room_ids.reserve(rooms.size());
     req.after_seqs.reserve(rooms.size());
     for (const auto& [room, after] : rooms) {
@@ -288,8 +282,6 @@ Task<Result<std::vector<ResumedRoom>>> ChatService::resume(
     auto r = co_await db_.run<ResumeRooms>(std::move(req));
     if (!r) co_return r.error();
     const std::set<std::int64_t> denied(r->denied.begin(), r->denied.end());
-    const std::set<std::int64_t> reached(r->reached.begin(), r->reached.end());
-    const std::int64_t cut_room = r->cut && !r->reached.empty() ? r->reached.back() : 0;
     std::map<std::int64_t, std::vector<Message>> by_room;
     for (auto& m : r->items) by_room[m.room_id].push_back(std::move(m));
     std::vector<ResumedRoom> out;
@@ -304,7 +296,6 @@ Task<Result<std::vector<ResumedRoom>>> ChatService::resume(
             continue;
         }
         auto& messages = by_room[room];
-        one.more = !reached.contains(room) || room == cut_room;
         if (messages.size() > static_cast<std::size_t>(per_room)) {
             messages.resize(static_cast<std::size_t>(per_room));
             one.more = true;

@@ -61,12 +61,6 @@ struct MessagePage {
     std::optional<std::string> next_cursor;
 };
 
-/// A room the caller is a member of, and its last committed seq when that was asked.
-struct MemberRoom {
-    std::int64_t room_id = 0;
-    std::int64_t last_seq = 0;
-};
-
 /// One room of a socket's `resume`.
 struct ResumedRoom {
     std::int64_t room_id = 0;
