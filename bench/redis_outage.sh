@@ -27,7 +27,7 @@ secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c 40)
 redis_addr=$(scripts/redis-local.sh start "$work/redis")  # the same port again after the kill
 export APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn BIND_ADDRESS=127.0.0.1 LOG_LEVEL=warn \
     REDIS_ADDR=$redis_addr MESSAGE_RATE_PER_USER=1000000 WS_FRAMES_PER_SECOND=0 \
-    WS_BYTES_PER_SECOND=0
+    WS_BYTES_PER_SECOND=0 MAX_CONNECTIONS_PER_ADDRESS=0
 "$build/src/app/msg_server" migrate >/dev/null
 ports=(18391 18392 18393)
 for p in "${ports[@]}"; do

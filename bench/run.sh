@@ -62,7 +62,7 @@ start_servers() { # N `msg_server all` processes on ports 18190.., sharing the d
         port=$((18190 + i))
         APP_ENV=test JWT_SECRET=$secret POSTGRES_DSN=$dsn PORT=$port BIND_ADDRESS=127.0.0.1 \
             MESSAGE_RATE_PER_USER=1000000 WS_FRAMES_PER_SECOND=0 WS_BYTES_PER_SECOND=0 \
-            MAX_CONNECTIONS=19900 LOG_LEVEL=warn \
+            MAX_CONNECTIONS=19900 MAX_CONNECTIONS_PER_ADDRESS=0 LOG_LEVEL=warn \
             PG_POOL_SIZE=${PG_POOL_SIZE:-32} env "${redis_env[@]}" "$bin" all >"$work/server-$i.log" 2>&1 &
         server_pids+=($!)
         ports+=("$port")

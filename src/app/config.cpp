@@ -112,6 +112,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.duration("HTTP_IDLE_TIMEOUT_SECONDS", http.idle_timeout, 1, 3600);
     r.duration("UPLOAD_DEADLINE_SECONDS", http.stream_deadline, 1, 24 * 3600);
     r.integer("MAX_CONNECTIONS", http.max_connections, 1, 1'000'000);
+    r.integer("MAX_CONNECTIONS_PER_ADDRESS", http.max_connections_per_address, 0, 1'000'000);
     r.csv("TRUSTED_PROXIES", http.trusted_proxies);
     r.integer("WS_FRAME_LIMIT_BYTES", http.ws.frame_limit, 1024, 16 * 1024 * 1024);
     r.integer("WS_SEND_QUEUE_LIMIT", http.ws.queue_limit, 1, 1'000'000);

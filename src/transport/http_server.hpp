@@ -42,6 +42,9 @@ struct ServerOptions {
     std::chrono::seconds stream_deadline{900};  // a whole streamed body (/blobs uploads)
     std::chrono::seconds write_timeout{15};
     std::size_t max_connections = 18'000;  // below the sandbox's 20k open-file cap
+    /// Open connections (WebSockets included) one client address may hold (IPv6: one /64);
+    /// more are closed on accept. Trusted proxies are not limited. 0: no limit.
+    std::size_t max_connections_per_address = 1'000;
     /// Peers whose X-Forwarded-For is believed (exact addresses).
     std::vector<std::string> trusted_proxies;
     WsOptions ws;

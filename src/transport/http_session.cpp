@@ -10,7 +10,8 @@
 
 namespace msg::transport {
 
-asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s) {
+asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s,
+                                       std::unique_ptr<AddressSlots::Slot> slot) {
     struct ConnectionCount {
         std::atomic<std::size_t>& n;
         ~ConnectionCount() { --n; }
@@ -88,7 +89,10 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpS
                     ex,
                     serve_websocket(std::move(stream), std::move(message), route, s->pipeline,
                                     std::move(request), s->options.ws, s->websockets),
-                    [s](const std::exception_ptr&) { --s->connections; });
+                    [s, slot = std::shared_ptr<AddressSlots::Slot>(std::move(slot))](
+                        const std::exception_ptr&) {
+                        --s->connections;  // the address's slot goes with the handler
+                    });
                 co_return;
             }
         }

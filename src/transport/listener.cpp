@@ -2,10 +2,27 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include "core/rate_limiter.hpp"
 #include "transport/http_server.hpp"
 #include "transport/server_impl.hpp"
 
 namespace msg::transport {
+
+std::unique_ptr<AddressSlots::Slot> AddressSlots::take(const std::string& key) {
+    {
+        std::lock_guard lock(mutex_);
+        auto& n = open_[key];
+        if (n >= limit_) return nullptr;
+        ++n;
+    }
+    return std::make_unique<Slot>(shared_from_this(), key);
+}
+
+AddressSlots::Slot::~Slot() {
+    std::lock_guard lock(owner_->mutex_);
+    auto it = owner_->open_.find(key_);
+    if (it != owner_->open_.end() && --it->second == 0) owner_->open_.erase(it);
+}
 
 namespace {
 
@@ -24,9 +41,25 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
                          s->options.max_connections);
             continue;  // socket closes here
         }
+        // One address may not hold the server's connections (a trusted proxy speaks for many).
+        std::unique_ptr<AddressSlots::Slot> slot;
+        if (s->options.max_connections_per_address > 0) {
+            boost::system::error_code pec;
+            const auto peer = socket.remote_endpoint(pec);
+            if (pec) continue;  // already gone
+            const std::string ip = peer.address().to_string();
+            if (!is_trusted_proxy(s->options, ip)) {
+                slot = s->address_slots->take(core::rate_key_for_ip(ip));
+                if (!slot) {
+                    s->log->warn("connection refused reason=max_connections_per_address limit={}",
+                                 s->options.max_connections_per_address);
+                    continue;  // socket closes here
+                }
+            }
+        }
         ++s->connections;
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, serve_connection(std::move(socket), s), asio::detached);
+        asio::co_spawn(ex, serve_connection(std::move(socket), s, std::move(slot)), asio::detached);
     }
 }
 

@@ -16,9 +16,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/http.hpp"
@@ -35,13 +37,42 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+/// Open connections per client address (core::rate_key_for_ip: IPv6 per /64). A slot is
+/// taken on accept and given back when the connection, or the WebSocket it became, ends.
+class AddressSlots : public std::enable_shared_from_this<AddressSlots> {
+  public:
+    /// One open connection of an address; destroying it gives the slot back.
+    class Slot {
+      public:
+        Slot(std::shared_ptr<AddressSlots> owner, std::string key)
+            : owner_(std::move(owner)), key_(std::move(key)) {}
+        ~Slot();
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+
+      private:
+        std::shared_ptr<AddressSlots> owner_;
+        std::string key_;
+    };
+
+    explicit AddressSlots(std::size_t limit) : limit_(limit) {}
+    /// A slot of `key`, or null when the address already holds `limit` connections.
+    std::unique_ptr<Slot> take(const std::string& key);
+
+  private:
+    std::size_t limit_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::size_t> open_;
+};
+
 struct HttpServer::Impl {
     Impl(std::vector<asio::io_context*> c, Pipeline& p, ServerOptions o)
         : contexts(std::move(c)),
           pipeline(p),
           options(std::move(o)),
           acceptor(*contexts.at(0)),
-          log(core::logger("http")) {}
+          log(core::logger("http")),
+          address_slots(std::make_shared<AddressSlots>(options.max_connections_per_address)) {}
 
     asio::io_context& next_context() {
         return *contexts[next.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
@@ -56,19 +87,23 @@ struct HttpServer::Impl {
     std::atomic<bool> draining{false};
     std::atomic<std::size_t> in_flight{0};
     std::atomic<std::size_t> connections{0};
+    std::shared_ptr<AddressSlots> address_slots;
     OpenSockets websockets;
     std::vector<core::WsRoute> ws_routes;
     std::vector<core::StreamRoute> stream_routes;
 };
 
-// http_session.cpp: one connection, request after request.
-asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s);
+// http_session.cpp: one connection, request after request; `slot` (null: not limited) is
+// held until the connection ends.
+asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> s,
+                                       std::unique_ptr<AddressSlots::Slot> slot);
 
 // wire.cpp: Beast messages <-> core::HttpRequest/HttpResponse.
 core::Method to_method(http::verb v);
 /// The client address: the peer, unless the peer is a trusted proxy, then the nearest
 /// X-Forwarded-For hop that is not itself a trusted proxy.
 std::string client_ip(const ServerOptions& o, const std::string& peer, std::string_view xff);
+bool is_trusted_proxy(const ServerOptions& o, const std::string& peer);
 core::HttpRequest to_request(http::request<http::string_body>& in, const ServerOptions& o,
                              const std::string& peer);
 /// Serializes a response into one flat buffer: one write per response, none of the Beast

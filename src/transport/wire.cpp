@@ -29,17 +29,15 @@ core::Method to_method(http::verb v) {
     }
 }
 
-namespace {
-bool is_trusted(const ServerOptions& o, const std::string& ip) {
+bool is_trusted_proxy(const ServerOptions& o, const std::string& peer) {
     for (const auto& t : o.trusted_proxies) {
-        if (t == ip) return true;
+        if (t == peer) return true;
     }
     return false;
 }
-}  // namespace
 
 std::string client_ip(const ServerOptions& o, const std::string& peer, std::string_view xff) {
-    if (xff.empty() || !is_trusted(o, peer)) return peer;
+    if (xff.empty() || !is_trusted_proxy(o, peer)) return peer;
     std::string candidate = peer;
     while (!xff.empty()) {
         auto comma = xff.rfind(',');
@@ -49,7 +47,7 @@ std::string client_ip(const ServerOptions& o, const std::string& peer, std::stri
         while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
         if (hop.empty()) break;
         candidate = std::string(hop);
-        if (!is_trusted(o, candidate)) break;
+        if (!is_trusted_proxy(o, candidate)) break;
     }
     return candidate.size() <= 64 ? candidate : peer;
 }

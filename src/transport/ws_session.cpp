@@ -33,6 +33,27 @@ namespace {
 
 std::atomic<std::uint64_t> g_next_socket_id{1};
 
+/// A token bucket in the reader's hands (one thread): `take` spends, possibly into debt, and
+/// says how long to pause so the average stays at `rate` per second.
+class Throttle {
+  public:
+    explicit Throttle(double rate) : rate_(rate), burst_(2 * rate), tokens_(2 * rate) {}
+    std::chrono::steady_clock::duration take(double amount,
+                                             std::chrono::steady_clock::time_point now) {
+        if (rate_ <= 0) return {};
+        const double elapsed = std::chrono::duration<double>(now - updated_).count();
+        updated_ = now;
+        tokens_ = std::min(burst_, tokens_ + elapsed * rate_) - amount;
+        if (tokens_ >= 0) return {};
+        return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(-tokens_ / rate_));
+    }
+
+  private:
+    double rate_, burst_, tokens_;
+    std::chrono::steady_clock::time_point updated_ = std::chrono::steady_clock::now();
+};
+
 /// The server side of one socket. Every member is touched only on the socket's own executor
 /// (connections are pinned to one single-threaded io_context); send()/close() from other
 /// threads post there first.
@@ -47,7 +68,8 @@ class Connection final : public core::WsConnection,
           done_(ex_),
           tick_(ex_),
           id_(g_next_socket_id.fetch_add(1)),
-          last_heard_(Steady::now()) {}
+          last_heard_(Steady::now()),
+          control_budget_(o.frames_per_second) {}
 
     void send(core::Frame frame) override {
         // FIFO per socket in call order: frames go into a locked inbox that the single writer
@@ -95,6 +117,18 @@ class Connection final : public core::WsConnection,
     /// Anything received from the peer: a data frame, or a ping/pong/close (the control
     /// callback). Only this keeps a socket alive; our own writes do not.
     void heard() { last_heard_ = Steady::now(); }
+
+    /// A ping or pong from the peer (the control callback, on the reader): Beast answers each
+    /// ping by itself and the reader never sees them, so they are charged here, against the
+    /// same frames-per-second budget as data frames. A peer more than two seconds' worth
+    /// over it is flooding: closed (1008).
+    void control_frame() {
+        heard();
+        const auto now = Steady::now();
+        if (control_budget_.take(1, now) > std::chrono::seconds(2) && !closing()) {
+            close(1008, "too many control frames");
+        }
+    }
 
     std::uint64_t id() const override { return id_; }
 
@@ -256,6 +290,7 @@ class Connection final : public core::WsConnection,
     asio::steady_timer tick_;  // the watchdog's
     std::uint64_t id_;
     Steady::time_point last_heard_;
+    Throttle control_budget_;
     std::int64_t expires_at_ = 0;
     bool ping_due_ = false;
     std::mutex inbox_mutex_;
@@ -272,27 +307,6 @@ class Connection final : public core::WsConnection,
     bool stopped_ = false;
     bool writing_ = false;
     bool writer_done_ = false;
-};
-
-/// A token bucket in the reader's hands (one thread): `take` spends, possibly into debt, and
-/// says how long to pause so the average stays at `rate` per second.
-class Throttle {
-  public:
-    explicit Throttle(double rate) : rate_(rate), burst_(2 * rate), tokens_(2 * rate) {}
-    std::chrono::steady_clock::duration take(double amount,
-                                             std::chrono::steady_clock::time_point now) {
-        if (rate_ <= 0) return {};
-        const double elapsed = std::chrono::duration<double>(now - updated_).count();
-        updated_ = now;
-        tokens_ = std::min(burst_, tokens_ + elapsed * rate_) - amount;
-        if (tokens_ >= 0) return {};
-        return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            std::chrono::duration<double>(-tokens_ / rate_));
-    }
-
-  private:
-    double rate_, burst_, tokens_;
-    std::chrono::steady_clock::time_point updated_ = std::chrono::steady_clock::now();
 };
 
 asio::awaitable<void> run_writer(std::shared_ptr<Connection> conn) { co_await conn->write_loop(); }
@@ -420,8 +434,13 @@ core::Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::s
         options.ping_interval, std::chrono::seconds(1), std::chrono::seconds(15));
     websocket::stream_base::timeout timeouts{close_wait, websocket::stream_base::none(), false};
     ws.set_option(timeouts);
-    ws.control_callback(
-        [raw = conn.get()](websocket::frame_type, beast::string_view) { raw->heard(); });
+    ws.control_callback([raw = conn.get()](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::close) {
+            raw->heard();
+        } else {
+            raw->control_frame();
+        }
+    });
     ws.read_message_max(options.frame_limit);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "msg_server"); }));

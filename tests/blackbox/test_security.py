@@ -448,6 +448,31 @@ class SecurityTest(ServerTestCase):
                                  "payload too large")
         asyncio.run(asyncio.wait_for(scenario(), 60))
 
+    def test_a_ping_flood_closes_the_socket(self):
+        # Beast answers every ping with a pong by itself, so pings never reached the frame
+        # budget: a client could make the server write without limit. Now they are charged.
+        uid, token = self.fresh_user("pino")
+        room = self.server.post("/api/v1/rooms", {"name": "pings"}, token).json["id"]
+        url = f"ws://127.0.0.1:{self.server.port}/ws?room_id={room}&access_token={token}"
+
+        async def scenario():
+            async with websockets.connect(url, ping_interval=None) as calm, \
+                    websockets.connect(url, ping_interval=None) as flood:
+                for _ in range(10):  # a few pings, each answered: fine
+                    await asyncio.wait_for(await calm.ping(), 5)
+                for i in range(400):  # 20 frames/s, burst 40: this is ten seconds' worth
+                    try:
+                        await flood.ping(str(i).encode())
+                    except websockets.exceptions.ConnectionClosed:
+                        break
+                with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:
+                    while True:
+                        await asyncio.wait_for(flood.recv(), 10)
+                self.assertEqual(closed.exception.rcvd.code, 1008)
+                self.assertEqual(closed.exception.rcvd.reason, "too many control frames")
+                await asyncio.wait_for(await calm.ping(), 5)  # the calm socket lives on
+        asyncio.run(asyncio.wait_for(scenario(), 30))
+
     def test_sockets_per_user_are_capped(self):
         uid, token = self.fresh_user("vera")
         room = self.server.post("/api/v1/rooms", {"name": "v"}, token).json["id"]
@@ -499,3 +524,53 @@ class SecurityTest(ServerTestCase):
         self.assertEqual(t["dedicated_lavinmq_url"], "amqp://mq:***@broker:5672/vhost")
         self.assertEqual(t["dedicated_minio_access_key"], "")
         self.assertTrue(t["dedicated_minio_access_key_configured"])
+
+
+class AddressCapTest(ServerTestCase):
+    """One client address may hold MAX_CONNECTIONS_PER_ADDRESS connections (WebSockets
+    included): without it one host could take every connection the server allows."""
+    server_env = {"MAX_CONNECTIONS_PER_ADDRESS": "3"}
+
+    def open_http(self, retry=False):
+        """A kept-alive connection that the server answered, or None when it was refused.
+        `retry`: for up to 5 s (connections the client just closed stay counted until the
+        server has seen them close)."""
+        deadline = time.monotonic() + (5 if retry else 0)
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=5)
+            try:
+                conn.request("GET", "/health/live")
+                r = conn.getresponse()
+                r.read()
+                if r.status == 200:
+                    return conn
+            except (ConnectionError, http.client.HTTPException, OSError):
+                pass
+            conn.close()
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.1)
+
+    def test_connections_per_address_are_capped(self):
+        s = self.server
+        token = s.admin_token()
+        room = s.post("/api/v1/rooms", {"name": "cap"}, token).json["id"]
+        url = f"ws://127.0.0.1:{s.port}/ws?room_id={room}&access_token={token}"
+
+        async def scenario():
+            held = [self.open_http(retry=True), self.open_http(retry=True)]
+            self.assertTrue(all(held))
+            ws = await websockets.connect(url)  # a socket keeps its slot after the upgrade
+            try:
+                self.assertIsNone(self.open_http())
+                with self.assertRaises((websockets.exceptions.WebSocketException, OSError)):
+                    await asyncio.wait_for(websockets.connect(url), 5)
+            finally:
+                await ws.close()
+            again = self.open_http(retry=True)  # the socket's slot is back once it closed
+            self.assertIsNotNone(again)
+            self.assertIsNone(self.open_http())
+            for c in held + [again]:
+                c.close()
+            self.assertIsNotNone(self.open_http(retry=True), "slots did not come back")
+        asyncio.run(asyncio.wait_for(scenario(), 30))
