@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the published numbers on one machine:
 #
-#   bench/run.sh fanout|connections|history|pgbench|http|all
+#   bench/run.sh fanout|connections|history|pgbench|http|relay|all
 #
 # Builds release, starts a fresh local PostgreSQL (fsync on, as production) and `msg_server
 # all`, runs tools/loadgen's scenario against it, and in the same run measures the physical
@@ -18,9 +18,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 scenario=${1:-all}
-case "$scenario" in fanout | connections | history | pgbench | http | all) ;;
+case "$scenario" in fanout | connections | history | pgbench | http | relay | all) ;;
 *)
-    echo "usage: bench/run.sh fanout|connections|history|pgbench|http|all" >&2
+    echo "usage: bench/run.sh fanout|connections|history|pgbench|http|relay|all" >&2
     exit 2
     ;;
 esac
@@ -38,6 +38,10 @@ seconds=${SECONDS_PER_RUN:-10}
 if [ "$scenario" = http ] || [ "$scenario" = all ]; then
     bench/health_vs_nginx.sh
     [ "$scenario" = http ] && exit 0
+fi
+if [ "$scenario" = relay ] || [ "$scenario" = all ]; then
+    bench/relay.sh  # the outbox relay with publisher confirms (RabbitMQ)
+    [ "$scenario" = relay ] && exit 0
 fi
 
 work=$(mktemp -d)

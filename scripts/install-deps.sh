@@ -12,7 +12,7 @@ packages=(
     libpq-dev libhiredis-dev librabbitmq-dev libvips-dev libsodium-dev libjwt-dev libutf8proc-dev
     libspdlog-dev libfmt-dev libhnswlib-dev libgtest-dev libbenchmark-dev
     postgresql-15 postgresql-client-15 redis-server rabbitmq-server
-    python3 python3-websockets python3-boto3 curl procps
+    python3 python3-websockets python3-boto3 python3-pika curl procps
 )
 
 if [[ "${1:-}" == fuzz ]]; then

@@ -5,7 +5,8 @@
 # `msg_server all` on :8080 (PORT). Ctrl-C stops the server; the local database keeps running
 # for the next start (scripts/pg-local.sh stop stops it). REDIS=1 also starts a private Redis
 # under ./var/redis and sets REDIS_ADDR (the bus between nodes; unset, one node runs with an
-# in-process bus).
+# in-process bus). MQ=1 starts a private RabbitMQ under ./var/rabbitmq and sets LAVINMQ_URL
+# (events go to the exchange chat.events; docs/events.md).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +39,11 @@ if [ "${REDIS:-}" = 1 ] && [ -z "${REDIS_ADDR:-}" ]; then
     REDIS_ADDR=$(scripts/redis-local.sh start)
     export REDIS_ADDR
     echo "run: local Redis at $REDIS_ADDR"
+fi
+if [ "${MQ:-}" = 1 ] && [ -z "${LAVINMQ_URL:-}" ]; then
+    LAVINMQ_URL=$(scripts/rabbitmq-local.sh start)
+    export LAVINMQ_URL
+    echo "run: local RabbitMQ at ${LAVINMQ_URL/guest:guest@/} (stop: scripts/rabbitmq-local.sh stop)"
 fi
 
 "$bin" migrate

@@ -21,18 +21,26 @@ if [ "$unformatted" != "0" ]; then
 fi
 python3 scripts/lint.py
 
-echo "== build (debug: ASan + UBSan)"
-cmake --preset debug -DMSG_WERROR=ON >/dev/null
-cmake --build --preset debug
-
 test_var=$repo/var/test
 pg_dir=$test_var/pg
 s3_dir=$test_var/s3
+mq_dir=$test_var/rabbitmq
 cleanup() {
     scripts/pg-local.sh stop "$pg_dir" >/dev/null 2>&1 || true
     scripts/s3rver.sh stop "$s3_dir" >/dev/null 2>&1 || true
+    scripts/rabbitmq-local.sh stop "$mq_dir" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+
+# RabbitMQ takes ~7 s to boot: once per run, started while the build runs.
+rm -rf "$mq_dir"
+mkdir -p "$mq_dir"
+scripts/rabbitmq-local.sh start "$mq_dir" >"$mq_dir/url" 2>"$mq_dir/start.err" &
+mq_start=$!
+
+echo "== build (debug: ASan + UBSan)"
+cmake --preset debug -DMSG_WERROR=ON >/dev/null
+cmake --build --preset debug
 
 echo "== services"
 rm -rf "$pg_dir"
@@ -44,6 +52,14 @@ rm -rf "$s3_dir"
 MSG_TEST_S3_ENDPOINT=$(scripts/s3rver.sh start "$s3_dir")
 export MSG_TEST_S3_ENDPOINT
 echo "s3rver: $MSG_TEST_S3_ENDPOINT"
+if ! wait "$mq_start"; then
+    cat "$mq_dir/start.err"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+MSG_TEST_AMQP_URL=$(cat "$mq_dir/url")
+export MSG_TEST_AMQP_URL
+echo "rabbitmq: ${MSG_TEST_AMQP_URL/guest:guest@/}"
 
 echo "== ctest"
 # Undefined behaviour fails the test that caused it (UBSan's default is to report and go on:

@@ -40,8 +40,15 @@ std::unique_ptr<bus::Bus> make_bus(const Config& config) {
 }
 
 std::unique_ptr<queue::InprocQueue> make_queue(const Config&) {
-    // Consumers in this process (see backends.hpp for what AMQP needs first).
+    // Consumers in this process.
     return std::make_unique<queue::InprocQueue>();
+}
+
+std::unique_ptr<queue::AmqpQueue> make_broker(const Config& config) {
+    if (config.lavinmq_url.empty() || !config.use_mq) return nullptr;
+    queue::AmqpQueue::Options o;
+    o.url = amqp::parse_url(config.lavinmq_url).value();  // load_config checked it
+    return std::make_unique<queue::AmqpQueue>(std::move(o));
 }
 
 BlobBackend make_blob_store(const Config& config, core::BlockingPool& blocking,

@@ -4,9 +4,9 @@
 // Config. Today: the database is local pools (services reach it only through the executor;
 // the outbox relay and the readiness probe use the primary pool itself), the bus and the
 // event queue are in process, blobs are local disk or the S3 API, vectors are hnsw files or
-// Milvus; the bus is Redis when REDIS_ADDR is set (services see bus::Bus). The dbman remote
-// executor arrives behind make_database, and AMQP behind make_queue; both need their seam widened
-// first (the relay and the probe take a pool, consumers subscribe on the in-process queue).
+// Milvus; the bus is Redis when REDIS_ADDR is set (services see bus::Bus); events also go to an
+// AMQP broker when LAVINMQ_URL is set (make_broker). The dbman remote executor arrives behind
+// make_database (its seam needs widening first: the relay and the probe take a pool).
 
 #include <memory>
 
@@ -15,6 +15,7 @@
 #include "bus/bus.hpp"
 #include "core/http_client.hpp"
 #include "data/executor.hpp"
+#include "queue/amqp_queue.hpp"
 #include "queue/event_queue.hpp"
 #include "storage/pg/pool.hpp"
 
@@ -54,6 +55,9 @@ std::unique_ptr<bus::Bus> make_bus(const Config& config);
 /// The queue outbox events are relayed into; in process today. It returns the concrete queue
 /// because consumers subscribe on it: subscribing moves into queue::EventQueue with AMQP.
 std::unique_ptr<queue::InprocQueue> make_queue(const Config& config);
+/// The broker outbox events are published to before the in-process consumers see them: null
+/// without LAVINMQ_URL or with CHAT_USE_MQ=false.
+std::unique_ptr<queue::AmqpQueue> make_broker(const Config& config);
 
 /// File bytes: the S3 API when MINIO_ENDPOINT is set, else local disk under DATA_DIR/blobs
 /// (`local` is then set: its streamed /blobs routes are served by the files role).

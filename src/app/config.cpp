@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "amqp/url.hpp"
 #include "redis/address.hpp"
 
 namespace msg::app {
@@ -144,6 +145,11 @@ core::Result<Config> load_config(const Getenv& getenv) {
 
     r.string("REDIS_ADDR", c.redis_addr);
     r.duration("PRESENCE_NODE_TTL_SECONDS", c.presence_node_ttl, 3, 3600);
+    r.string("LAVINMQ_URL", c.lavinmq_url);
+    std::string use_mq = c.use_mq ? "true" : "false";
+    r.one_of("CHAT_USE_MQ", use_mq, {"true", "false", "1", "0"});
+    c.use_mq = use_mq == "true" || use_mq == "1";
+    r.duration("OUTBOX_RETENTION_SECONDS", c.outbox_retention, 60, 90 * 24 * 3600);
     r.string("DATA_DIR", c.data_dir);
     r.string("INTERNAL_API_TOKEN", c.internal_api_token);
     r.string("PLATFORM_TENANT_ID", c.platform_tenant_id);
@@ -227,6 +233,9 @@ core::Result<Config> load_config(const Getenv& getenv) {
     }
     if (!c.redis_addr.empty()) {
         if (auto a = redis::parse_address(c.redis_addr); !a) r.fail(a.error().message);
+    }
+    if (!c.lavinmq_url.empty()) {
+        if (auto u = amqp::parse_url(c.lavinmq_url); !u) r.fail(u.error().message);
     }
     if (r.error()) return *r.error();
     return c;

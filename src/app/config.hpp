@@ -116,6 +116,14 @@ struct Config {
     /// PRESENCE_NODE_TTL_SECONDS: a node silent for this long is taken for crashed and its
     /// users' sockets for closed (Redis presence directory; beats every third of it).
     std::chrono::seconds presence_node_ttl{15};
+    /// LAVINMQ_URL (seed name, `amqp://user:pass@host:port/vhost`): the broker the outbox relay
+    /// publishes events to (exchange `chat.events`). Unset: in-process consumers only.
+    std::string lavinmq_url;
+    /// CHAT_USE_MQ (seed, default true): false publishes nothing to the broker; in-process
+    /// consumers still run.
+    bool use_mq = true;
+    /// OUTBOX_RETENTION_SECONDS: published outbox rows are deleted after this long.
+    std::chrono::seconds outbox_retention{3600};
 
     VectorConfig vector;
     FilesConfig files;

@@ -150,6 +150,25 @@ TEST(Config, SectionsCarryTheSubsystemsOptions) {
     EXPECT_EQ(c->auth.credentials.max_sockets_per_user, 4u);
 }
 
+TEST(Config, EventBrokerUrlAndSwitch) {
+    auto none = load({{"APP_ENV", "dev"}});
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->lavinmq_url.empty());  // unset: in-process consumers only
+    EXPECT_TRUE(none->use_mq);
+    auto on = load({{"APP_ENV", "dev"},
+                    {"LAVINMQ_URL", "amqp://guest:guest@mq:5672/"},
+                    {"CHAT_USE_MQ", "false"},
+                    {"OUTBOX_RETENTION_SECONDS", "600"}});
+    ASSERT_TRUE(on) << on.error().message;
+    EXPECT_FALSE(on->use_mq);
+    EXPECT_EQ(on->outbox_retention, std::chrono::seconds(600));
+    auto bad = load({{"APP_ENV", "dev"}, {"LAVINMQ_URL", "amqp://pw:secret@:x/"}});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message.find("secret"), std::string::npos);
+    EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"LAVINMQ_URL", "amqps://mq/"}}));
+    EXPECT_FALSE(load({{"APP_ENV", "dev"}, {"CHAT_USE_MQ", "maybe"}}));
+}
+
 TEST(Config, VectorBackendFollowsMilvusEndpoint) {
     auto local = load({{"APP_ENV", "dev"}});
     ASSERT_TRUE(local);

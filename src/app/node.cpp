@@ -338,6 +338,12 @@ void Node::watch(const transport::HttpServer& server) {
     metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.", [this] {
         return presence_ ? static_cast<double>(presence_->users()) : 0.0;
     });
+    metrics_.add_gauge("msg_amqp_connected",
+                       "1 while this node's event broker connection (LAVINMQ_URL) is open.",
+                       [this] {
+                           const auto* broker = broker_seen_.load();
+                           return broker != nullptr && broker->connected() ? 1.0 : 0.0;
+                       });
 }
 
 void Node::start_workers() {
@@ -354,7 +360,15 @@ void Node::start_workers() {
         events_->subscribe_async("message.created",
                                  [&vs](const queue::Event& e) { return vs.on_message_created(e); });
     }
-    relay_.emplace(db_->primary(), *events_, queue::RelayOptions{});
+    queue::EventQueue* relayed = events_.get();
+    broker_ = make_broker(config_);
+    if (broker_) {
+        broker_then_events_.emplace(*broker_, *events_);
+        relayed = &*broker_then_events_;
+        broker_seen_ = broker_.get();
+    }
+    relay_.emplace(db_->primary(), *relayed,
+                   queue::RelayOptions{.retention = config_.outbox_retention});
     tasks_.spawn(relay_->run(io_));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -131,6 +132,9 @@ class Node {
 
     // Workers.
     std::unique_ptr<queue::InprocQueue> events_;
+    std::unique_ptr<queue::AmqpQueue> broker_;  // LAVINMQ_URL: published to before events_
+    std::atomic<const queue::AmqpQueue*> broker_seen_{nullptr};  // for the metrics thread
+    std::optional<queue::TeeQueue> broker_then_events_;
     std::optional<queue::OutboxRelay> relay_;
 };
 

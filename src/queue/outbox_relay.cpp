@@ -18,14 +18,22 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::string_view kClaim =
-    "SELECT id, tenant_id, topic, payload::text, attempts FROM outbox"
+    "SELECT id, tenant_id, topic, payload::text, attempts,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM outbox"
     " WHERE published_at IS NULL AND next_attempt_at <= now()"
     " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
 constexpr std::string_view kMarkPublished =
     "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])";
+// Backoff: retry_backoff × attempts, at most 5 minutes.
 constexpr std::string_view kMarkFailed =
     "UPDATE outbox SET attempts = attempts + 1,"
-    " next_attempt_at = now() + $2::bigint * interval '1 millisecond' WHERE id = $1";
+    " next_attempt_at = now() + LEAST($2::bigint * (attempts + 1), 300000)"
+    "   * interval '1 millisecond'"
+    " WHERE id = ANY($1::bigint[])";
+// Oldest first along the primary key, so the scan stops after `limit` old published rows.
+constexpr std::string_view kPrune =
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+    " WHERE published_at < now() - $1::bigint * interval '1 second' ORDER BY id LIMIT $2)";
 
 }  // namespace
 
@@ -36,42 +44,78 @@ core::Task<std::size_t> OutboxRelay::run_once() {
     auto conn = co_await pool_.acquire();
     co_await data::begin(*conn);
     auto rows = co_await conn->query(kClaim, options_.batch);
-    std::vector<std::int64_t> published;
+    std::vector<Event> events;
+    std::vector<std::int64_t> attempts;
+    events.reserve(static_cast<std::size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) {
-        Event event{rows.int64(i, 0), rows.string(i, 1), rows.string(i, 2), rows.string(i, 3)};
-        const std::int64_t attempts = rows.int64(i, 4);
-        bool ok = true;
+        events.push_back(Event{rows.int64(i, 0), rows.string(i, 1), rows.string(i, 2),
+                               rows.string(i, 3), rows.string(i, 5)});
+        attempts.push_back(rows.int64(i, 4));
+    }
+    std::vector<std::string> results;
+    if (!events.empty()) {
         try {
-            co_await queue_.publish(event);
+            results = co_await queue_.publish_batch(events);
         } catch (const std::exception& e) {
-            ok = false;
-            core::logger("queue")->warn(
-                "publish failed outbox_id={} topic={} attempts={} error=\"{}\"", event.id,
-                event.topic, attempts + 1, e.what());
+            results.assign(events.size(), e.what());
         }
-        if (ok) {
-            published.push_back(event.id);
+        results.resize(events.size(), "no result");
+    }
+    std::vector<std::int64_t> published, failed;
+    std::size_t first_failed = 0;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (results[i].empty()) {
+            published.push_back(events[i].id);
         } else {
-            const std::int64_t backoff =
-                std::min<std::int64_t>(options_.retry_backoff.count() * (attempts + 1), 300'000);
-            co_await conn->query(kMarkFailed, event.id, backoff);
+            if (failed.empty()) first_failed = i;
+            failed.push_back(events[i].id);
         }
+    }
+    if (!failed.empty()) {
+        // One line per pass, not per event: an outage would otherwise log every row each time.
+        const Event& e = events[first_failed];
+        core::logger("queue")->warn(
+            "publish failed events={} first_outbox_id={} topic={} attempts={} error=\"{}\"",
+            failed.size(), e.id, e.topic, attempts[first_failed] + 1, results[first_failed]);
+        const std::int64_t backoff_ms = options_.retry_backoff.count();
+        co_await conn->query(kMarkFailed, failed, backoff_ms);
     }
     if (!published.empty()) co_await conn->query(kMarkPublished, published);
     co_await data::commit(*conn);
     co_return published.size();
 }
 
+core::Task<std::size_t> OutboxRelay::prune_once() {
+    auto conn = co_await pool_.acquire();
+    const std::int64_t keep = options_.retention.count();
+    const std::int64_t limit = static_cast<std::int64_t>(options_.prune_batch);
+    auto rows = co_await conn->query(kPrune, keep, limit);
+    co_return static_cast<std::size_t>(rows.affected());
+}
+
 core::Task<void> OutboxRelay::run(asio::io_context& io) {
     auto stopped = stopped_;
     asio::steady_timer timer(io);
     auto log = core::logger("queue");
+    auto next_prune = std::chrono::steady_clock::now() + options_.prune_interval;
     while (!*stopped) {
         std::size_t n = 0;
         try {
             n = co_await run_once();
         } catch (const std::exception& e) {
             log->warn("outbox relay pass failed error=\"{}\"", e.what());
+        }
+        if (std::chrono::steady_clock::now() >= next_prune) {
+            next_prune = std::chrono::steady_clock::now() + options_.prune_interval;
+            try {
+                // A few batches a round at most: pruning must not starve publishing.
+                for (int round = 0; round < 20; ++round) {
+                    const std::size_t pruned = co_await prune_once();
+                    if (pruned < options_.prune_batch) break;
+                }
+            } catch (const std::exception& e) {
+                log->warn("outbox prune failed error=\"{}\"", e.what());
+            }
         }
         if (n >= options_.batch) continue;  // more may be waiting
         timer.expires_after(options_.poll_interval);

@@ -20,6 +20,11 @@ struct RelayOptions {
     std::size_t batch = 100;
     std::chrono::milliseconds poll_interval{200};
     std::chrono::milliseconds retry_backoff{1000};  // × attempts, capped at 5 minutes
+    /// Published rows older than this are deleted (OUTBOX_RETENTION_SECONDS), every
+    /// prune_interval, prune_batch rows a statement: the table stays small at any volume.
+    std::chrono::seconds retention{3600};
+    std::chrono::seconds prune_interval{60};
+    std::size_t prune_batch = 5000;
 };
 
 /// Publishes committed outbox rows to the event queue and marks them published
@@ -32,7 +37,10 @@ class OutboxRelay {
 
     /// One pass: claim up to `batch` due rows, publish, mark. Returns how many were published.
     core::Task<std::size_t> run_once();
-    /// Loops until stop(); an infrastructure error is logged and the loop keeps going.
+    /// Deletes up to prune_batch published rows older than the retention; returns how many.
+    core::Task<std::size_t> prune_once();
+    /// Loops until stop(), pruning every prune_interval; an infrastructure error is logged and
+    /// the loop keeps going.
     core::Task<void> run(boost::asio::io_context& io);
     void stop();
 

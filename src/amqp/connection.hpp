@@ -1,0 +1,91 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "amqp/url.hpp"
+
+struct amqp_connection_state_t_;
+
+namespace msg::amqp {
+
+/// What a published message carries besides its body (AMQP basic properties).
+struct Properties {
+    std::string message_id;
+    std::string type;
+    std::string content_type = "application/json";
+    bool persistent = true;      // delivery mode 2: written to disk by a durable queue
+    std::int64_t timestamp = 0;  // unix seconds; 0: none
+    std::map<std::string, std::string> headers;
+};
+
+/// A message taken from a queue (basic.get).
+struct Message {
+    std::uint64_t delivery_tag = 0;
+    std::string routing_key;
+    std::string exchange;
+    std::string body;
+    Properties properties;
+    bool redelivered = false;
+};
+
+/// A broker's answer to published messages in confirm mode: `tag` (and with `multiple`, every
+/// earlier tag not yet answered) was taken (`ack`) or refused (nack).
+struct Confirm {
+    std::uint64_t tag = 0;
+    bool multiple = false;
+    bool ack = false;
+};
+
+/// One blocking AMQP 0-9-1 connection with one channel (rabbitmq-c), owned by one dedicated
+/// thread (never an I/O thread: STYLE rule 11). Connects, logs in and opens channel 1 in the
+/// constructor; any failure, there or later (a socket error, a timeout, a channel or connection
+/// closed by the broker), throws std::runtime_error and leaves the connection unusable — the
+/// owner makes a new one. Errors name the broker by Url::describe(), never the password.
+class Connection {
+  public:
+    /// `timeout` bounds the connect, the login and every RPC and wait.
+    Connection(const Url& url, std::chrono::milliseconds timeout);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// Publisher confirms on the channel: from now on publish() returns delivery tags 1, 2, …
+    void confirm_select();
+    void declare_exchange(std::string_view name, std::string_view type = "topic");
+    void declare_queue(std::string_view name, bool durable = true, bool exclusive = false,
+                       bool auto_delete = false);
+    void bind_queue(std::string_view queue, std::string_view exchange, std::string_view key);
+    void delete_queue(std::string_view queue);
+    void delete_exchange(std::string_view exchange);
+    /// How many messages are ready in a queue (a passive declare).
+    std::uint32_t queue_length(std::string_view queue);
+
+    /// Publishes; in confirm mode returns the message's delivery tag (else 0).
+    std::uint64_t publish(std::string_view exchange, std::string_view routing_key,
+                          std::string_view body, const Properties& properties);
+    /// The next confirm, or nullopt when none came within `wait`.
+    std::optional<Confirm> next_confirm(std::chrono::milliseconds wait);
+
+    /// One message from a queue (basic.get), or nullopt when it is empty.
+    std::optional<Message> get(std::string_view queue, bool auto_ack);
+    void ack(std::uint64_t delivery_tag);
+
+  private:
+    /// Marks the connection broken (no polite close) and throws.
+    [[noreturn]] void fail(std::string_view what);
+    void check_rpc(std::string_view what);
+
+    amqp_connection_state_t_* state_ = nullptr;
+    std::string where_;
+    std::chrono::milliseconds timeout_;
+    bool broken_ = false;
+    bool confirming_ = false;
+    std::uint64_t next_tag_ = 1;
+};
+
+}  // namespace msg::amqp

@@ -1,0 +1,236 @@
+"""Issue 16: committed changes reach an AMQP broker (the run's RabbitMQ, MSG_TEST_AMQP_URL) as
+the documented envelope (docs/events.md), confirmed, and nothing is lost while the broker is
+unreachable. A consumer here is a queue of the test's own, bound to the exchange `chat.events`."""
+import json
+import os
+import re
+import socket
+import threading
+import time
+import unittest
+
+import pika
+
+from .harness import Server, ServerTestCase
+
+AMQP_URL = os.environ.get("MSG_TEST_AMQP_URL", "")
+EXCHANGE = "chat.events"
+
+
+class Consumer:
+    """A private queue bound to `chat.events` with `key`; read with get()."""
+
+    def __init__(self, key):
+        if not AMQP_URL:
+            raise RuntimeError("MSG_TEST_AMQP_URL is not set (run through scripts/test.sh)")
+        self.conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+        self.ch = self.conn.channel()
+        self.ch.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+        self.queue = self.ch.queue_declare("", exclusive=True).method.queue
+        self.ch.queue_bind(self.queue, EXCHANGE, routing_key=key)
+
+    def get_all(self, want, timeout=20, match=lambda env: True):
+        """Messages (method, properties, envelope) until `want` matched or the timeout."""
+        got, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline and len(got) < want:
+            method, props, body = self.ch.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                time.sleep(0.05)
+                continue
+            env = json.loads(body)
+            if match(env):
+                got.append((method, props, env))
+        return got
+
+    def drain(self, seconds, match=lambda env: True):
+        return self.get_all(10 ** 9, timeout=seconds, match=match)
+
+    def close(self):
+        self.conn.close()
+
+
+class Proxy:
+    """A TCP forwarder between the server and the broker, so a test can make the broker
+    unreachable (stop: the listener closes and live connections are cut) and come back on the
+    same port — the broker itself stays up for the rest of the run."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.listener, self.conns, self.lock = None, [], threading.Lock()
+
+    def start(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        # shutdown() first: close() alone leaves a thread blocked in accept() accepting.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def broker_port():
+    return int(re.search(r":(\d+)/?", AMQP_URL.split("@")[-1]).group(1))
+
+
+class EventsTest(ServerTestCase):
+    server_env = {"LAVINMQ_URL": AMQP_URL, "MESSAGE_RATE_PER_USER": "10000"}
+
+    def send(self, token, room, body):
+        r = self.server.post(f"/api/v1/rooms/{room}/messages", {"body": body}, token)
+        self.assertIn(r.status, (200, 201), r)
+        return r.json
+
+    def test_a_sent_message_reaches_a_bound_queue_as_the_envelope(self):
+        s = self.server
+        token = s.admin_token()
+        room = s.post("/api/v1/rooms", {"name": "events"}, token).json["id"]
+        consumer = Consumer("default.message.created")
+        try:
+            sent = self.send(token, room, "이벤트 envelope")
+            got = consumer.get_all(1, match=lambda e: e["payload"]["room_id"] == room)
+            self.assertEqual(len(got), 1, "the event did not reach the queue")
+            method, props, env = got[0]
+            self.assertEqual(method.routing_key, "default.message.created")
+            self.assertEqual(set(env), {"id", "type", "version", "tenant_id", "occurred_at",
+                                        "payload"})
+            self.assertRegex(env["id"], r"^default/\d+$")
+            self.assertEqual(env["type"], "message.created")
+            self.assertEqual(env["version"], 1)
+            self.assertEqual(env["tenant_id"], "default")
+            self.assertRegex(env["occurred_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+            self.assertEqual(env["payload"], {"id": sent["id"], "room_id": room,
+                                              "seq": sent["seq"], "sender_id": sent["sender_id"],
+                                              "body": "이벤트 envelope"})
+            self.assertEqual(props.delivery_mode, 2)  # persistent
+            self.assertEqual(props.message_id, env["id"])
+            self.assertEqual(props.type, "message.created")
+            self.assertEqual(props.content_type, "application/json")
+            # Only the tenant's own routing key: a queue bound to another tenant sees nothing.
+            other = Consumer("acme.#")
+            try:
+                self.send(token, room, "not for acme")
+                self.assertEqual(other.drain(1.5), [])
+            finally:
+                other.close()
+        finally:
+            consumer.close()
+        self.assertIn("msg_amqp_connected 1", s.get("/metrics").body)
+
+
+class EventsOffTest(ServerTestCase):
+    server_env = {"LAVINMQ_URL": AMQP_URL, "CHAT_USE_MQ": "false"}
+
+    def test_chat_use_mq_false_publishes_nothing(self):
+        s = self.server
+        token = s.admin_token()
+        room = s.post("/api/v1/rooms", {"name": "quiet"}, token).json["id"]
+        consumer = Consumer("#")
+        try:
+            r = s.post(f"/api/v1/rooms/{room}/messages", {"body": "stays home"}, token)
+            self.assertEqual(r.status, 201, r)
+            # The relay still runs (in-process consumers) and marks the row published...
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                pending = s.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+                if pending == "0":
+                    break
+                time.sleep(0.1)
+            self.assertEqual(pending, "0")
+            # ...but nothing of this room went to the broker.
+            self.assertEqual(consumer.drain(1.5, match=lambda e: e["payload"].get("room_id")
+                                            == room and e["tenant_id"] == "default"), [])
+        finally:
+            consumer.close()
+        self.assertIn("msg_amqp_connected 0", s.get("/metrics").body)
+
+
+class BrokerOutageTest(unittest.TestCase):
+    """The broker unreachable while messages are sent: every send is acked (the outbox holds
+    the events) and every event arrives once the broker is back — none lost, none twice (the
+    relay had a connection when the outage began, so it also proves the reconnect)."""
+
+    def test_events_sent_during_an_outage_arrive_after_it(self):
+        proxy = Proxy(broker_port())
+        proxy.start()
+        url = AMQP_URL.replace(f":{broker_port()}", f":{proxy.port}")
+        server = Server(env={"LAVINMQ_URL": url, "MESSAGE_RATE_PER_USER": "10000"}).start()
+        consumer = Consumer("default.message.created")
+        try:
+            token = server.admin_token()
+            room = server.post("/api/v1/rooms", {"name": "outage"}, token).json["id"]
+            mine = lambda e: e["payload"]["room_id"] == room
+            first = server.post(f"/api/v1/rooms/{room}/messages", {"body": "before"}, token)
+            self.assertEqual(first.status, 201)
+            self.assertEqual(len(consumer.get_all(1, match=mine)), 1)  # connected and flowing
+
+            proxy.stop()
+            ids = []
+            for i in range(200):
+                r = server.post(f"/api/v1/rooms/{room}/messages", {"body": f"m{i}"}, token)
+                self.assertEqual(r.status, 201, r)
+                ids.append(r.json["id"])
+            time.sleep(1.5)  # the relay tries, fails, backs off
+            unpublished = server.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            self.assertGreater(int(unpublished[0][0]), 0, "events were marked published unconfirmed"
+                               + "\n".join(server.lines[-20:]))
+            self.assertEqual(consumer.drain(0.5, match=mine), [])
+
+            proxy.start()
+            got = consumer.get_all(200, timeout=60, match=mine)
+            seen = [env["payload"]["id"] for _, _, env in got]
+            self.assertEqual(sorted(seen), sorted(ids), "lost or duplicated events")
+            self.assertEqual(len(set(env["id"] for _, _, env in got)), 200)
+            self.assertEqual(consumer.drain(1.0, match=mine), [])  # none twice
+        finally:
+            consumer.close()
+            proxy.stop()
+            code = server.stop()
+            server.drop()
+        self.assertEqual(code, 0, server.log()[-2000:])
