@@ -46,9 +46,20 @@ constexpr std::string_view kMembership =
     "SELECT r.room_type, EXISTS (SELECT 1 FROM room_members m WHERE m.tenant_id = r.tenant_id"
     "   AND m.room_id = r.id AND m.user_id = $3)"
     " FROM chat_rooms r WHERE r.tenant_id = $1 AND r.id = $2";
+// The actor's membership row is locked (FOR SHARE): a removal running at the same time either
+// commits first (then the row is gone and nothing is added) or waits for this insert.
 constexpr std::string_view kAddMember =
-    "INSERT INTO room_members (tenant_id, room_id, user_id) VALUES ($1, $2, $3)"
-    " ON CONFLICT DO NOTHING";
+    "WITH actor AS ("
+    "  SELECT r.room_type, EXISTS (SELECT 1 FROM room_members m"
+    "     WHERE m.tenant_id = $1 AND m.room_id = $2 AND m.user_id = $4 FOR SHARE) AS member"
+    "  FROM chat_rooms r WHERE r.tenant_id = $1 AND r.id = $2"
+    "), added AS ("
+    "  INSERT INTO room_members (tenant_id, room_id, user_id)"
+    "  SELECT $1, $2, $3 FROM actor WHERE actor.member AND actor.room_type <> 'direct'"
+    "  ON CONFLICT DO NOTHING RETURNING 1"
+    ")"
+    " SELECT coalesce((SELECT member FROM actor), false), (SELECT room_type FROM actor),"
+    "        (SELECT count(*) FROM added)";
 
 constexpr std::string_view kFindByClientId =
     "SELECT " MSG_MESSAGE_COLUMNS
@@ -344,8 +355,12 @@ core::Task<core::Result<MemberRooms::Response>> MemberRooms::run(pg::Connection&
 
 core::Task<core::Result<AddMember::Response>> AddMember::run(pg::Connection& c, const Request& r) {
     try {
-        auto rows = co_await c.query(kAddMember, r.tenant_id, r.room_id, r.user_id);
-        co_return Response{rows.affected() == 1};
+        auto rows = co_await c.query(kAddMember, r.tenant_id, r.room_id, r.user_id, r.actor);
+        if (!rows.boolean(0, 0)) co_return core::forbidden("room access denied");
+        if (rows.string(0, 1) == "direct") {
+            co_return core::invalid("cannot add members to a direct room");
+        }
+        co_return Response{rows.int64(0, 2) == 1};
     } catch (const pg::SqlError& e) {
         if (!e.foreign_key_violation()) throw;
         co_return core::invalid("unknown member");

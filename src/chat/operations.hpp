@@ -86,13 +86,21 @@ MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (rooms))
 struct AddMember {
     static constexpr std::string_view kName = "rooms/members/add";
     static constexpr bool kReadOnly = false;
-    using Request = Membership::Request;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t user_id = 0;  // who joins
+        std::int64_t actor = 0;    // who adds: must be a member, checked in the inserting statement
+    };
     struct Response {
         bool added = false;  // false: already a member
     };
-    /// 400 `unknown member` when the user is not a user of the tenant.
+    /// 403 `room access denied` (no such room, or the actor is not in it — its membership row is
+    /// locked, so a concurrent removal either waits or wins), 400 `cannot add members to a
+    /// direct room`, 400 `unknown member` when the user is not a user of the tenant.
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
+MSG_DESCRIBE_STRUCT(AddMember::Request, (), (tenant_id, room_id, user_id, actor))
 MSG_DESCRIBE_STRUCT(AddMember::Response, (), (added))
 
 /// Takes `user_id` out of the room, if `actor` may: anyone may leave; the room's creator or an

@@ -103,10 +103,45 @@ CO_TEST(ChatOps, RoomsCheckMembersAndDeduplicateDirectPairs) {
     const std::vector<std::int64_t> foreigners{other.users[0]};
     auto bad = co_await f.db.run<CreateRoom>(f.tenant, f.users[0], "x", "group", foreigners);
     EXPECT_EQ(bad.error().message, "unknown member");
-    auto bad_add = co_await f.db.run<AddMember>(f.tenant, group, other.users[0]);
+    auto bad_add = co_await f.db.run<AddMember>(f.tenant, group, other.users[0], f.users[0]);
     EXPECT_EQ(bad_add.error().message, "unknown member");
     auto outsider = co_await f.db.run<Membership>(other.tenant, group, other.users[0]);
     EXPECT_FALSE(outsider->member);
+}
+
+CO_TEST(ChatOps, AddMemberChecksTheActorInTheSameStatement) {
+    Fixture f(ctx.io);
+    co_await f.setup(4);
+    auto group = co_await f.room(f.users[0], f.users[1]);
+    // Only a member adds; a non-member's add writes nothing.
+    auto outsider = co_await f.db.run<AddMember>(f.tenant, group, f.users[3], f.users[2]);
+    CO_ASSERT(!outsider);
+    EXPECT_EQ(outsider.error().message, "room access denied");
+    auto still_out = co_await f.db.run<Membership>(f.tenant, group, f.users[3]);
+    EXPECT_FALSE(still_out->member);
+    auto added = co_await f.db.run<AddMember>(f.tenant, group, f.users[2], f.users[1]);
+    CO_ASSERT(added);
+    EXPECT_TRUE(added->added);
+    auto again = co_await f.db.run<AddMember>(f.tenant, group, f.users[2], f.users[1]);
+    CO_ASSERT(again);
+    EXPECT_FALSE(again->added);
+    // Removed, the member can no longer add anyone.
+    RemoveMember::Request leave{f.tenant, group, f.users[1], f.users[1], false};
+    auto left = co_await f.db.run<RemoveMember>(std::move(leave));
+    CO_ASSERT(left);
+    auto after_leaving = co_await f.db.run<AddMember>(f.tenant, group, f.users[3], f.users[1]);
+    CO_ASSERT(!after_leaving);
+    EXPECT_EQ(after_leaving.error().message, "room access denied");
+    // No such room; a direct room takes nobody.
+    auto nowhere = co_await f.db.run<AddMember>(f.tenant, group + 1000, f.users[3], f.users[0]);
+    CO_ASSERT(!nowhere);
+    EXPECT_EQ(nowhere.error().message, "room access denied");
+    const std::vector<std::int64_t> to_1{f.users[1]};
+    auto dm = co_await f.db.run<CreateRoom>(f.tenant, f.users[0], "dm", "direct", to_1);
+    CO_ASSERT(dm);
+    auto third = co_await f.db.run<AddMember>(f.tenant, dm->id, f.users[3], f.users[0]);
+    CO_ASSERT(!third);
+    EXPECT_EQ(third.error().message, "cannot add members to a direct room");
 }
 
 CO_TEST(ChatOps, SendAssignsSeqAndRefusesNonMembers) {

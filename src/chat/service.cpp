@@ -88,10 +88,7 @@ Task<Result<ChatService::RoomPage>> ChatService::list_rooms(const core::Principa
 
 Task<Result<void>> ChatService::add_member(const core::Principal& caller, std::int64_t room_id,
                                            std::int64_t user_id) {
-    auto type = co_await require_member(caller, room_id);
-    if (!type) co_return type.error();
-    if (*type == "direct") co_return core::invalid("cannot add members to a direct room");
-    auto r = co_await db_.run<AddMember>(caller.tenant_id, room_id, user_id);
+    auto r = co_await db_.run<AddMember>(caller.tenant_id, room_id, user_id, caller.user_id);
     if (!r) co_return r.error();
     co_return Result<void>{};
 }

@@ -48,10 +48,16 @@ constexpr std::string_view kRoomFileOfMember =
     "   AND m.room_id = f.room_id AND m.user_id = $3"
     "   WHERE f.tenant_id = $1 AND f.object_key = $2)";
 
+// One page and the caller's membership in one statement (as chat's history): always one row (g),
+// the file columns NULL when there is no file or no membership; `ok` is the last column.
 constexpr std::string_view kListRoom =
-    "SELECT " MSG_FILE_COLUMNS
-    " FROM files WHERE tenant_id = $1 AND room_id = $2 AND ($3::bigint IS NULL OR id < $3)"
-    " ORDER BY id DESC LIMIT $4";
+    "SELECT f.*, g.ok FROM (SELECT EXISTS (SELECT 1 FROM room_members"
+    "   WHERE tenant_id = $1 AND room_id = $2 AND user_id = $5) AS ok) g"
+    " LEFT JOIN LATERAL (SELECT " MSG_FILE_COLUMNS
+    "   FROM files WHERE tenant_id = $1 AND room_id = $2 AND ($3::bigint IS NULL OR id < $3)"
+    "   ORDER BY id DESC LIMIT $4) f ON g.ok"
+    " ORDER BY f.id DESC";
+constexpr int kListOkColumn = 10;  // after the MSG_FILE_COLUMNS
 
 }  // namespace
 
@@ -85,9 +91,16 @@ core::Task<core::Result<IsRoomFileOfMember::Response>> IsRoomFileOfMember::run(p
 
 core::Task<core::Result<ListRoomFiles::Response>> ListRoomFiles::run(pg::Connection& c,
                                                                      const Request& r) {
-    auto rows = co_await c.query(kListRoom, r.tenant_id, r.room_id, r.before_id, r.limit);
+    auto rows =
+        co_await c.query(kListRoom, r.tenant_id, r.room_id, r.before_id, r.limit, r.user_id);
+    if (rows.empty() || !rows.boolean(0, kListOkColumn)) {
+        co_return core::forbidden("room access denied");
+    }
     Response out;
-    for (int i = 0; i < rows.size(); ++i) out.items.push_back(file_from(rows, i));
+    for (int i = 0; i < rows.size(); ++i) {
+        if (rows.is_null(i, 1)) continue;  // the member's row of an empty room
+        out.items.push_back(file_from(rows, i));
+    }
     co_return out;
 }
 

@@ -92,19 +92,22 @@ MSG_DESCRIBE_STRUCT(IsRoomFileOfMember::Response, (), (yes))
 /// A room's registered files, newest first, below `before_id`.
 struct ListRoomFiles {
     static constexpr std::string_view kName = "files/list-room";
-    static constexpr bool kReadOnly = true;
+    // On the primary: the caller's membership is checked in the statement, and a replica's
+    // could lag behind a removal.
+    static constexpr bool kReadOnly = false;
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
         std::optional<std::int64_t> before_id;
         int limit = 50;
+        std::int64_t user_id = 0;  // the caller: must be a member (403 `room access denied`)
     };
     struct Response {
         std::vector<FileObject> items;
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
-MSG_DESCRIBE_STRUCT(ListRoomFiles::Request, (), (tenant_id, room_id, before_id, limit))
+MSG_DESCRIBE_STRUCT(ListRoomFiles::Request, (), (tenant_id, room_id, before_id, limit, user_id))
 MSG_DESCRIBE_STRUCT(ListRoomFiles::Response, (), (items))
 
 }  // namespace msg::files

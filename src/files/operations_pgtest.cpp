@@ -40,7 +40,7 @@ CO_TEST(FilesOps, RegisterListAndDownloadRights) {
     CO_ASSERT(!denied.has_value());
     EXPECT_EQ(denied.error().message, "room access denied");
 
-    ListRoomFiles::Request page{tenant, room->id, std::nullopt, 2};
+    ListRoomFiles::Request page{tenant, room->id, std::nullopt, 2, bob};
     auto first = co_await db.run<ListRoomFiles>(page);
     CO_ASSERT(first && first->items.size() == 2);
     EXPECT_EQ(first->items[0].id, ids[2]);  // newest first
@@ -48,6 +48,15 @@ CO_TEST(FilesOps, RegisterListAndDownloadRights) {
     auto rest = co_await db.run<ListRoomFiles>(page);
     CO_ASSERT(rest && rest->items.size() == 1);
     EXPECT_EQ(rest->items[0].id, ids[0]);
+    page.before_id = rest->items[0].id;
+    auto none = co_await db.run<ListRoomFiles>(page);  // past the end: empty, still a member
+    CO_ASSERT(none);
+    EXPECT_TRUE(none->items.empty());
+    // Membership is checked in the listing statement itself.
+    ListRoomFiles::Request peek{tenant, room->id, std::nullopt, 10, outsider};
+    auto peeked = co_await db.run<ListRoomFiles>(peek);
+    CO_ASSERT(!peeked);
+    EXPECT_EQ(peeked.error().message, "room access denied");
 
     // Not a coroutine; takes the key by reference (no temporary inside the co_await).
     auto can = [&](std::int64_t user, const std::string& key) {
