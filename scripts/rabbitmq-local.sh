@@ -22,7 +22,14 @@ port_of() { # name: a free port chosen once and kept
     [ -s "$dir/$1" ] || free_port >"$dir/$1"
     cat "$dir/$1"
 }
-running() { [ -f "$dir/pgid" ] && kill -0 -- "-$(cat "$dir/pgid")" 2>/dev/null; }
+# Ours when the recorded pid is alive and still the broker started for this directory (a pid
+# left by a crash or a reboot may have been reused by something else).
+running() {
+    [ -s "$dir/pgid" ] || return 1
+    local pid
+    pid=$(cat "$dir/pgid")
+    kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q rabbitmq
+}
 listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.5)" 2>/dev/null; }
 
 case "$cmd" in
@@ -53,16 +60,21 @@ EOF
             exec setsid "$server" >"$dir/server.out" 2>&1
         ) &
         echo $! >"$dir/pgid"  # setsid execs in place: the pid leads its own process group
-        for _ in $(seq 600); do
-            listening "$port" && break
-            if ! running; then
+        deadline=$((SECONDS + 60))
+        until listening "$port"; do
+            if ! kill -0 "$(cat "$dir/pgid")" 2>/dev/null; then
                 echo "rabbitmq-local: the broker exited; see $dir/server.out and $dir/log" >&2
                 tail -20 "$dir/server.out" >&2
+                "$0" stop "$dir"
                 exit 1
             fi
-            sleep 0.1
+            if ((SECONDS >= deadline)); then
+                echo "rabbitmq-local: no AMQP listener after 60 s; see $dir/log" >&2
+                "$0" stop "$dir"
+                exit 1
+            fi
+            sleep 0.2
         done
-        listening "$port" || { echo "rabbitmq-local: no AMQP listener after 60 s" >&2; exit 1; }
     fi
     echo "amqp://guest:guest@127.0.0.1:$port/"
     ;;

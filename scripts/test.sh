@@ -32,7 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# RabbitMQ takes ~7 s to boot: once per run, started while the build runs.
+# RabbitMQ takes ~7 s to boot: once per run, started while the build runs (a broker left by an
+# interrupted run is stopped first).
+scripts/rabbitmq-local.sh stop "$mq_dir" >/dev/null 2>&1 || true
 rm -rf "$mq_dir"
 mkdir -p "$mq_dir"
 scripts/rabbitmq-local.sh start "$mq_dir" >"$mq_dir/url" 2>"$mq_dir/start.err" &

@@ -136,6 +136,8 @@ void Connection::check_rpc(std::string_view what) {
     }
 }
 
+int Connection::fd() const { return amqp_get_sockfd(state_); }
+
 void Connection::confirm_select() {
     amqp_confirm_select(state_, kChannel);
     check_rpc("confirm.select");
@@ -232,8 +234,11 @@ std::optional<Confirm> Connection::next_confirm(std::chrono::milliseconds wait) 
         const int rc = amqp_simple_wait_frame_noblock(state_, &frame, &tv);
         if (rc == AMQP_STATUS_TIMEOUT) return std::nullopt;
         if (rc != AMQP_STATUS_OK) fail(std::string("wait for confirms: ") + amqp_error_string2(rc));
-        if (frame.frame_type != AMQP_FRAME_METHOD || frame.channel != kChannel) continue;
+        if (frame.frame_type != AMQP_FRAME_METHOD) continue;
         const amqp_method_t& m = frame.payload.method;
+        // connection.close comes on channel 0: the broker's reason, not a confirm timeout.
+        if (m.id == AMQP_CONNECTION_CLOSE_METHOD) fail(close_reason(m));
+        if (frame.channel != kChannel) continue;
         if (m.id == AMQP_BASIC_ACK_METHOD) {
             const auto* a = static_cast<const amqp_basic_ack_t*>(m.decoded);
             return Confirm{a->delivery_tag, a->multiple != 0, true};
@@ -242,9 +247,7 @@ std::optional<Confirm> Connection::next_confirm(std::chrono::milliseconds wait) 
             const auto* n = static_cast<const amqp_basic_nack_t*>(m.decoded);
             return Confirm{n->delivery_tag, n->multiple != 0, false};
         }
-        if (m.id == AMQP_CHANNEL_CLOSE_METHOD || m.id == AMQP_CONNECTION_CLOSE_METHOD) {
-            fail(close_reason(m));
-        }
+        if (m.id == AMQP_CHANNEL_CLOSE_METHOD) fail(close_reason(m));
         // Anything else on the channel (a basic.return: we never publish mandatory) is skipped.
     }
 }

@@ -71,6 +71,13 @@ class Connection {
     /// The next confirm, or nullopt when none came within `wait`.
     std::optional<Confirm> next_confirm(std::chrono::milliseconds wait);
 
+    /// The socket, for a watchdog on another thread: shutting it down makes a blocked call
+    /// (a publish into a full socket buffer, which rabbitmq-c does not time out) fail at once.
+    int fd() const;
+    /// Gives up on the connection: it is destroyed without the polite close (a peer that
+    /// stopped answering would make the close wait for the timeout twice).
+    void abandon() { broken_ = true; }
+
     /// One message from a queue (basic.get), or nullopt when it is empty.
     std::optional<Message> get(std::string_view queue, bool auto_ack);
     void ack(std::uint64_t delivery_tag);

@@ -150,6 +150,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.one_of("CHAT_USE_MQ", use_mq, {"true", "false", "1", "0"});
     c.use_mq = use_mq == "true" || use_mq == "1";
     r.duration("OUTBOX_RETENTION_SECONDS", c.outbox_retention, 60, 90 * 24 * 3600);
+    r.integer("OUTBOX_RELAY_BATCH", c.outbox_batch, 1, 20'000);
     r.string("DATA_DIR", c.data_dir);
     r.string("INTERNAL_API_TOKEN", c.internal_api_token);
     r.string("PLATFORM_TENANT_ID", c.platform_tenant_id);

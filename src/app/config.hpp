@@ -124,6 +124,8 @@ struct Config {
     bool use_mq = true;
     /// OUTBOX_RETENTION_SECONDS: published outbox rows are deleted after this long.
     std::chrono::seconds outbox_retention{3600};
+    /// OUTBOX_RELAY_BATCH: outbox rows claimed, published and confirmed together per pass.
+    int outbox_batch = 1000;
 
     VectorConfig vector;
     FilesConfig files;

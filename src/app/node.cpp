@@ -368,7 +368,8 @@ void Node::start_workers() {
         broker_seen_ = broker_.get();
     }
     relay_.emplace(db_->primary(), *relayed,
-                   queue::RelayOptions{.retention = config_.outbox_retention});
+                   queue::RelayOptions{.batch = static_cast<std::size_t>(config_.outbox_batch),
+                                       .retention = config_.outbox_retention});
     tasks_.spawn(relay_->run(io_));
 }
 
@@ -387,6 +388,7 @@ void Node::finish() {
                                        e.what());
         }
     }
+    if (broker_) broker_->stop();  // a batch in progress is cut (its rows are retried)
     blocking_.stop();
     hashing_.stop();
 }

@@ -2,19 +2,90 @@
 
 #include <spdlog/logger.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "amqp/connection.hpp"
 #include "core/log.hpp"
 
 namespace msg::queue {
 
-AmqpQueue::AmqpQueue(Options options) : options_(std::move(options)) {}
+/// Shuts the armed socket down when its deadline passes (or at once on cut()). The socket is
+/// only touched under the mutex and only while armed, so a socket closed after disarm() —
+/// whose number the kernel may hand out again — is never shut down by mistake.
+struct AmqpQueue::Watchdog {
+    Watchdog() : thread([this] { loop(); }) {}
+    ~Watchdog() {
+        {
+            std::lock_guard lock(mutex);
+            done = true;
+        }
+        wake.notify_all();
+        thread.join();
+    }
+
+    void arm(int socket, std::chrono::steady_clock::time_point at) {
+        {
+            std::lock_guard lock(mutex);
+            fd = socket;
+            deadline = at;
+            fired = false;
+        }
+        wake.notify_all();
+    }
+    /// Returns whether it fired while armed.
+    bool disarm() {
+        std::lock_guard lock(mutex);
+        fd = -1;
+        return fired;
+    }
+    void cut() {
+        std::lock_guard lock(mutex);
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+        fired = fd >= 0 || fired;
+    }
+
+  private:
+    void loop() {
+        std::unique_lock lock(mutex);
+        while (!done) {
+            if (fd < 0) {
+                wake.wait(lock);
+            } else if (wake.wait_until(lock, deadline) == std::cv_status::timeout && fd >= 0 &&
+                       std::chrono::steady_clock::now() >= deadline) {
+                ::shutdown(fd, SHUT_RDWR);
+                fired = true;
+                fd = -1;
+            }
+        }
+    }
+
+    std::mutex mutex;
+    std::condition_variable wake;
+    int fd = -1;
+    std::chrono::steady_clock::time_point deadline;
+    bool fired = false;
+    bool done = false;
+    std::thread thread;  // last: starts once the rest is initialised
+};
+
+AmqpQueue::AmqpQueue(Options options)
+    : options_(std::move(options)), watchdog_(std::make_unique<Watchdog>()) {}
 
 AmqpQueue::~AmqpQueue() {
-    thread_.stop();  // no publish runs any more: the connection may go on this thread
-    conn_.reset();
+    stop();
+    conn_.reset();  // no publish runs any more: the connection may go on this thread
+}
+
+void AmqpQueue::stop() {
+    stopping_ = true;
+    watchdog_->cut();
+    thread_.stop();
 }
 
 core::Task<void> AmqpQueue::publish(const Event& event) {
@@ -24,7 +95,8 @@ core::Task<void> AmqpQueue::publish(const Event& event) {
 }
 
 core::Task<std::vector<std::string>> AmqpQueue::publish_batch(const std::vector<Event>& events) {
-    std::vector<std::string> results;
+    std::vector<std::string> results(events.size(), "shutting down");
+    if (stopping_) co_return results;
     co_await thread_.run([this, &events, &results] { results = publish_blocking(events); });
     co_return results;
 }
@@ -61,8 +133,13 @@ amqp::Connection* AmqpQueue::connection(std::string& why) {
 }
 
 void AmqpQueue::drop(const std::string& why) {
-    core::logger("queue")->warn("amqp connection dropped error=\"{}\"", why);
+    // A broker that accepts connections and then stalls must not get a reconnect every pass.
+    backoff_ = std::min(options_.max_backoff, std::max(options_.min_backoff, backoff_ * 2));
+    retry_at_ = std::chrono::steady_clock::now() + backoff_;
+    core::logger("queue")->warn("amqp connection dropped error=\"{}\" retry_in_ms={}", why,
+                                backoff_.count());
     last_error_ = why;
+    conn_->abandon();  // no polite close: the peer may be what stopped answering
     conn_.reset();
     connected_ = false;
 }
@@ -70,6 +147,10 @@ void AmqpQueue::drop(const std::string& why) {
 std::vector<std::string> AmqpQueue::publish_blocking(const std::vector<Event>& events) {
     std::vector<std::string> results(events.size());
     if (events.empty()) return results;
+    if (stopping_) {
+        std::fill(results.begin(), results.end(), "shutting down");
+        return results;
+    }
     std::string why;
     amqp::Connection* c = connection(why);
     if (c == nullptr) {
@@ -78,6 +159,8 @@ std::vector<std::string> AmqpQueue::publish_blocking(const std::vector<Event>& e
     }
     std::vector<bool> answered(events.size(), false);
     std::size_t pending = events.size();
+    // Publishing and confirming the batch may take two timeouts at most, then the socket goes.
+    watchdog_->arm(c->fd(), std::chrono::steady_clock::now() + 2 * options_.timeout);
     try {
         const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
@@ -99,23 +182,31 @@ std::vector<std::string> AmqpQueue::publish_blocking(const std::vector<Event>& e
             auto confirm = c->next_confirm(std::max(left, std::chrono::milliseconds(0)));
             if (!confirm) break;
             const std::uint64_t lo = confirm->multiple ? first : confirm->tag;
-            for (std::uint64_t tag = std::max(lo, first); tag <= confirm->tag; ++tag) {
+            const std::uint64_t hi =
+                std::min<std::uint64_t>(confirm->tag, first + events.size() - 1);
+            for (std::uint64_t tag = std::max(lo, first); tag <= hi; ++tag) {
                 const std::size_t i = tag - first;
-                if (i >= events.size() || answered[i]) continue;
+                if (answered[i]) continue;
                 answered[i] = true;
                 --pending;
                 if (!confirm->ack) results[i] = "nacked by the broker";
             }
         }
-        if (pending > 0) {
+        if (watchdog_->disarm()) {
+            // Cut just as the batch ended: what was confirmed stands; the socket is gone.
+            drop("publishing stalled past the deadline or stopping");
+            why = last_error_;
+        } else if (pending > 0) {
             // Unknown whether the broker has them: the connection's confirm state is lost with
             // it, and the retry may publish a second copy (consumers dedupe on the event id).
             drop("no publisher confirm within " + std::to_string(options_.timeout.count()) + " ms");
             why = last_error_;
         }
     } catch (const std::exception& e) {
-        drop(e.what());
-        why = e.what();
+        const bool cut = watchdog_->disarm();
+        why = cut ? std::string("publishing stalled past the deadline or stopping: ") + e.what()
+                  : std::string(e.what());
+        drop(why);
     }
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (!answered[i]) results[i] = why;

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "amqp/connection.hpp"
@@ -57,7 +58,8 @@ class InprocHarness final : public Harness {
 
 class AmqpHarness final : public Harness {
   public:
-    explicit AmqpHarness(const std::string& tenant)
+    explicit AmqpHarness(const std::string& tenant,
+                         std::chrono::milliseconds min_backoff = std::chrono::milliseconds(250))
         : exchange_(testing::unique_amqp_name("test.events")),
           queue_name_(testing::unique_amqp_name("test.consumer")),
           consumer_(testing::test_amqp_url(), milliseconds(5000)) {
@@ -67,6 +69,7 @@ class AmqpHarness final : public Harness {
         AmqpQueue::Options o;
         o.url = testing::test_amqp_url();
         o.exchange = exchange_;
+        o.min_backoff = min_backoff;
         queue_ = std::make_unique<AmqpQueue>(std::move(o));
     }
     ~AmqpHarness() override {
@@ -177,6 +180,7 @@ CO_TEST(AmqpQueue, UnreachableBrokerRefusesFastAndBacksOff) {
     AmqpQueue::Options o;
     o.url = testing::test_amqp_url();
     o.url.port = 1;
+    o.min_backoff = std::chrono::seconds(30);  // the second batch surely falls inside it
     AmqpQueue q(std::move(o));
     auto events = events_of("t", 3);
     auto first = co_await q.publish_batch(events);
@@ -200,7 +204,7 @@ CO_TEST(AmqpQueue, UnreachableBrokerRefusesFastAndBacksOff) {
 
 CO_TEST(AmqpQueue, ReconnectsAndDeclaresAgainAfterTheChannelBreaks) {
     const auto tenant = testing::unique_amqp_name("t");
-    AmqpHarness h(tenant);
+    AmqpHarness h(tenant, std::chrono::milliseconds(500));
     auto before = events_of(tenant, 3);
     auto published = co_await h.queue().publish_batch(before);
     EXPECT_EQ(published, std::vector<std::string>(3));
@@ -214,9 +218,14 @@ CO_TEST(AmqpQueue, ReconnectsAndDeclaresAgainAfterTheChannelBreaks) {
     EXPECT_NE(failed[0].find("404"), std::string::npos) << failed[0];
     EXPECT_NE(failed[1].find("404"), std::string::npos) << failed[1];
     EXPECT_FALSE(h.amqp().connected());
-    // The consumer binds again; the publisher's next batch reconnects and declares the exchange.
+    // Within the backoff the next batch does not even try.
+    auto early = co_await h.queue().publish_batch(lost);
+    EXPECT_NE(early[0].find("broker unavailable"), std::string::npos) << early[0];
+    // The consumer binds again; after the backoff the publisher's next batch reconnects and
+    // declares the exchange.
     h.consumer().declare_exchange(h.exchange(), "topic");
     h.consumer().bind_queue(h.queue_name(), h.exchange(), tenant + ".#");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
     auto after = events_of(tenant, 2, 200);
     auto republished = co_await h.queue().publish_batch(after);
     EXPECT_EQ(republished, std::vector<std::string>(2));

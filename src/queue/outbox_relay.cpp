@@ -30,10 +30,11 @@ constexpr std::string_view kMarkFailed =
     " next_attempt_at = now() + LEAST($2::bigint * (attempts + 1), 300000)"
     "   * interval '1 millisecond'"
     " WHERE id = ANY($1::bigint[])";
-// Oldest first along the primary key, so the scan stops after `limit` old published rows.
+// Along the primary key up to a known id, so the scan is bounded by what is old, not by the
+// table (a scan by published_at would read every row kept for the retention each time).
 constexpr std::string_view kPrune =
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
-    " WHERE published_at < now() - $1::bigint * interval '1 second' ORDER BY id LIMIT $2)";
+    " WHERE id <= $1 AND published_at IS NOT NULL ORDER BY id LIMIT $2)";
 
 }  // namespace
 
@@ -82,15 +83,34 @@ core::Task<std::size_t> OutboxRelay::run_once() {
     }
     if (!published.empty()) co_await conn->query(kMarkPublished, published);
     co_await data::commit(*conn);
+    if (!published.empty()) {
+        // Remember (when, highest id published): pruning later deletes up to the id of a mark
+        // older than the retention. At most one mark a second.
+        const auto now = std::chrono::steady_clock::now();
+        const std::int64_t top = *std::max_element(published.begin(), published.end());
+        if (!marks_.empty() && now - marks_.back().first < std::chrono::seconds(1)) {
+            marks_.back().second = std::max(marks_.back().second, top);
+        } else {
+            marks_.emplace_back(now, top);
+        }
+    }
     co_return published.size();
 }
 
-core::Task<std::size_t> OutboxRelay::prune_once() {
+core::Task<std::size_t> OutboxRelay::prune_once(std::int64_t up_to) {
     auto conn = co_await pool_.acquire();
-    const std::int64_t keep = options_.retention.count();
     const std::int64_t limit = static_cast<std::int64_t>(options_.prune_batch);
-    auto rows = co_await conn->query(kPrune, keep, limit);
+    auto rows = co_await conn->query(kPrune, up_to, limit);
     co_return static_cast<std::size_t>(rows.affected());
+}
+
+std::int64_t OutboxRelay::prune_point() {
+    const auto old = std::chrono::steady_clock::now() - options_.retention;
+    while (!marks_.empty() && marks_.front().first <= old) {
+        prune_up_to_ = std::max(prune_up_to_, marks_.front().second);
+        marks_.pop_front();
+    }
+    return prune_up_to_;
 }
 
 core::Task<void> OutboxRelay::run(asio::io_context& io) {
@@ -109,8 +129,9 @@ core::Task<void> OutboxRelay::run(asio::io_context& io) {
             next_prune = std::chrono::steady_clock::now() + options_.prune_interval;
             try {
                 // A few batches a round at most: pruning must not starve publishing.
-                for (int round = 0; round < 20; ++round) {
-                    const std::size_t pruned = co_await prune_once();
+                const std::int64_t up_to = prune_point();
+                for (int round = 0; up_to > 0 && round < 20; ++round) {
+                    const std::size_t pruned = co_await prune_once(up_to);
                     if (pruned < options_.prune_batch) break;
                 }
             } catch (const std::exception& e) {

@@ -2,6 +2,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include <chrono>
+#include <string_view>
+
 #include "core/rate_limiter.hpp"
 #include "transport/http_server.hpp"
 #include "transport/server_impl.hpp"
@@ -26,7 +29,26 @@ AddressSlots::Slot::~Slot() {
 
 namespace {
 
+/// Refused connections are logged at most once a second, with how many since the last line: a
+/// host held at its cap must not be able to flood the log.
+class RefusalLog {
+  public:
+    void refused(spdlog::logger& log, std::string_view reason, std::size_t limit) {
+        ++count_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::seconds(1)) return;
+        log.warn("connection refused reason={} limit={} refused={}", reason, limit, count_);
+        count_ = 0;
+        last_ = now;
+    }
+
+  private:
+    std::size_t count_ = 0;
+    std::chrono::steady_clock::time_point last_{};
+};
+
 asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
+    RefusalLog refusals;  // this coroutine's alone: one acceptor, one thread
     for (;;) {
         tcp::socket socket(s->next_context());
         auto [ec] = co_await s->acceptor.async_accept(socket, kTuple);
@@ -37,8 +59,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
             continue;
         }
         if (s->connections.load() >= s->options.max_connections) {
-            s->log->warn("connection refused reason=max_connections limit={}",
-                         s->options.max_connections);
+            refusals.refused(*s->log, "max_connections", s->options.max_connections);
             continue;  // socket closes here
         }
         // One address may not hold the server's connections (a trusted proxy speaks for many).
@@ -51,8 +72,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> s) {
             if (!is_trusted_proxy(s->options, ip)) {
                 slot = s->address_slots->take(core::rate_key_for_ip(ip));
                 if (!slot) {
-                    s->log->warn("connection refused reason=max_connections_per_address limit={}",
-                                 s->options.max_connections_per_address);
+                    refusals.refused(*s->log, "max_connections_per_address",
+                                     s->options.max_connections_per_address);
                     continue;  // socket closes here
                 }
             }

@@ -184,8 +184,9 @@ class EventsOffTest(ServerTestCase):
                 time.sleep(0.1)
             self.assertEqual(pending, "0")
             # ...but nothing of this room went to the broker.
-            self.assertEqual(consumer.drain(1.5, match=lambda e: e["payload"].get("room_id")
-                                            == room and e["tenant_id"] == "default"), [])
+            self.assertEqual(consumer.drain(1.5, match=lambda e: isinstance(e["payload"], dict)
+                                            and e["payload"].get("room_id") == room
+                                            and e["tenant_id"] == "default"), [])
         finally:
             consumer.close()
         self.assertIn("msg_amqp_connected 0", s.get("/metrics").body)
@@ -223,11 +224,15 @@ class BrokerOutageTest(unittest.TestCase):
             self.assertEqual(consumer.drain(0.5, match=mine), [])
 
             proxy.start()
-            got = consumer.get_all(200, timeout=60, match=mine)
-            seen = [env["payload"]["id"] for _, _, env in got]
-            self.assertEqual(sorted(seen), sorted(ids), "lost or duplicated events")
-            self.assertEqual(len(set(env["id"] for _, _, env in got)), 200)
-            self.assertEqual(consumer.drain(1.0, match=mine), [])  # none twice
+            # At least once: a consumer dedupes on the envelope id (a confirm lost at a bad
+            # moment may legitimately bring a second copy); every message's event must come.
+            by_id, deadline = {}, time.monotonic() + 60
+            while len(by_id) < 200 and time.monotonic() < deadline:
+                for _, _, env in consumer.get_all(200 - len(by_id), timeout=2, match=mine):
+                    by_id.setdefault(env["id"], env)
+            seen = sorted(env["payload"]["id"] for env in by_id.values())
+            self.assertEqual(seen, sorted(ids), "events lost")
+            self.assertEqual(len(by_id), 200)
         finally:
             consumer.close()
             proxy.stop()

@@ -460,7 +460,7 @@ class SecurityTest(ServerTestCase):
                     websockets.connect(url, ping_interval=None) as flood:
                 for _ in range(10):  # a few pings, each answered: fine
                     await asyncio.wait_for(await calm.ping(), 5)
-                for i in range(400):  # 20 frames/s, burst 40: this is ten seconds' worth
+                for i in range(400):  # 20 frames/s, burst 40: this is twenty seconds' worth
                     try:
                         await flood.ping(str(i).encode())
                     except websockets.exceptions.ConnectionClosed:
@@ -551,6 +551,17 @@ class AddressCapTest(ServerTestCase):
                 return None
             time.sleep(0.1)
 
+    def assertRefused(self):
+        """The server closes a connection over the cap at once: not a timeout, not an answer."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=5)
+        try:
+            with self.assertRaises((http.client.RemoteDisconnected, ConnectionResetError,
+                                    BrokenPipeError)):
+                conn.request("GET", "/health/live")
+                conn.getresponse().read()
+        finally:
+            conn.close()
+
     def test_connections_per_address_are_capped(self):
         s = self.server
         token = s.admin_token()
@@ -562,14 +573,18 @@ class AddressCapTest(ServerTestCase):
             self.assertTrue(all(held))
             ws = await websockets.connect(url)  # a socket keeps its slot after the upgrade
             try:
-                self.assertIsNone(self.open_http())
-                with self.assertRaises((websockets.exceptions.WebSocketException, OSError)):
+                self.assertRefused()
+                try:
                     await asyncio.wait_for(websockets.connect(url), 5)
+                    self.fail("a fourth connection was accepted")
+                except (websockets.exceptions.InvalidMessage, ConnectionError) as e:
+                    self.assertNotIsInstance(e, TimeoutError)
             finally:
                 await ws.close()
+            self.assertTrue(s.wait_for_log("reason=max_connections_per_address"))
             again = self.open_http(retry=True)  # the socket's slot is back once it closed
             self.assertIsNotNone(again)
-            self.assertIsNone(self.open_http())
+            self.assertRefused()
             for c in held + [again]:
                 c.close()
             self.assertIsNotNone(self.open_http(retry=True), "slots did not come back")
