@@ -158,6 +158,31 @@ void Connection::declare_queue(std::string_view name, bool durable, bool exclusi
     check_rpc("queue.declare");
 }
 
+void Connection::declare_queue(std::string_view name, const QueueOptions& o) {
+    amqp_table_entry_t entries[3];
+    int n = 0;
+    if (o.message_ttl_ms > 0) {
+        entries[n].key = amqp_cstring_bytes("x-message-ttl");
+        entries[n].value.kind = AMQP_FIELD_KIND_I64;
+        entries[n].value.value.i64 = o.message_ttl_ms;
+        ++n;
+    }
+    if (o.dead_letter) {
+        entries[n].key = amqp_cstring_bytes("x-dead-letter-exchange");
+        entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        entries[n].value.value.bytes = bytes(o.dead_letter_exchange);
+        ++n;
+        entries[n].key = amqp_cstring_bytes("x-dead-letter-routing-key");
+        entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        entries[n].value.value.bytes = bytes(o.dead_letter_routing_key);
+        ++n;
+    }
+    amqp_table_t args{n, n > 0 ? entries : nullptr};
+    amqp_queue_declare(state_, kChannel, bytes(name), /*passive=*/0, o.durable, o.exclusive,
+                       o.auto_delete, args);
+    check_rpc("queue.declare");
+}
+
 void Connection::bind_queue(std::string_view queue, std::string_view exchange,
                             std::string_view key) {
     amqp_queue_bind(state_, kChannel, bytes(queue), bytes(exchange), bytes(key), amqp_empty_table);
@@ -277,6 +302,61 @@ std::optional<Message> Connection::get(std::string_view queue, bool auto_ack) {
     out.properties = read_properties(message.properties);
     amqp_destroy_message(&message);
     return out;
+}
+
+void Connection::reject(std::uint64_t delivery_tag, bool requeue) {
+    const int rc = amqp_basic_reject(state_, kChannel, delivery_tag, requeue);
+    if (rc != AMQP_STATUS_OK) fail(std::string("reject: ") + amqp_error_string2(rc));
+}
+
+void Connection::qos(std::uint16_t prefetch) {
+    amqp_basic_qos(state_, kChannel, 0, prefetch, 0);
+    check_rpc("basic.qos");
+}
+
+void Connection::consume(std::string_view queue) {
+    amqp_basic_consume(state_, kChannel, bytes(queue), amqp_empty_bytes, /*no_local=*/0,
+                       /*no_ack=*/0, /*exclusive=*/0, amqp_empty_table);
+    check_rpc("basic.consume");
+}
+
+std::optional<Message> Connection::next_delivery(std::chrono::milliseconds wait) {
+    amqp_maybe_release_buffers(state_);
+    amqp_envelope_t envelope{};
+    timeval tv = to_timeval(wait);
+    const amqp_rpc_reply_t r = amqp_consume_message(state_, &envelope, &tv, 0);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        Message out;
+        out.delivery_tag = envelope.delivery_tag;
+        out.redelivered = envelope.redelivered != 0;
+        out.exchange = text(envelope.exchange);
+        out.routing_key = text(envelope.routing_key);
+        out.body = text(envelope.message.body);
+        out.properties = read_properties(envelope.message.properties);
+        amqp_destroy_envelope(&envelope);
+        return out;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) {
+        return std::nullopt;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        // A frame that is not a delivery: the broker closing the channel or the connection
+        // (its reason is the error), or something to skip (basic.cancel-ok, …).
+        amqp_frame_t frame{};
+        timeval none{0, 0};
+        const int rc = amqp_simple_wait_frame_noblock(state_, &frame, &none);
+        if (rc == AMQP_STATUS_OK && frame.frame_type == AMQP_FRAME_METHOD) {
+            const amqp_method_t& m = frame.payload.method;
+            if (m.id == AMQP_CHANNEL_CLOSE_METHOD || m.id == AMQP_CONNECTION_CLOSE_METHOD) {
+                fail(close_reason(m));
+            }
+            if (m.id == AMQP_BASIC_CANCEL_METHOD) fail("the broker cancelled the consumer");
+        }
+        return std::nullopt;
+    }
+    if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION) fail("consume: " + close_reason(r.reply));
+    fail(std::string("consume: ") + amqp_error_string2(r.library_error));
 }
 
 void Connection::ack(std::uint64_t delivery_tag) {

@@ -23,7 +23,20 @@ struct Properties {
     std::map<std::string, std::string> headers;
 };
 
-/// A message taken from a queue (basic.get).
+/// A queue's declaration (`x-` arguments set only when given).
+struct QueueOptions {
+    bool durable = true;
+    bool exclusive = false;
+    bool auto_delete = false;
+    std::int64_t message_ttl_ms = 0;  // x-message-ttl; 0: none
+    /// x-dead-letter-exchange ("" is the default exchange) and routing key; used when
+    /// `dead_letter` is set (a delay queue sends expired messages back this way).
+    bool dead_letter = false;
+    std::string dead_letter_exchange;
+    std::string dead_letter_routing_key;
+};
+
+/// A message taken from a queue (basic.get) or delivered to a consumer (basic.consume).
 struct Message {
     std::uint64_t delivery_tag = 0;
     std::string routing_key;
@@ -59,6 +72,7 @@ class Connection {
     void declare_exchange(std::string_view name, std::string_view type = "topic");
     void declare_queue(std::string_view name, bool durable = true, bool exclusive = false,
                        bool auto_delete = false);
+    void declare_queue(std::string_view name, const QueueOptions& options);
     void bind_queue(std::string_view queue, std::string_view exchange, std::string_view key);
     void delete_queue(std::string_view queue);
     void delete_exchange(std::string_view exchange);
@@ -81,6 +95,16 @@ class Connection {
     /// One message from a queue (basic.get), or nullopt when it is empty.
     std::optional<Message> get(std::string_view queue, bool auto_ack);
     void ack(std::uint64_t delivery_tag);
+    /// Gives a delivery back: requeued, or dropped (dead-lettered where the queue says so).
+    void reject(std::uint64_t delivery_tag, bool requeue);
+
+    /// At most `prefetch` unacknowledged deliveries to this channel's consumers (basic.qos).
+    void qos(std::uint16_t prefetch);
+    /// Starts consuming `queue` with manual acks (basic.consume); deliveries come from
+    /// next_delivery(). Do not mix with confirm mode on the same connection.
+    void consume(std::string_view queue);
+    /// The next delivery, or nullopt when none came within `wait`.
+    std::optional<Message> next_delivery(std::chrono::milliseconds wait);
 
   private:
     /// Marks the connection broken (no polite close) and throws.

@@ -51,6 +51,21 @@ std::unique_ptr<queue::AmqpQueue> make_broker(const Config& config) {
     return std::make_unique<queue::AmqpQueue>(std::move(o));
 }
 
+std::unique_ptr<queue::AmqpConsumer> make_consumer(const Config& config,
+                                                   boost::asio::io_context& io, std::string group,
+                                                   std::vector<std::string> bindings,
+                                                   queue::AmqpConsumer::Handler handler) {
+    if (config.lavinmq_url.empty() || !config.use_mq) return nullptr;
+    queue::AmqpConsumer::Options o;
+    o.url = amqp::parse_url(config.lavinmq_url).value();  // load_config checked it
+    o.prefix = config.amqp_queue_prefix;
+    o.group = std::move(group);
+    o.bindings = std::move(bindings);
+    o.prefetch = static_cast<std::uint16_t>(config.amqp_prefetch);
+    o.max_attempts = config.amqp_max_attempts;
+    return std::make_unique<queue::AmqpConsumer>(std::move(o), io, std::move(handler));
+}
+
 BlobBackend make_blob_store(const Config& config, core::BlockingPool& blocking,
                             const core::Clock& clock) {
     BlobBackend out;

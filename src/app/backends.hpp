@@ -15,6 +15,7 @@
 #include "bus/bus.hpp"
 #include "core/http_client.hpp"
 #include "data/executor.hpp"
+#include "queue/amqp_consumer.hpp"
 #include "queue/amqp_queue.hpp"
 #include "queue/event_queue.hpp"
 #include "storage/pg/pool.hpp"
@@ -58,6 +59,11 @@ std::unique_ptr<queue::InprocQueue> make_queue(const Config& config);
 /// The broker outbox events are published to before the in-process consumers see them: null
 /// without LAVINMQ_URL or with CHAT_USE_MQ=false.
 std::unique_ptr<queue::AmqpQueue> make_broker(const Config& config);
+/// A consumer group reading the broker (queue msg.<group>), or null when make_broker() is.
+std::unique_ptr<queue::AmqpConsumer> make_consumer(const Config& config,
+                                                   boost::asio::io_context& io, std::string group,
+                                                   std::vector<std::string> bindings,
+                                                   queue::AmqpConsumer::Handler handler);
 
 /// File bytes: the S3 API when MINIO_ENDPOINT is set, else local disk under DATA_DIR/blobs
 /// (`local` is then set: its streamed /blobs routes are served by the files role).

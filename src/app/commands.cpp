@@ -6,10 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
+#include "amqp/url.hpp"
 #include "app/run_once.hpp"
 #include "auth/jwt.hpp"
 #include "bus/inproc_bus.hpp"
@@ -19,6 +21,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "data/executor.hpp"
+#include "queue/amqp_consumer.hpp"
 #include "storage/pg/migrate.hpp"
 #include "storage/pg/pool.hpp"
 
@@ -134,11 +137,14 @@ std::string write_admin_password(const Config& c, const std::string& password) {
     return path.string();
 }
 
+using Args = std::vector<std::string_view>;
+
 const std::vector<Command>& commands() {
     static const std::vector<Command> kCommands = {
-        {"migrate", run_migrate},
-        {"seed-admin", run_seed_admin},
-        {"reindex", run_reindex},
+        {"migrate", [](const Config& c, const Args&) { return run_migrate(c); }},
+        {"seed-admin", [](const Config& c, const Args&) { return run_seed_admin(c); }},
+        {"reindex", [](const Config& c, const Args&) { return run_reindex(c); }},
+        {"dlq", run_dlq, 3},
     };
     return kCommands;
 }
@@ -224,6 +230,42 @@ int run_reindex(const Config& config) {
     CommandContext ctx(config, std::chrono::minutes(5), Passwords::unused);
     const auto [messages, users] = ctx.run(reindex_with(&ctx.chat(), &ctx.org()));
     core::logger("app")->info("reindex done messages={} users={}", messages, users);
+    return 0;
+}
+
+int run_dlq(const Config& config, const std::vector<std::string_view>& args) {
+    const auto usage = [] {
+        std::fprintf(stderr, "usage: msg_server dlq list [LIMIT] | dlq replay [GROUP] [LIMIT]\n");
+        return 2;
+    };
+    if (args.empty() || (args[0] != "list" && args[0] != "replay")) return usage();
+    if (config.lavinmq_url.empty()) {
+        std::fprintf(stderr, "msg_server dlq: LAVINMQ_URL is not set\n");
+        return 2;
+    }
+    const auto url = amqp::parse_url(config.lavinmq_url).value();  // load_config checked it
+    const auto limit_of = [](std::string_view text, std::size_t& out) {
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+        return ec == std::errc() && ptr == text.data() + text.size() && out > 0;
+    };
+    std::size_t limit = 1'000'000;
+    if (args[0] == "list") {
+        if (args.size() > 2 || (args.size() == 2 && !limit_of(args[1], limit))) return usage();
+        const auto letters = queue::list_dead_letters(url, config.amqp_queue_prefix, limit);
+        for (const auto& d : letters) {
+            std::printf("%s\t%s\tgroup=%s\tattempts=%d\trouting_key=%s\treason=%s\n",
+                        d.event_id.c_str(), d.type.c_str(), d.group.c_str(), d.attempts,
+                        d.routing_key.c_str(), d.reason.c_str());
+        }
+        std::printf("%zu dead letter(s)\n", letters.size());
+        return 0;
+    }
+    std::string group;
+    if (args.size() >= 2) group = std::string(args[1]);
+    if (args.size() == 3 && !limit_of(args[2], limit)) return usage();
+    const std::size_t moved =
+        queue::replay_dead_letters(url, config.amqp_queue_prefix, group, limit);
+    std::printf("%zu dead letter(s) replayed\n", moved);
     return 0;
 }
 

@@ -12,7 +12,8 @@ namespace msg::app {
 /// connection, which is what migrations are applied on.
 struct Command {
     std::string_view name;
-    int (*run)(const Config& config);
+    int (*run)(const Config& config, const std::vector<std::string_view>& args);
+    std::size_t max_args = 0;  // words after the name
 };
 
 /// nullptr for a name that is not a command.
@@ -27,6 +28,10 @@ int run_seed_admin(const Config& config);
 /// `reindex`: search tokens of messages (migration 004) and users (005) written before
 /// search existed, in batches; resumable.
 int run_reindex(const Config& config);
+/// `dlq list [LIMIT]` | `dlq replay [GROUP] [LIMIT]`: the broker's dead-letter queue
+/// (LAVINMQ_URL): list leaves the letters in place; replay moves them (of GROUP, or all) back
+/// to their consumer group's queue with the attempts reset.
+int run_dlq(const Config& config, const std::vector<std::string_view>& args);
 
 /// The single-node role's start (Worker::migrate_on_start): migrations, then the automatic
 /// `online` a crash left behind is reset (no socket exists yet). Throws on failure.

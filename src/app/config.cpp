@@ -103,6 +103,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("SESSIOND_PORT", c.ports.session, 0, 65535);
     r.integer("SESSION_PORT", c.ports.session, 0, 65535);
     r.integer("VECTORMAN_PORT", c.ports.vectorman, 0, 65535);
+    r.integer("WORKER_PORT", c.ports.worker, 0, 65535);
     r.integer("FILEMAN_PORT", c.ports.fileman, 0, 65535);
 
     auto& http = c.server;
@@ -151,6 +152,9 @@ core::Result<Config> load_config(const Getenv& getenv) {
     c.use_mq = use_mq == "true" || use_mq == "1";
     r.duration("OUTBOX_RETENTION_SECONDS", c.outbox_retention, 60, 90 * 24 * 3600);
     r.integer("OUTBOX_RELAY_BATCH", c.outbox_batch, 1, 20'000);
+    r.integer("AMQP_PREFETCH", c.amqp_prefetch, 1, 10'000);
+    r.integer("AMQP_MAX_ATTEMPTS", c.amqp_max_attempts, 1, 100);
+    r.string("AMQP_QUEUE_PREFIX", c.amqp_queue_prefix);
     r.string("DATA_DIR", c.data_dir);
     r.string("INTERNAL_API_TOKEN", c.internal_api_token);
     r.string("PLATFORM_TENANT_ID", c.platform_tenant_id);
@@ -237,6 +241,9 @@ core::Result<Config> load_config(const Getenv& getenv) {
     }
     if (!c.lavinmq_url.empty()) {
         if (auto u = amqp::parse_url(c.lavinmq_url); !u) r.fail(u.error().message);
+    }
+    if (c.amqp_queue_prefix.empty() || c.amqp_queue_prefix.size() > 64) {
+        r.fail("AMQP_QUEUE_PREFIX must be 1..64 bytes");
     }
     if (r.error()) return *r.error();
     return c;

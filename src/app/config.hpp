@@ -25,6 +25,7 @@ struct Ports {
     unsigned short session = 8090;    // SESSION_PORT (legacy SESSIOND_PORT)
     unsigned short vectorman = 8083;  // VECTORMAN_PORT
     unsigned short fileman = 8081;    // FILEMAN_PORT
+    unsigned short worker = 8084;     // WORKER_PORT (health and metrics only)
 };
 
 struct PostgresConfig {
@@ -124,6 +125,11 @@ struct Config {
     bool use_mq = true;
     /// OUTBOX_RETENTION_SECONDS: published outbox rows are deleted after this long.
     std::chrono::seconds outbox_retention{3600};
+    /// AMQP_PREFETCH, AMQP_MAX_ATTEMPTS: a consumer group's unacknowledged deliveries at most,
+    /// and the attempts of an event before it goes to msg.dlq.
+    int amqp_prefetch = 16;
+    int amqp_max_attempts = 5;
+    std::string amqp_queue_prefix = "msg";  // AMQP_QUEUE_PREFIX: <prefix>.<group>, <prefix>.dlq
     /// OUTBOX_RELAY_BATCH: outbox rows claimed, published and confirmed together per pass.
     int outbox_batch = 1000;
 

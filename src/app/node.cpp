@@ -338,6 +338,21 @@ void Node::watch(const transport::HttpServer& server) {
     metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.", [this] {
         return presence_ ? static_cast<double>(presence_->users()) : 0.0;
     });
+    const auto consumer_gauge = [this](std::uint64_t (queue::AmqpConsumer::*read)() const) {
+        return [this, read] {
+            const auto* c = consumer_seen_.load();
+            return c != nullptr ? static_cast<double>((c->*read)()) : 0.0;
+        };
+    };
+    metrics_.add_gauge("msg_events_consumed_total",
+                       "Broker events this node's consumers handled and acked.",
+                       consumer_gauge(&queue::AmqpConsumer::handled));
+    metrics_.add_gauge("msg_events_retried_total",
+                       "Broker events sent to a delay queue after a failure.",
+                       consumer_gauge(&queue::AmqpConsumer::retried));
+    metrics_.add_gauge("msg_events_dead_lettered_total",
+                       "Broker events sent to msg.dlq after their last attempt.",
+                       consumer_gauge(&queue::AmqpConsumer::dead));
     metrics_.add_gauge("msg_amqp_connected",
                        "1 while this node's event broker connection (LAVINMQ_URL) is open.",
                        [this] {
@@ -354,18 +369,29 @@ void Node::start_workers() {
     if (!role_.runs(Worker::outbox_relay)) return;
     events_ = make_queue(config_);
     events_->subscribe("message.created", [&dispatched](const queue::Event&) { dispatched.inc(); });
-    if (vectors_) {
-        // Asynchronous indexing (never in the send path); a failure is retried by the relay.
-        vector::VectorService& vs = vectors_->service();
-        events_->subscribe_async("message.created",
-                                 [&vs](const queue::Event& e) { return vs.on_message_created(e); });
-    }
     queue::EventQueue* relayed = events_.get();
     broker_ = make_broker(config_);
     if (broker_) {
         broker_then_events_.emplace(*broker_, *events_);
         relayed = &*broker_then_events_;
         broker_seen_ = broker_.get();
+    }
+    if (vectors_) {
+        // Asynchronous indexing (never in the send path). With a broker it is a consumer group
+        // of its own (msg.vector-index: retries, dead letters); else the relay calls it and
+        // retries the row on a failure.
+        vector::VectorService& vs = vectors_->service();
+        auto index = [&vs](const queue::Event& e) { return vs.on_message_created(e); };
+        vector_consumer_ =
+            make_consumer(config_, io_, "vector-index", {"#.message.created"}, std::move(index));
+        if (vector_consumer_) {
+            vector_consumer_->start();
+            consumer_seen_ = vector_consumer_.get();
+        } else {
+            events_->subscribe_async("message.created", [&vs](const queue::Event& e) {
+                return vs.on_message_created(e);
+            });
+        }
     }
     relay_.emplace(db_->primary(), *relayed,
                    queue::RelayOptions{.batch = static_cast<std::size_t>(config_.outbox_batch),
@@ -375,11 +401,14 @@ void Node::start_workers() {
 
 void Node::stop_workers() {
     if (relay_) relay_->stop();
+    if (vector_consumer_) vector_consumer_->request_stop();
     if (vectors_) vectors_->stop_flushing();
     if (presence_) presence_->stop();
 }
 
 void Node::finish() {
+    // The event loops have ended: a delivery in hand is left unacked (delivered again).
+    if (vector_consumer_) vector_consumer_->stop();
     if (vectors_) {
         try {
             run_once(vectors_->flush());

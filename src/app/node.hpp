@@ -135,6 +135,8 @@ class Node {
     std::unique_ptr<queue::AmqpQueue> broker_;  // LAVINMQ_URL: published to before events_
     std::atomic<const queue::AmqpQueue*> broker_seen_{nullptr};  // for the metrics thread
     std::optional<queue::TeeQueue> broker_then_events_;
+    std::unique_ptr<queue::AmqpConsumer> vector_consumer_;  // with a broker: msg.vector-index
+    std::atomic<const queue::AmqpConsumer*> consumer_seen_{nullptr};
     std::optional<queue::OutboxRelay> relay_;
 };
 

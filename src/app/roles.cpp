@@ -25,6 +25,9 @@ const std::vector<Role>& roles() {
         // indexes message.created); run one vectorman per database.
         {"vectorman", {G::vector}, &Ports::vectorman, {W::outbox_relay}, {B::vector}},
         {"fileman", {G::files}, &Ports::fileman, {}, {B::blob}},
+        // Relays the outbox to the broker (several share the rows); serves health and metrics
+        // only. The vector-index consumer stays with the role that owns the vector index.
+        {"worker", {}, &Ports::worker, {W::outbox_relay}, {}},
     };
     return kRoles;
 }

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "queue/amqp_consumer.hpp"
 #include "queue/event_queue.hpp"
 #include "testing/co_test.hpp"
 
@@ -35,6 +36,32 @@ TEST(Envelope, EscapesNamesAndKeysRoute) {
     EXPECT_EQ(routing_key(sample(1, "")), "message.created");  // the seed's rule
     e.payload.clear();
     EXPECT_TRUE(json::parse(envelope(e)).as_object().at("payload").is_null());
+}
+
+TEST(Envelope, ParsesBackIntoTheEvent) {
+    const Event e = sample();
+    auto back = event_from_envelope(envelope(e));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->id, 42);
+    EXPECT_EQ(back->tenant_id, "acme");
+    EXPECT_EQ(back->topic, "message.created");
+    EXPECT_EQ(back->occurred_at, e.occurred_at);
+    EXPECT_EQ(json::parse(back->payload), json::parse(e.payload));
+}
+
+TEST(Envelope, RefusesWhatIsNotVersionOne) {
+    EXPECT_FALSE(event_from_envelope("not json"));
+    EXPECT_FALSE(event_from_envelope("[]"));
+    const std::string ok =
+        R"({"id":"acme/1","type":"t","version":1,"tenant_id":"acme","payload":{}})";
+    EXPECT_TRUE(event_from_envelope(ok));
+    EXPECT_FALSE(event_from_envelope(
+        R"({"id":"acme/1","type":"t","version":2,"tenant_id":"acme","payload":{}})"));
+    EXPECT_FALSE(event_from_envelope(  // the id names another tenant
+        R"({"id":"other/1","type":"t","version":1,"tenant_id":"acme","payload":{}})"));
+    EXPECT_FALSE(event_from_envelope(
+        R"({"id":"acme/x","type":"t","version":1,"tenant_id":"acme","payload":{}})"));
+    EXPECT_FALSE(event_from_envelope(R"({"id":"acme/1","version":1,"tenant_id":"acme"})"));
 }
 
 /// A queue whose publish fails for chosen ids: the default publish_batch and the tee.

@@ -141,6 +141,7 @@ class Server:
             "PORT": "0",
             "SESSION_PORT": "0",
             "VECTORMAN_PORT": "0",
+            "WORKER_PORT": "0",
             "DATA_DIR": self.data_dir,
             "BIND_ADDRESS": "127.0.0.1",
             "ADMIN_PASSWORD": ADMIN_PASSWORD,

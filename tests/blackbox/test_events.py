@@ -4,14 +4,16 @@ unreachable. A consumer here is a queue of the test's own, bound to the exchange
 import json
 import os
 import re
+import secrets
 import socket
+import subprocess
 import threading
 import time
 import unittest
 
 import pika
 
-from .harness import Server, ServerTestCase
+from .harness import BIN, Server, ServerTestCase
 
 AMQP_URL = os.environ.get("MSG_TEST_AMQP_URL", "")
 EXCHANGE = "chat.events"
@@ -120,7 +122,8 @@ def broker_port():
 
 
 class EventsTest(ServerTestCase):
-    server_env = {"LAVINMQ_URL": AMQP_URL, "MESSAGE_RATE_PER_USER": "10000"}
+    server_env = {"LAVINMQ_URL": AMQP_URL, "MESSAGE_RATE_PER_USER": "10000",
+                  "AMQP_QUEUE_PREFIX": "bb" + secrets.token_hex(4)}
 
     def send(self, token, room, body):
         r = self.server.post(f"/api/v1/rooms/{room}/messages", {"body": body}, token)
@@ -192,6 +195,35 @@ class EventsOffTest(ServerTestCase):
         self.assertIn("msg_amqp_connected 0", s.get("/metrics").body)
 
 
+class WorkerRoleTest(unittest.TestCase):
+    """`msg_server worker` serves health on WORKER_PORT and relays the outbox to the broker
+    (here it is the only relay: the other node runs the `session` role, which has none)."""
+
+    def test_the_worker_relays_committed_events(self):
+        base = Server(role="session").start()
+        worker = None
+        consumer = Consumer("relayed.#")
+        try:
+            worker = Server(role="worker", peer_of=base,
+                            env={"LAVINMQ_URL": AMQP_URL,
+                                 "AMQP_QUEUE_PREFIX": "bb" + secrets.token_hex(4)}).start()
+            self.assertEqual(worker.get("/health/ready").status, 200)
+            self.assertEqual(worker.get("/api/v1/rooms").status, 404)  # no API routes
+            base.sql("INSERT INTO tenants (tenant_id, name) VALUES ('relayed', 'r')")
+            base.sql("INSERT INTO outbox (tenant_id, topic, payload)"
+                     " SELECT 'relayed', 'message.created', jsonb_build_object('n', g)"
+                     " FROM generate_series(1, 30) g")
+            got = consumer.get_all(30, match=lambda e: e["tenant_id"] == "relayed")
+            self.assertEqual(sorted(env["payload"]["n"] for _, _, env in got), list(range(1, 31)))
+            self.assertIn("msg_amqp_connected 1", worker.get("/metrics").body)
+        finally:
+            consumer.close()
+            for s in (worker, base):
+                if s is not None:
+                    s.stop()
+            base.drop()
+
+
 class BrokerOutageTest(unittest.TestCase):
     """The broker unreachable while messages are sent: every send is acked (the outbox holds
     the events) and every event arrives once the broker is back — none lost, none twice (the
@@ -201,7 +233,8 @@ class BrokerOutageTest(unittest.TestCase):
         proxy = Proxy(broker_port())
         proxy.start()
         url = AMQP_URL.replace(f":{broker_port()}", f":{proxy.port}")
-        server = Server(env={"LAVINMQ_URL": url, "MESSAGE_RATE_PER_USER": "10000"}).start()
+        server = Server(env={"LAVINMQ_URL": url, "MESSAGE_RATE_PER_USER": "10000",
+                             "AMQP_QUEUE_PREFIX": "bb" + secrets.token_hex(4)}).start()
         consumer = Consumer("default.message.created")
         try:
             token = server.admin_token()
@@ -239,3 +272,56 @@ class BrokerOutageTest(unittest.TestCase):
             code = server.stop()
             server.drop()
         self.assertEqual(code, 0, server.log()[-2000:])
+
+
+def metric(server, name):
+    m = re.search(rf"^{name} (\S+)$", server.get("/metrics").body, re.M)
+    return float(m.group(1)) if m else None
+
+
+class DeadLetterTest(ServerTestCase):
+    """The vector-index consumer (queue <prefix>.vector-index) fails on every event (its
+    embedding endpoint is down): after AMQP_MAX_ATTEMPTS the event is in <prefix>.dlq with the
+    reason, `msg_server dlq list` shows it and `dlq replay` delivers it to the group again."""
+    prefix = "bb" + secrets.token_hex(4)
+    server_env = {"LAVINMQ_URL": AMQP_URL, "AMQP_QUEUE_PREFIX": prefix, "AMQP_MAX_ATTEMPTS": "2",
+                  "EMBEDDING_ENDPOINT": "http://127.0.0.1:1/v1/embeddings"}
+
+    def dlq(self, *args):
+        done = subprocess.run([BIN, "dlq", *args], env=self.server.env, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        return done.stdout
+
+    def wait_metric(self, name, at_least, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = metric(self.server, name)
+            if value is not None and value >= at_least:
+                return value
+            time.sleep(0.2)
+        self.fail(f"{name} did not reach {at_least}: {metric(self.server, name)}")
+
+    def test_a_failing_consumer_dead_letters_and_replay_delivers_again(self):
+        s = self.server
+        token = s.admin_token()
+        room = s.post("/api/v1/rooms", {"name": "dlq"}, token).json["id"]
+        sent = s.post(f"/api/v1/rooms/{room}/messages", {"body": "never indexed"}, token)
+        self.assertEqual(sent.status, 201, sent)
+        self.wait_metric("msg_events_dead_lettered_total", 1)
+        self.assertEqual(metric(s, "msg_events_retried_total"), 1)  # 2 attempts: 1 retry
+        self.assertEqual(metric(s, "msg_events_consumed_total"), 0)
+
+        listed = self.dlq("list")
+        self.assertIn("1 dead letter(s)", listed)
+        line = next(l for l in listed.splitlines() if "\tgroup=" in l)
+        self.assertRegex(line, r"^default/\d+\tmessage\.created\tgroup=vector-index\t"
+                               r"attempts=2\trouting_key=default\.message\.created\treason=\S")
+        self.assertIn("1 dead letter(s)", self.dlq("list"))  # listing leaves it there
+
+        self.assertIn("0 dead letter(s) replayed", self.dlq("replay", "no-such-group"))
+        self.assertIn("1 dead letter(s) replayed", self.dlq("replay", "vector-index"))
+        # Delivered to the group again: it fails twice more and is dead-lettered again.
+        self.wait_metric("msg_events_dead_lettered_total", 2)
+        self.assertEqual(metric(s, "msg_events_retried_total"), 2)
+        self.assertIn("1 dead letter(s)", self.dlq("list"))
