@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 
 #include "app/run_once.hpp"
@@ -353,6 +354,18 @@ void Node::watch(const transport::HttpServer& server) {
     metrics_.add_gauge("msg_events_dead_lettered_total",
                        "Broker events sent to msg.dlq after their last attempt.",
                        consumer_gauge(&queue::AmqpConsumer::dead));
+    const auto applied_gauge = [this](std::uint64_t (queue::ProcessedEvents::*read)() const) {
+        return [this, read] {
+            const auto* p = consumer_applied_.load();
+            return p != nullptr ? static_cast<double>((p->*read)()) : 0.0;
+        };
+    };
+    metrics_.add_gauge("msg_events_applied_total",
+                       "Broker events this node's consumers applied (first delivery of an id).",
+                       applied_gauge(&queue::ProcessedEvents::applied));
+    metrics_.add_gauge("msg_events_duplicates_total",
+                       "Redelivered broker events skipped: their id was applied already.",
+                       applied_gauge(&queue::ProcessedEvents::duplicates));
     metrics_.add_gauge("msg_amqp_connected",
                        "1 while this node's event broker connection (LAVINMQ_URL) is open.",
                        [this] {
@@ -381,16 +394,23 @@ void Node::start_workers() {
         // of its own (msg.vector-index: retries, dead letters); else the relay calls it and
         // retries the row on a failure.
         vector::VectorService& vs = vectors_->service();
-        auto index = [&vs](const queue::Event& e) { return vs.on_message_created(e); };
-        vector_consumer_ =
-            make_consumer(config_, io_, "vector-index", {"#.message.created"}, std::move(index));
+        const queue::AmqpConsumer::Handler index = [&vs](const queue::Event& e) {
+            return vs.on_message_created(e);
+        };
+        if (broker_) {
+            // Applied once per event id (processed_events), whatever the broker redelivers.
+            vector_applied_.emplace(db_->primary(), "vector-index");
+            consumer_applied_ = &*vector_applied_;
+            queue::AmqpConsumer::Handler once = std::bind(
+                &queue::apply_once, std::ref(*vector_applied_), index, std::placeholders::_1);
+            vector_consumer_ =
+                make_consumer(config_, io_, "vector-index", {"#.message.created"}, std::move(once));
+        }
         if (vector_consumer_) {
             vector_consumer_->start();
             consumer_seen_ = vector_consumer_.get();
         } else {
-            events_->subscribe_async("message.created", [&vs](const queue::Event& e) {
-                return vs.on_message_created(e);
-            });
+            events_->subscribe_async("message.created", index);
         }
     }
     relay_.emplace(db_->primary(), *relayed,

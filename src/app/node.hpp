@@ -22,6 +22,7 @@
 #include "org/credentials.hpp"
 #include "org/service.hpp"
 #include "queue/outbox_relay.hpp"
+#include "queue/processed_events.hpp"
 #include "session/events.hpp"
 #include "session/hub.hpp"
 #include "session/presence.hpp"
@@ -135,6 +136,8 @@ class Node {
     std::unique_ptr<queue::AmqpQueue> broker_;  // LAVINMQ_URL: published to before events_
     std::atomic<const queue::AmqpQueue*> broker_seen_{nullptr};  // for the metrics thread
     std::optional<queue::TeeQueue> broker_then_events_;
+    std::optional<queue::ProcessedEvents> vector_applied_;  // its ids, once each
+    std::atomic<const queue::ProcessedEvents*> consumer_applied_{nullptr};
     std::unique_ptr<queue::AmqpConsumer> vector_consumer_;  // with a broker: msg.vector-index
     std::atomic<const queue::AmqpConsumer*> consumer_seen_{nullptr};
     std::optional<queue::OutboxRelay> relay_;

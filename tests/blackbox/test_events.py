@@ -225,11 +225,14 @@ class WorkerRoleTest(unittest.TestCase):
 
 
 class BrokerOutageTest(unittest.TestCase):
-    """The broker unreachable while messages are sent: every send is acked (the outbox holds
-    the events) and every event arrives once the broker is back — none lost, none twice (the
-    relay had a connection when the outage began, so it also proves the reconnect)."""
+    """The broker unreachable while 1,000 messages are sent: every send is acked (the outbox
+    holds the events), every event arrives once the broker is back (none lost; a bound queue
+    dedupes on the envelope id), and the server's own consumer group applies each exactly once
+    (processed_events). The relay and the consumer had connections when the outage began, so
+    it proves their reconnects too."""
 
     def test_events_sent_during_an_outage_arrive_after_it(self):
+        N = 1000
         proxy = Proxy(broker_port())
         proxy.start()
         url = AMQP_URL.replace(f":{broker_port()}", f":{proxy.port}")
@@ -246,7 +249,7 @@ class BrokerOutageTest(unittest.TestCase):
 
             proxy.stop()
             ids = []
-            for i in range(200):
+            for i in range(N):
                 r = server.post(f"/api/v1/rooms/{room}/messages", {"body": f"m{i}"}, token)
                 self.assertEqual(r.status, 201, r)
                 ids.append(r.json["id"])
@@ -260,12 +263,21 @@ class BrokerOutageTest(unittest.TestCase):
             # At least once: a consumer dedupes on the envelope id (a confirm lost at a bad
             # moment may legitimately bring a second copy); every message's event must come.
             by_id, deadline = {}, time.monotonic() + 60
-            while len(by_id) < 200 and time.monotonic() < deadline:
-                for _, _, env in consumer.get_all(200 - len(by_id), timeout=2, match=mine):
+            while len(by_id) < N and time.monotonic() < deadline:
+                for _, _, env in consumer.get_all(N - len(by_id), timeout=2, match=mine):
                     by_id.setdefault(env["id"], env)
             seen = sorted(env["payload"]["id"] for env in by_id.values())
             self.assertEqual(seen, sorted(ids), "events lost")
-            self.assertEqual(len(by_id), 200)
+            self.assertEqual(len(by_id), N)
+            # The server's own consumer group (vector-index, through the proxy too) applied
+            # each event exactly once: every first delivery of an id counts, repeats do not.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and metric(server, "msg_events_applied_total") < N + 1:
+                time.sleep(0.2)
+            self.assertEqual(metric(server, "msg_events_applied_total"), N + 1)
+            rows = server.sql("SELECT count(*), count(DISTINCT event_id) FROM processed_events"
+                              " WHERE consumer = 'vector-index'")
+            self.assertEqual(rows[0], [str(N + 1), str(N + 1)])
         finally:
             consumer.close()
             proxy.stop()
