@@ -5,8 +5,11 @@ import json
 import os
 import re
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -337,3 +340,46 @@ class DeadLetterTest(ServerTestCase):
         self.wait_metric("msg_events_dead_lettered_total", 2)
         self.assertEqual(metric(s, "msg_events_retried_total"), 2)
         self.assertIn("1 dead letter(s)", self.dlq("list"))
+
+
+class ConsumerCrashTest(unittest.TestCase):
+    """Two nodes share one consumer group (competing consumers on <prefix>.vector-index). One
+    is killed with SIGKILL while events flow: the deliveries it held unacked go to the other,
+    and every event is applied exactly once across the two (processed_events: one row per id,
+    none missing)."""
+
+    def test_a_killed_consumer_loses_nothing_and_applies_nothing_twice(self):
+        N = 400
+        env = {"LAVINMQ_URL": AMQP_URL, "AMQP_QUEUE_PREFIX": "bb" + secrets.token_hex(4),
+               "MESSAGE_RATE_PER_USER": "10000"}
+        a = Server(env=env).start()
+        b = None
+        try:
+            b = Server(peer_of=a, env=dict(env, DATA_DIR=tempfile.mkdtemp(prefix="msg_bb_b_")))
+            b.start()
+            token = a.admin_token()
+            room = a.post("/api/v1/rooms", {"name": "crash"}, token).json["id"]
+            killed = False
+            for i in range(N):
+                target = b if killed else a
+                r = target.post(f"/api/v1/rooms/{room}/messages", {"body": f"m{i}"}, token)
+                self.assertEqual(r.status, 201, r)
+                if i == N // 3:
+                    a.proc.send_signal(signal.SIGKILL)  # its relay, consumer and sockets die
+                    a.proc.wait()
+                    killed = True
+            count = lambda: b.sql("SELECT count(*), count(DISTINCT event_id) FROM processed_events"
+                                  " WHERE consumer = 'vector-index'")[0]
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and count()[0] != str(N):
+                time.sleep(0.3)
+            self.assertEqual(count(), [str(N), str(N)], "an event was lost or applied twice")
+            missing = b.sql("SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM"
+                            " processed_events p WHERE p.consumer = 'vector-index'"
+                            " AND p.event_id = o.tenant_id || '/' || o.id)")
+            self.assertEqual(missing, [["0"]])
+        finally:
+            if b is not None:
+                b.stop()
+                shutil.rmtree(b.env["DATA_DIR"], ignore_errors=True)
+            a.drop()
