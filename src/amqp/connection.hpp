@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "amqp/url.hpp"
 
@@ -80,10 +81,14 @@ class Connection {
     std::uint32_t queue_length(std::string_view queue);
 
     /// Publishes; in confirm mode returns the message's delivery tag (else 0).
+    /// `mandatory`: the broker returns a message no queue takes (basic.return, before its
+    /// confirm); take_returned() says whether that happened since the last call.
     std::uint64_t publish(std::string_view exchange, std::string_view routing_key,
-                          std::string_view body, const Properties& properties);
+                          std::string_view body, const Properties& properties,
+                          bool mandatory = false);
     /// The next confirm, or nullopt when none came within `wait`.
     std::optional<Confirm> next_confirm(std::chrono::milliseconds wait);
+    bool take_returned() { return std::exchange(returned_, false); }
 
     /// The socket, for a watchdog on another thread: shutting it down makes a blocked call
     /// (a publish into a full socket buffer, which rabbitmq-c does not time out) fail at once.
@@ -116,6 +121,7 @@ class Connection {
     std::chrono::milliseconds timeout_;
     bool broken_ = false;
     bool confirming_ = false;
+    bool returned_ = false;
     std::uint64_t next_tag_ = 1;
 };
 

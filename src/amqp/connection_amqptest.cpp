@@ -56,6 +56,25 @@ TEST(Connection, PublishesWithConfirmsAndReadsBack) {
     c.delete_exchange(exchange);
 }
 
+TEST(Connection, AMandatoryMessageNoQueueTakesIsReturnedBeforeItsConfirm) {
+    Connection c(testing::test_amqp_url(), milliseconds(5000));
+    c.confirm_select();
+    const auto queue = testing::unique_amqp_name("test.q");
+    c.publish("", queue, "{}", {}, /*mandatory=*/true);  // no such queue yet
+    auto first = c.next_confirm(milliseconds(5000));
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->ack);  // confirmed all the same: the return is what says it went nowhere
+    EXPECT_TRUE(c.take_returned());
+    EXPECT_FALSE(c.take_returned());
+    c.declare_queue(queue, /*durable=*/false, /*exclusive=*/true, /*auto_delete=*/true);
+    c.publish("", queue, "{}", {}, /*mandatory=*/true);
+    auto second = c.next_confirm(milliseconds(5000));
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(second->ack);
+    EXPECT_FALSE(c.take_returned());
+    EXPECT_EQ(c.queue_length(queue), 1u);
+}
+
 TEST(Connection, WrongPasswordIsRefusedWithoutShowingIt) {
     Url url = testing::test_amqp_url();
     url.password = "not-the-password-xyz";

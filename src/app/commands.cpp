@@ -261,7 +261,12 @@ int run_dlq(const Config& config, const std::vector<std::string_view>& args) {
         return 0;
     }
     std::string group;
-    if (args.size() >= 2) group = std::string(args[1]);
+    std::size_t n = 0;
+    if (args.size() == 2 && limit_of(args[1], n)) {
+        limit = n;  // `dlq replay 50`: a limit, every group
+    } else if (args.size() >= 2) {
+        group = std::string(args[1]);
+    }
     if (args.size() == 3 && !limit_of(args[2], limit)) return usage();
     const std::size_t moved =
         queue::replay_dead_letters(url, config.amqp_queue_prefix, group, limit);

@@ -374,6 +374,17 @@ void Node::watch(const transport::HttpServer& server) {
                        });
 }
 
+namespace {
+/// The relay starts once the broker consumer groups declared their queues (or after 10 s with
+/// the broker away): events published before a group's queue exists would go nowhere.
+core::Task<void> relay_when_declared(core::Event declared, queue::OutboxRelay& relay,
+                                     boost::asio::io_context& io) {
+    const std::chrono::milliseconds grace(10'000);
+    co_await declared.wait_for(grace);
+    co_await relay.run(io);
+}
+}  // namespace
+
 void Node::start_workers() {
     if (presence_) presence_->start(timers_);
     if (vectors_) tasks_.spawn(vectors_->flush_every(io_, config_.vector.flush_every));
@@ -416,7 +427,11 @@ void Node::start_workers() {
     relay_.emplace(db_->primary(), *relayed,
                    queue::RelayOptions{.batch = static_cast<std::size_t>(config_.outbox_batch),
                                        .retention = config_.outbox_retention});
-    tasks_.spawn(relay_->run(io_));
+    if (vector_consumer_) {
+        tasks_.spawn(relay_when_declared(vector_consumer_->declared(), *relay_, io_));
+    } else {
+        tasks_.spawn(relay_->run(io_));
+    }
 }
 
 void Node::stop_workers() {

@@ -51,10 +51,13 @@ std::string header(const amqp::Properties& p, const std::string& key) {
     return it == p.headers.end() ? std::string() : it->second;
 }
 
-/// Publishes on a connection in confirm mode and waits for this message's confirm.
+/// Publishes on a connection in confirm mode and waits for this message's confirm. Mandatory:
+/// a copy no queue takes (the queue was deleted) is returned by the broker and fails here, so
+/// the original is never acked for a copy that went nowhere.
 void publish_confirmed(amqp::Connection& publisher, const std::string& queue,
                        const std::string& body, const amqp::Properties& p, milliseconds timeout) {
-    const auto tag = publisher.publish("", queue, body, p);  // the default exchange: by name
+    publisher.take_returned();
+    const auto tag = publisher.publish("", queue, body, p, /*mandatory=*/true);  // by name
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         const auto left =
@@ -63,6 +66,7 @@ void publish_confirmed(amqp::Connection& publisher, const std::string& queue,
         if (!confirm) throw std::runtime_error("no confirm for a copy to " + queue);
         if (confirm->tag == tag || (confirm->multiple && confirm->tag > tag)) {
             if (!confirm->ack) throw std::runtime_error("the broker refused a copy to " + queue);
+            if (publisher.take_returned()) throw std::runtime_error("no queue " + queue);
             return;
         }
     }
@@ -114,7 +118,11 @@ AmqpConsumer::AmqpConsumer(Options options, asio::io_context& io, Handler handle
 AmqpConsumer::~AmqpConsumer() { stop(); }
 
 std::string AmqpConsumer::retry_queue(int n) const {
-    return queue_name() + ".retry." + std::to_string(n);
+    // Named by its delay: a queue's TTL is fixed at declaration, so other delays are other
+    // queues (the old ones still drain back into the group's queue).
+    const auto& delays = options_.retry_delays;
+    const auto i = std::min<std::size_t>(static_cast<std::size_t>(std::max(n, 1)), delays.size());
+    return queue_name() + ".retry." + std::to_string(delays[i - 1].count()) + "ms";
 }
 
 void AmqpConsumer::start() {
@@ -137,13 +145,17 @@ void AmqpConsumer::run() {
         } catch (const std::exception& e) {
             connected_ = false;
             if (stopping_) break;
-            log->warn("consumer connection lost group={} error=\"{}\" retry_in_ms={}",
-                      options_.group, e.what(), backoff.count());
+            // A 406 is a declaration the broker refuses (a queue declared before with other
+            // arguments): it repeats until someone acts, so it is an error, not a blip.
+            const bool refused = std::string_view(e.what()).find(" 406 ") != std::string_view::npos;
+            log->log(refused ? spdlog::level::err : spdlog::level::warn,
+                     "consumer connection lost group={} error=\"{}\" retry_in_ms={}",
+                     options_.group, e.what(), backoff.count());
             const auto until = std::chrono::steady_clock::now() + backoff;
             while (!stopping_ && std::chrono::steady_clock::now() < until) {
                 std::this_thread::sleep_for(milliseconds(50));
             }
-            backoff = std::min<milliseconds>(std::chrono::seconds(30), backoff * 2);
+            backoff = std::min<milliseconds>(std::chrono::seconds(10), backoff * 2);
             continue;
         }
         backoff = options_.reconnect;
@@ -175,6 +187,7 @@ void AmqpConsumer::session() {
     consumer.qos(options_.prefetch);
     consumer.consume(queue_name());
     connected_ = true;
+    declared_.set();
     core::logger("queue")->info("consumer started group={} queue={} prefetch={}", options_.group,
                                 queue_name(), options_.prefetch);
     while (!stopping_) {
@@ -183,14 +196,14 @@ void AmqpConsumer::session() {
     }
 }
 
-std::string AmqpConsumer::handle(const Event& event) {
+std::optional<std::string> AmqpConsumer::handle(const Event& event) {
     auto done = std::make_shared<std::promise<std::string>>();
     auto result = done->get_future();
     asio::co_spawn(io_, run_handler(handler_, event),
                    [done](std::exception_ptr e) { done->set_value(describe(e)); });
     while (result.wait_for(milliseconds(100)) != std::future_status::ready) {
-        // The event loop is gone (shutdown without stop()): nothing will answer.
-        if (io_.stopped()) return "stopping";
+        // The event loop is gone (shutdown): nothing will answer.
+        if (io_.stopped()) return std::nullopt;
     }
     return result.get();
 }
@@ -198,13 +211,22 @@ std::string AmqpConsumer::handle(const Event& event) {
 void AmqpConsumer::handle_delivery(amqp::Connection& consumer, amqp::Connection& publisher,
                                    const amqp::Message& m) {
     auto event = event_from_envelope(m.body);
-    std::string error = event ? handle(*event) : std::string("not a version 1 envelope");
+    std::string error = "not a version 1 envelope";
+    if (event) {
+        auto outcome = handle(*event);
+        if (!outcome) {
+            // The event loop ended under the handler: left unacked (delivered again), and no
+            // further deliveries are taken.
+            stopping_ = true;
+            return;
+        }
+        error = std::move(*outcome);
+    }
     if (error.empty()) {
         consumer.ack(m.delivery_tag);
         ++handled_;
         return;
     }
-    if (error == "stopping" && stopping_) return;  // left unacked: delivered again later
     const int attempts = header_int(m.properties, "x-attempts") + 1;
     const bool dead = !event || attempts >= options_.max_attempts;
     amqp::Properties copy = m.properties;
@@ -227,7 +249,7 @@ void AmqpConsumer::handle_delivery(amqp::Connection& consumer, amqp::Connection&
         ++dead_;
         core::logger("queue")->error(
             "event dead-lettered group={} event={} attempts={} error=\"{}\" queue={}",
-            options_.group, event ? event_id(*event) : m.properties.message_id, attempts,
+            options_.group, event ? event_id(*event) : std::string("(not an envelope)"), attempts,
             copy.headers["x-reason"], target);
     } else {
         ++retried_;
@@ -267,10 +289,13 @@ std::size_t replay_dead_letters(const amqp::Url& url, const std::string& prefix,
     amqp::Connection publisher(url, milliseconds(5000));
     publisher.confirm_select();
     c.declare_queue(queue, amqp::QueueOptions{});
+    // At most the letters there now: one that fails again at once comes back to the tail and
+    // must not be replayed again by this run.
+    const std::size_t there = c.queue_length(queue);
     std::size_t moved = 0, seen = 0;
     // Letters of other groups are left unacked, so the loop never meets them twice; the
     // connection's close gives them back.
-    while (moved < limit && seen < 1'000'000) {
+    while (moved < limit && seen < there) {
         auto m = c.get(queue, /*auto_ack=*/false);
         if (!m) break;
         ++seen;

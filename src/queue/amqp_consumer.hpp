@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "amqp/url.hpp"
+#include "core/event.hpp"
 #include "core/task.hpp"
 #include "queue/event_queue.hpp"
 
@@ -26,15 +27,15 @@ struct Message;
 namespace msg::queue {
 
 /// One consumer group reading events from the broker (docs/events.md "Consumers"): a durable
-/// queue `msg.<group>` bound to `chat.events` with the group's routing keys, manual acks
+/// queue `<prefix>.<group>` bound to `chat.events` with the group's routing keys, manual acks
 /// after the handler finished, at most `prefetch` deliveries unacknowledged. A handler that
-/// throws sends the event through a delay queue (`msg.<group>.retry.<n>`: a fixed TTL each,
-/// then dead-lettered back to `msg.<group>`) with a growing delay; after `max_attempts` it goes
-/// to the dead-letter queue `msg.dlq` with the reason in its headers (`x-reason`, `x-group`,
-/// `x-attempts`, `x-routing-key`). A copy is confirmed by the broker before the delivery is
-/// acked, so a failure loses nothing. Handlers run on the event loop (`io`); the broker is
-/// talked to from a thread of its own. Delivery is at least once: handlers must be idempotent
-/// on the event id (a redelivery after a crash, a retry whose ack was lost).
+/// throws sends the event through a delay queue (`<prefix>.<group>.retry.<delay>ms`: a fixed
+/// TTL each, then dead-lettered back to `<prefix>.<group>`) with a growing delay; after
+/// `max_attempts` it goes to the dead-letter queue `<prefix>.dlq` with the reason in its headers
+/// (`x-reason`, `x-group`, `x-attempts`, `x-routing-key`). A copy is confirmed by the broker before
+/// the delivery is acked, so a failure loses nothing. Handlers run on the event loop (`io`); the
+/// broker is talked to from a thread of its own. Delivery is at least once: handlers must be
+/// idempotent on the event id (a redelivery after a crash, a retry whose ack was lost).
 class AmqpConsumer {
   public:
     using Handler = std::function<core::Task<void>(const Event&)>;
@@ -78,13 +79,17 @@ class AmqpConsumer {
     std::uint64_t retried() const { return retried_.load(); }  // sent to a delay queue
     std::uint64_t dead() const { return dead_.load(); }        // sent to msg.dlq
     bool connected() const { return connected_.load(); }
+    /// Set once the group's queues were declared and bound: events published after it reach
+    /// the group (the relay waits for it, so a first start loses nothing).
+    const core::Event& declared() const { return declared_; }
 
   private:
     void run();
     void session();  // one connection's life: declare, consume, handle; throws when it ends
     void declare(amqp::Connection& c);
-    /// Runs the handler on the event loop and waits: "" on success, else the error.
-    std::string handle(const Event& event);
+    /// Runs the handler on the event loop and waits: "" on success, else the error; nullopt
+    /// when the event loop ended before it finished.
+    std::optional<std::string> handle(const Event& event);
     void handle_delivery(amqp::Connection& consumer, amqp::Connection& publisher,
                          const amqp::Message& m);
 
@@ -94,6 +99,7 @@ class AmqpConsumer {
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};
     std::atomic<std::uint64_t> handled_{0}, retried_{0}, dead_{0};
+    core::Event declared_;
     std::thread thread_;
 };
 

@@ -15,14 +15,16 @@ class Pool;
 
 namespace msg::queue {
 
-/// Exactly-once effects for a consumer group on top of at-least-once delivery: the event's id
-/// is recorded in `processed_events` in a transaction that stays open while the work runs and
+/// Once-per-id work for a consumer group on top of at-least-once delivery: the event's id is
+/// recorded in `processed_events` in a transaction that stays open while the work runs and
 /// commits after it. A redelivered event whose id is there is skipped; two deliveries of one
-/// event at once (two workers) serialise on the row, and the second skips. Work that writes
-/// PostgreSQL through the same database is applied once; other work (an index upsert) must
-/// be idempotent for the rare crash between its end and the commit. Records older than
-/// `retention` (7 days: a redelivery comes within minutes) are pruned every ten minutes of
-/// applying, a batch at a time.
+/// event at once (two nodes) serialise on the row, and the second skips. The work does not run
+/// in that transaction (it gets no connection of it), so this is "the work ran to its end once"
+/// — not atomic with the work's own writes: work must still be idempotent for a crash between
+/// its end and the commit (the vector index upserts by message id; an in-memory index whose
+/// process dies before its flush relies on its catch-up from PostgreSQL, which re-reads recent
+/// messages only). A consumer needs two pool connections (this one and the work's). Records
+/// older than `retention` (7 days) are pruned once a minute of applying, up to 100,000.
 class ProcessedEvents {
   public:
     ProcessedEvents(pg::Pool& pool, std::string consumer,

@@ -58,7 +58,8 @@ CO_TEST(ProcessedEvents, AppliesAnEventOncePerConsumer) {
             " WHERE consumer = $1",
             index_name);
     }
-    for (int i = 0; i < 1000 && co_await index.prune(std::chrono::hours(24), 1) > 0; ++i) {
+    const std::chrono::seconds day(24 * 3600);
+    for (int i = 0; i < 1000 && co_await index.prune(day, 1) > 0; ++i) {
     }
     auto c = co_await pool.acquire();
     auto left = co_await c->query(

@@ -266,12 +266,17 @@ class BrokerOutageTest(unittest.TestCase):
             # At least once: a consumer dedupes on the envelope id (a confirm lost at a bad
             # moment may legitimately bring a second copy); every message's event must come.
             by_id, deadline = {}, time.monotonic() + 60
-            while len(by_id) < N and time.monotonic() < deadline:
-                for _, _, env in consumer.get_all(N - len(by_id), timeout=2, match=mine):
+            outage_ids = set(ids)
+            arrived = lambda: sum(1 for env in by_id.values()
+                                  if env["payload"]["id"] in outage_ids)
+            while arrived() < N and time.monotonic() < deadline:
+                for _, _, env in consumer.get_all(N - arrived(), timeout=2, match=mine):
                     by_id.setdefault(env["id"], env)
-            seen = sorted(env["payload"]["id"] for env in by_id.values())
+            # (The "before" message may come again too: its confirm can be cut with the proxy,
+            # and then the relay publishes it once more — at least once.)
+            seen = sorted(env["payload"]["id"] for env in by_id.values()
+                          if env["payload"]["id"] != first.json["id"])
             self.assertEqual(seen, sorted(ids), "events lost")
-            self.assertEqual(len(by_id), N)
             # The server's own consumer group (vector-index, through the proxy too) applied
             # each event exactly once: every first delivery of an id counts, repeats do not.
             deadline = time.monotonic() + 60
@@ -345,8 +350,9 @@ class DeadLetterTest(ServerTestCase):
 class ConsumerCrashTest(unittest.TestCase):
     """Two nodes share one consumer group (competing consumers on <prefix>.vector-index). One
     is killed with SIGKILL while events flow: the deliveries it held unacked go to the other,
-    and every event is applied exactly once across the two (processed_events: one row per id,
-    none missing)."""
+    and every event's work completes (processed_events has a row for every outbox event; its
+    key makes a second completion of an id impossible, so "twice" is ruled out by the schema,
+    and the surviving node counts the redeliveries it skipped)."""
 
     def test_a_killed_consumer_loses_nothing_and_applies_nothing_twice(self):
         N = 400
@@ -373,7 +379,7 @@ class ConsumerCrashTest(unittest.TestCase):
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and count()[0] != str(N):
                 time.sleep(0.3)
-            self.assertEqual(count(), [str(N), str(N)], "an event was lost or applied twice")
+            self.assertEqual(count(), [str(N), str(N)], "an event was lost")
             missing = b.sql("SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM"
                             " processed_events p WHERE p.consumer = 'vector-index'"
                             " AND p.event_id = o.tenant_id || '/' || o.id)")
