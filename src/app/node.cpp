@@ -31,6 +31,16 @@ namespace asio = boost::asio;
 
 namespace {
 
+/// A gauge of `(part->*read)()`, 0 while `part` is null.
+template <class T>
+std::function<double()> count_of(const std::atomic<const T*>& part,
+                                 std::uint64_t (T::*read)() const) {
+    return [&part, read] {
+        const T* p = part.load();
+        return p != nullptr ? static_cast<double>((p->*read)()) : 0.0;
+    };
+}
+
 /// Readiness: the database answered a trivial query. The answer is cached for a second, and
 /// one probe runs at a time (callers meanwhile get the last answer): an unauthenticated flood
 /// of /health/ready costs at most one pool checkout a second, not one per call.
@@ -339,33 +349,23 @@ void Node::watch(const transport::HttpServer& server) {
     metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.", [this] {
         return presence_ ? static_cast<double>(presence_->users()) : 0.0;
     });
-    const auto consumer_gauge = [this](std::uint64_t (queue::AmqpConsumer::*read)() const) {
-        return [this, read] {
-            const auto* c = consumer_seen_.load();
-            return c != nullptr ? static_cast<double>((c->*read)()) : 0.0;
-        };
-    };
+    // Counts of parts that start with the workers (null until then): read through the atomic
+    // pointer the metrics thread may load at any time; 0 where the role has no such part.
     metrics_.add_gauge("msg_events_consumed_total",
                        "Broker events this node's consumers handled and acked.",
-                       consumer_gauge(&queue::AmqpConsumer::handled));
+                       count_of(consumer_seen_, &queue::AmqpConsumer::handled));
     metrics_.add_gauge("msg_events_retried_total",
                        "Broker events sent to a delay queue after a failure.",
-                       consumer_gauge(&queue::AmqpConsumer::retried));
+                       count_of(consumer_seen_, &queue::AmqpConsumer::retried));
     metrics_.add_gauge("msg_events_dead_lettered_total",
-                       "Broker events sent to msg.dlq after their last attempt.",
-                       consumer_gauge(&queue::AmqpConsumer::dead));
-    const auto applied_gauge = [this](std::uint64_t (queue::ProcessedEvents::*read)() const) {
-        return [this, read] {
-            const auto* p = consumer_applied_.load();
-            return p != nullptr ? static_cast<double>((p->*read)()) : 0.0;
-        };
-    };
+                       "Broker events sent to the dead-letter queue after their last attempt.",
+                       count_of(consumer_seen_, &queue::AmqpConsumer::dead));
     metrics_.add_gauge("msg_events_applied_total",
                        "Broker events this node's consumers applied (first delivery of an id).",
-                       applied_gauge(&queue::ProcessedEvents::applied));
+                       count_of(consumer_applied_, &queue::ProcessedEvents::applied));
     metrics_.add_gauge("msg_events_duplicates_total",
                        "Redelivered broker events skipped: their id was applied already.",
-                       applied_gauge(&queue::ProcessedEvents::duplicates));
+                       count_of(consumer_applied_, &queue::ProcessedEvents::duplicates));
     metrics_.add_gauge("msg_amqp_connected",
                        "1 while this node's event broker connection (LAVINMQ_URL) is open.",
                        [this] {
