@@ -21,8 +21,8 @@ const std::vector<Role>& roles() {
         {"chat", {G::chat}, &Ports::main, {}, {}},
         // Notes attach files: session checks them with the files service (blob store).
         {"session", {G::org, G::tenant, G::session}, &Ports::session, {}, {B::blob}},
-        // Until the `worker` role exists, vectorman relays the outbox itself (its consumer
-        // indexes message.created); run one vectorman per database.
+        // vectorman relays the outbox too: without a broker its in-process consumer indexes
+        // message.created (run one per database); with one it reads msg.vector-index.
         {"vectorman", {G::vector}, &Ports::vectorman, {W::outbox_relay}, {B::vector}},
         {"fileman", {G::files}, &Ports::fileman, {}, {B::blob}},
         // Relays the outbox to the broker (several share the rows); serves health and metrics
