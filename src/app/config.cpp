@@ -50,6 +50,13 @@ class Reader {
         out = std::chrono::duration<Rep, Period>(count);
     }
 
+    /// true/false/1/0.
+    void boolean(const char* name, bool& out) {
+        std::string v = out ? "true" : "false";
+        one_of(name, v, {"true", "false", "1", "0"});
+        out = v == "true" || v == "1";
+    }
+
     void one_of(const char* name, std::string& out,
                 std::initializer_list<std::string_view> allowed) {
         auto v = raw(name);
@@ -147,9 +154,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.string("REDIS_ADDR", c.redis_addr);
     r.duration("PRESENCE_NODE_TTL_SECONDS", c.presence_node_ttl, 3, 3600);
     r.string("LAVINMQ_URL", c.lavinmq_url);
-    std::string use_mq = c.use_mq ? "true" : "false";
-    r.one_of("CHAT_USE_MQ", use_mq, {"true", "false", "1", "0"});
-    c.use_mq = use_mq == "true" || use_mq == "1";
+    r.boolean("CHAT_USE_MQ", c.use_mq);
     r.duration("OUTBOX_RETENTION_SECONDS", c.outbox_retention, 60, 90 * 24 * 3600);
     r.integer("OUTBOX_RELAY_BATCH", c.outbox_batch, 1, 20'000);
     r.integer("AMQP_PREFETCH", c.amqp_prefetch, 1, 10'000);
@@ -187,9 +192,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.string("MINIO_SECRET_KEY", f.s3_secret_key);
     r.string("MINIO_BUCKET", f.s3_bucket);
     r.string("MINIO_REGION", f.s3_region);
-    std::string use_ssl = f.s3_use_ssl ? "true" : "false";
-    r.one_of("MINIO_USE_SSL", use_ssl, {"true", "false", "1", "0"});
-    f.s3_use_ssl = use_ssl == "true" || use_ssl == "1";
+    r.boolean("MINIO_USE_SSL", f.s3_use_ssl);
 
     r.string("TENANT_ID", c.admin.tenant_id);
     r.string("ADMIN_EMAIL", c.admin.email);

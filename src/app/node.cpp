@@ -416,9 +416,7 @@ void Node::start_workers() {
                 &queue::apply_once, std::ref(*vector_applied_), index, std::placeholders::_1);
             vector_consumer_ =
                 make_consumer(config_, io_, "vector-index", {"#.message.created"}, std::move(once));
-        }
-        if (vector_consumer_) {
-            vector_consumer_->start();
+            vector_consumer_->start();  // made whenever make_broker made a broker
             consumer_seen_ = vector_consumer_.get();
         } else {
             events_->subscribe_async("message.created", index);
