@@ -105,6 +105,12 @@ TEST(Roles, TableKnowsServingRolesAndCommandsApart) {
     ASSERT_TRUE(find_role("all"));
     EXPECT_TRUE(find_role("all")->runs(Worker::migrate_on_start));
     EXPECT_TRUE(find_role("all")->runs(Worker::outbox_relay));
+    EXPECT_TRUE(find_role("all")->runs(Worker::consumers));
+    // The worker relays and consumes; thumbnails need the blob store.
+    ASSERT_TRUE(find_role("worker"));
+    EXPECT_TRUE(find_role("worker")->runs(Worker::consumers));
+    EXPECT_TRUE(find_role("worker")->uses(Backend::blob));
+    EXPECT_FALSE(find_role("vectorman")->runs(Worker::consumers));
     ASSERT_TRUE(find_role("chat"));
     EXPECT_FALSE(find_role("chat")->runs(Worker::outbox_relay));
     EXPECT_FALSE(find_role("chat")->uses(Backend::blob));
@@ -191,12 +197,14 @@ TEST(Config, VectorBackendFollowsMilvusEndpoint) {
 
 TEST(Roles, EveryRowNamesTheBackendsItsGroupsNeed) {
     // A row that drifts would lose routes silently: files routes (and notes' attachment
-    // check) need the blob store, the vector routes need the vector backend.
+    // check) and the thumbnails consumer need the blob store, the vector routes need the
+    // vector backend.
     for (auto name : role_names()) {
         auto role = find_role(name);
         ASSERT_TRUE(role) << name;
-        EXPECT_EQ(role->uses(Backend::blob),
-                  role->has(RouteGroup::files) || role->has(RouteGroup::session))
+        EXPECT_EQ(role->uses(Backend::blob), role->has(RouteGroup::files) ||
+                                                 role->has(RouteGroup::session) ||
+                                                 role->runs(Worker::consumers))
             << name;
         EXPECT_EQ(role->uses(Backend::vector), role->has(RouteGroup::vector)) << name;
     }

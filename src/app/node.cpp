@@ -105,6 +105,21 @@ core::Task<core::Result<std::string>> no_attachments(const core::Principal&, std
 
 }  // namespace
 
+void ConsumerGroups::add(std::unique_ptr<queue::AmqpConsumer> c) {
+    const std::size_t n = count.load(std::memory_order_relaxed);
+    if (n == kMax) throw std::logic_error("too many consumer groups");
+    groups[n] = std::move(c);
+    count.store(n + 1, std::memory_order_release);
+}
+
+core::Metrics::LabelledValues ConsumerGroups::each(std::uint64_t (queue::AmqpConsumer::*read)()
+                                                       const) const {
+    const std::size_t n = count.load(std::memory_order_acquire);
+    core::Metrics::LabelledValues out;
+    for (std::size_t i = 0; i < n; ++i) out.emplace_back(groups[i]->group(), (*groups[i].*read)());
+    return out;
+}
+
 Node::Node(const Config& config, const Role& role, asio::io_context& io)
     : config_(config),
       role_(role),
@@ -351,18 +366,25 @@ void Node::watch(const transport::HttpServer& server) {
     });
     // Counts of parts that start with the workers (null until then): read through the atomic
     // pointer the metrics thread may load at any time; 0 where the role has no such part.
-    metrics_.add_gauge("msg_events_consumed_total",
-                       "Broker events this node's consumers handled and acked.",
-                       count_of(consumer_seen_, &queue::AmqpConsumer::handled));
-    metrics_.add_gauge("msg_events_retried_total",
-                       "Broker events sent to a delay queue after a failure.",
-                       count_of(consumer_seen_, &queue::AmqpConsumer::retried));
-    metrics_.add_gauge("msg_events_dead_lettered_total",
-                       "Broker events sent to the dead-letter queue after their last attempt.",
-                       count_of(consumer_seen_, &queue::AmqpConsumer::dead));
-    metrics_.add_gauge("msg_events_applied_total",
-                       "Broker events this node's consumers applied (first delivery of an id).",
-                       count_of(consumer_applied_, &queue::ProcessedEvents::applied));
+    // Per consumer group (label `group`); no series before the groups start or without a broker.
+    const auto per_group = [this](std::uint64_t (queue::AmqpConsumer::*read)() const) {
+        return [this, read] { return consumers_.each(read); };
+    };
+    metrics_.add_counter_family("msg_events_consumed_total",
+                                "Broker events a consumer group handled and acked.", "group",
+                                per_group(&queue::AmqpConsumer::handled));
+    metrics_.add_counter_family("msg_events_retried_total",
+                                "Broker events sent to a delay queue after a failure.", "group",
+                                per_group(&queue::AmqpConsumer::retried));
+    metrics_.add_counter_family(
+        "msg_events_dead_lettered_total",
+        "Broker events sent to the dead-letter queue after their last attempt.", "group",
+        per_group(&queue::AmqpConsumer::dead));
+    metrics_.add_gauge(
+        "msg_events_applied_total",
+        "Broker events applied by the consumers that keep processed_events ids (vector-index) "
+        "on their first delivery.",
+        count_of(consumer_applied_, &queue::ProcessedEvents::applied));
     metrics_.add_gauge("msg_events_duplicates_total",
                        "Redelivered broker events skipped: their id was applied already.",
                        count_of(consumer_applied_, &queue::ProcessedEvents::duplicates));
@@ -377,10 +399,14 @@ void Node::watch(const transport::HttpServer& server) {
 namespace {
 /// The relay starts once the broker consumer groups declared their queues (or after 10 s with
 /// the broker away): events published before a group's queue exists would go nowhere.
-core::Task<void> relay_when_declared(core::Event declared, queue::OutboxRelay& relay,
+core::Task<void> relay_when_declared(std::vector<core::Event> declared, queue::OutboxRelay& relay,
                                      boost::asio::io_context& io) {
-    const std::chrono::milliseconds grace(10'000);
-    co_await declared.wait_for(grace);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (auto& d : declared) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            until - std::chrono::steady_clock::now());
+        if (left.count() > 0) co_await d.wait_for(left);
+    }
     co_await relay.run(io);
 }
 }  // namespace
@@ -400,33 +426,50 @@ void Node::start_workers() {
         relayed = &*broker_then_events_;
         broker_seen_ = broker_.get();
     }
+    // Work off the request path. With a broker each is a consumer group of its own
+    // (msg.<group>: retries, dead letters, shared by every node that runs it); without one the
+    // relay calls it in process and retries the outbox row on a failure.
+    std::vector<core::Event> declared;
+    auto consume = [&](const char* group, const char* topic, queue::AmqpConsumer::Handler work) {
+        if (!broker_) {
+            events_->subscribe_async(topic, std::move(work));
+            return;
+        }
+        auto c = make_consumer(config_, io_, group, {std::string("#.") + topic}, std::move(work));
+        c->start();  // made whenever make_broker made a broker
+        declared.push_back(c->declared());
+        consumers_.add(std::move(c));
+    };
     if (vectors_) {
-        // Asynchronous indexing (never in the send path). With a broker it is a consumer group
-        // of its own (msg.vector-index: retries, dead letters); else the relay calls it and
-        // retries the row on a failure.
         vector::VectorService& vs = vectors_->service();
-        const queue::AmqpConsumer::Handler index = [&vs](const queue::Event& e) {
+        queue::AmqpConsumer::Handler index = [&vs](const queue::Event& e) {
             return vs.on_message_created(e);
         };
         if (broker_) {
             // Applied once per event id (processed_events), whatever the broker redelivers.
             vector_applied_.emplace(db_->primary(), "vector-index");
             consumer_applied_ = &*vector_applied_;
-            queue::AmqpConsumer::Handler once = std::bind(
-                &queue::apply_once, std::ref(*vector_applied_), index, std::placeholders::_1);
-            vector_consumer_ =
-                make_consumer(config_, io_, "vector-index", {"#.message.created"}, std::move(once));
-            vector_consumer_->start();  // made whenever make_broker made a broker
-            consumer_seen_ = vector_consumer_.get();
-        } else {
-            events_->subscribe_async("message.created", index);
+            index = std::bind(&queue::apply_once, std::ref(*vector_applied_), std::move(index),
+                              std::placeholders::_1);
         }
+        consume("vector-index", "message.created", std::move(index));
+    }
+    if (role_.runs(Worker::consumers)) {
+        // Both idempotent by a natural key: only a pending thumbnail is made; one mention
+        // notification per (message, recipient).
+        if (files::FilesService* files_service = files()) {
+            consume("thumbnails", "file.registered", [files_service](const queue::Event& e) {
+                return files_service->on_file_registered(e);
+            });
+        }
+        consume("notifications", "message.created",
+                [s = &session()](const queue::Event& e) { return s->on_message_created(e); });
     }
     relay_.emplace(db_->primary(), *relayed,
                    queue::RelayOptions{.batch = static_cast<std::size_t>(config_.outbox_batch),
                                        .retention = config_.outbox_retention});
-    if (vector_consumer_) {
-        tasks_.spawn(relay_when_declared(vector_consumer_->declared(), *relay_, io_));
+    if (!declared.empty()) {
+        tasks_.spawn(relay_when_declared(std::move(declared), *relay_, io_));
     } else {
         tasks_.spawn(relay_->run(io_));
     }
@@ -434,14 +477,14 @@ void Node::start_workers() {
 
 void Node::stop_workers() {
     if (relay_) relay_->stop();
-    if (vector_consumer_) vector_consumer_->request_stop();
+    for (std::size_t i = 0; i < consumers_.count; ++i) consumers_.groups[i]->request_stop();
     if (vectors_) vectors_->stop_flushing();
     if (presence_) presence_->stop();
 }
 
 void Node::finish() {
     // The event loops have ended: a delivery in hand is left unacked (delivered again).
-    if (vector_consumer_) vector_consumer_->stop();
+    for (std::size_t i = 0; i < consumers_.count; ++i) consumers_.groups[i]->stop();
     if (vectors_) {
         try {
             run_once(vectors_->flush());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -39,6 +40,18 @@ class HttpServer;
 }
 
 namespace msg::app {
+
+/// The broker consumer groups a node runs, added once each while the workers start; the
+/// metrics thread reads the first `count` (published after each is in place).
+struct ConsumerGroups {
+    static constexpr std::size_t kMax = 4;
+    std::array<std::unique_ptr<queue::AmqpConsumer>, kMax> groups;
+    std::atomic<std::size_t> count{0};
+
+    void add(std::unique_ptr<queue::AmqpConsumer> c);
+    /// (group name, `(group->*read)()`) of each group (metrics thread).
+    core::Metrics::LabelledValues each(std::uint64_t (queue::AmqpConsumer::*read)() const) const;
+};
 
 class Vectors;
 
@@ -138,8 +151,7 @@ class Node {
     std::optional<queue::TeeQueue> broker_then_events_;
     std::optional<queue::ProcessedEvents> vector_applied_;  // its ids, once each
     std::atomic<const queue::ProcessedEvents*> consumer_applied_{nullptr};
-    std::unique_ptr<queue::AmqpConsumer> vector_consumer_;  // with a broker: msg.vector-index
-    std::atomic<const queue::AmqpConsumer*> consumer_seen_{nullptr};
+    ConsumerGroups consumers_;  // with a broker: msg.vector-index, msg.thumbnails
     std::optional<queue::OutboxRelay> relay_;
 };
 

@@ -16,7 +16,7 @@ const std::vector<Role>& roles() {
         {"all",
          {G::org, G::tenant, G::chat, G::session, G::vector, G::files},
          &Ports::main,
-         {W::migrate_on_start, W::outbox_relay},
+         {W::migrate_on_start, W::outbox_relay, W::consumers},
          {B::blob, B::vector}},
         {"chat", {G::chat}, &Ports::main, {}, {}},
         // Notes attach files: session checks them with the files service (blob store).
@@ -25,9 +25,11 @@ const std::vector<Role>& roles() {
         // message.created (run one per database); with one it reads msg.vector-index.
         {"vectorman", {G::vector}, &Ports::vectorman, {W::outbox_relay}, {B::vector}},
         {"fileman", {G::files}, &Ports::fileman, {}, {B::blob}},
-        // Relays the outbox to the broker (several share the rows); serves health and metrics
-        // only. The vector-index consumer stays with the role that owns the vector index.
-        {"worker", {}, &Ports::worker, {W::outbox_relay}, {}},
+        // Relays the outbox (several share the rows) and runs the thumbnails and notifications
+        // consumer groups; serves health and metrics only. The vector-index consumer stays with
+        // the role that owns the vector index. Without a broker in-process consumers only see
+        // the rows their own node's relay takes: split roles need LAVINMQ_URL.
+        {"worker", {}, &Ports::worker, {W::outbox_relay, W::consumers}, {B::blob}},
     };
     return kRoles;
 }

@@ -15,7 +15,8 @@ enum class RouteGroup { org, tenant, chat, session, vector, files };
 /// Work a role does besides answering requests.
 enum class Worker {
     migrate_on_start,  // the single-node role: applies migrations, resets stale presence
-    outbox_relay,      // relays the outbox to in-process consumers (a later `worker` role too)
+    outbox_relay,      // relays the outbox to the broker and in-process consumers
+    consumers,         // the thumbnails and notifications consumer groups (with the relay)
 };
 
 /// Engines a role may need besides the two every role has (the database executor and the

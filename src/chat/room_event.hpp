@@ -32,7 +32,8 @@ RoomEvent message_event(const Message& m);
 RoomEvent read_event(std::int64_t room_id, std::int64_t reader_id, std::int64_t message_id,
                      std::int64_t seq);
 RoomEvent removal_event(std::int64_t room_id, std::int64_t removed_id, std::int64_t by_id);
-/// `typing` (to the room) and `signal_webrtc_*` (to `target`, or the room), from `sender_id`.
+/// `signal_webrtc_*` (to `target`, or the room) and any other type — `typing`,
+/// `file.thumbnail_ready` — to the whole room, from `sender_id`.
 RoomEvent relay_event(std::string_view type, std::int64_t room_id, std::int64_t sender_id,
                       std::optional<std::int64_t> target, const boost::json::value& payload);
 

@@ -205,6 +205,19 @@ TEST(Metrics, RendersHistogramAndCounters) {
     EXPECT_NE(text.find("msg_pool_in_use 2"), std::string::npos);
 }
 
+TEST(Metrics, RendersALabelledCounterFamily) {
+    Metrics m;
+    std::uint64_t handled = 4;
+    m.add_counter_family("msg_events_consumed_total", "consumed", "group", [&handled] {
+        return Metrics::LabelledValues{{"vector-index", handled}, {"thumbnails", 1}};
+    });
+    handled = 7;  // read at render time
+    auto text = m.render();
+    EXPECT_NE(text.find("# TYPE msg_events_consumed_total counter\n"), std::string::npos);
+    EXPECT_NE(text.find(R"(msg_events_consumed_total{group="vector-index"} 7)"), std::string::npos);
+    EXPECT_NE(text.find(R"(msg_events_consumed_total{group="thumbnails"} 1)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace msg::core
 

@@ -33,6 +33,12 @@ void Metrics::add_gauge(const std::string& name, const std::string& help,
     gauges_.push_back({name, help, std::move(read)});
 }
 
+void Metrics::add_counter_family(const std::string& name, const std::string& help,
+                                 std::string label, std::function<LabelledValues()> read) {
+    std::lock_guard lock(mutex_);
+    families_.push_back({name, help, std::move(label), std::move(read)});
+}
+
 namespace {
 std::string number(double v) {
     char buf[64];
@@ -77,6 +83,12 @@ std::string Metrics::render() const {
     for (const auto& g : gauges_) {
         out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " gauge\n";
         out += g.name + " " + number(g.read()) + "\n";
+    }
+    for (const auto& f : families_) {
+        out += "# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " counter\n";
+        for (const auto& [value, count] : f.read()) {
+            out += f.name + "{" + f.label + "=\"" + value + "\"} " + std::to_string(count) + "\n";
+        }
     }
     return out;
 }

@@ -33,6 +33,12 @@ class Metrics {
     Counter& counter(const std::string& name, const std::string& help);
     /// A gauge read when /metrics is rendered (pool usage, connections…).
     void add_gauge(const std::string& name, const std::string& help, std::function<double()> read);
+    /// Counters kept elsewhere, one series per value of `label`, read when /metrics is
+    /// rendered: `read` returns (label value, count) pairs (values without quotes or
+    /// backslashes). No pair, no series.
+    using LabelledValues = std::vector<std::pair<std::string, std::uint64_t>>;
+    void add_counter_family(const std::string& name, const std::string& help, std::string label,
+                            std::function<LabelledValues()> read);
 
     std::string render() const;
 
@@ -49,6 +55,10 @@ class Metrics {
         std::string name, help;
         std::function<double()> read;
     };
+    struct Family {
+        std::string name, help, label;
+        std::function<LabelledValues()> read;
+    };
     struct NamedCounter {
         std::string name, help;
         std::unique_ptr<Counter> counter;
@@ -58,6 +68,7 @@ class Metrics {
     std::map<std::tuple<std::string, std::string, unsigned>, Series, std::less<>> http_;
     std::vector<Gauge> gauges_;
     std::vector<NamedCounter> counters_;
+    std::vector<Family> families_;
 };
 
 }  // namespace msg::core

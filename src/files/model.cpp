@@ -17,6 +17,7 @@ boost::json::object to_json(const FileObject& f) {
             {"content_type", f.content_type},
             {"size_bytes", f.size_bytes},
             {"thumbnail_key", f.thumbnail_key},
+            {"thumbnail_status", f.thumbnail_status},
             {"original_name", f.original_name},
             {"created_at", f.created_at}};
 }

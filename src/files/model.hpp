@@ -19,13 +19,14 @@ struct FileObject {
     std::string object_key;  // stored key: tenants/<tenant>/…
     std::string content_type;
     std::int64_t size_bytes = 0;
-    std::string thumbnail_key;
+    std::string thumbnail_key;  // where the thumbnail is (pending) or was made (ready), else ""
     std::string original_name;
     std::string created_at;
+    std::string thumbnail_status = "none";  // "pending" → "ready" | "none" (thumbnail consumer)
 };
 MSG_DESCRIBE_STRUCT(FileObject, (),
                     (tenant_id, id, room_id, uploader_id, object_key, content_type, size_bytes,
-                     thumbnail_key, original_name, created_at))
+                     thumbnail_key, original_name, created_at, thumbnail_status))
 boost::json::object to_json(const FileObject& f);
 
 /// Where a client key points, after the rules of API.md "Files": trimmed, one leading '/'

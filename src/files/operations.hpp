@@ -16,7 +16,9 @@ class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 namespace msg::files {
 
 /// 409 `file is already registered` for a key registered before; 403 `room access denied`
-/// unless the uploader is a member of the room (checked in the same statement).
+/// unless the uploader is a member of the room (checked in the same statement). A non-empty
+/// `thumbnail_key` registers the file with thumbnail_status "pending". Writes the outbox event
+/// `file.registered` in the same statement.
 struct RegisterFile {
     static constexpr std::string_view kName = "files/register";
     static constexpr bool kReadOnly = false;
@@ -36,6 +38,43 @@ struct RegisterFile {
 MSG_DESCRIBE_STRUCT(RegisterFile::Request, (),
                     (tenant_id, room_id, uploader_id, object_key, content_type, size_bytes,
                      thumbnail_key, original_name))
+
+/// What the thumbnail consumer needs of a registered file; `found` false for no such file.
+struct ThumbnailJob {
+    static constexpr std::string_view kName = "files/thumbnail-job";
+    static constexpr bool kReadOnly = false;  // runs right after the registration commits
+    struct Request {
+        std::string tenant_id;
+        std::int64_t file_id = 0;
+    };
+    struct Response {
+        bool found = false;
+        std::string object_key, thumbnail_key, thumbnail_status;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+MSG_DESCRIBE_STRUCT(ThumbnailJob::Request, (), (tenant_id, file_id))
+MSG_DESCRIBE_STRUCT(ThumbnailJob::Response, (),
+                    (found, object_key, thumbnail_key, thumbnail_status))
+
+/// A pending thumbnail becomes "ready" (`made`) or "none" with its key cleared. `updated` false
+/// when it was not pending (done before: a redelivered event); else `file` is the new row.
+struct FinishThumbnail {
+    static constexpr std::string_view kName = "files/finish-thumbnail";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t file_id = 0;
+        bool made = false;
+    };
+    struct Response {
+        bool updated = false;
+        FileObject file;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+MSG_DESCRIBE_STRUCT(FinishThumbnail::Request, (), (tenant_id, file_id, made))
+MSG_DESCRIBE_STRUCT(FinishThumbnail::Response, (), (updated, file))
 
 /// May `user_id` read the stored key? A registered file of a room they are in, or a file of a
 /// note they sent or received. Unknown and forbidden look the same (`allowed = false`).

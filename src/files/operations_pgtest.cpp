@@ -96,5 +96,69 @@ CO_TEST(FilesOps, RegisterListAndDownloadRights) {
     EXPECT_FALSE(stranger->allowed);
 }
 
+// A registration with a thumbnail key is pending and writes its `file.registered` work order in
+// the same statement; the thumbnail finishes once (a second finish — a redelivery — changes
+// nothing), or fails to "none" with its key cleared.
+CO_TEST(FilesOps, ThumbnailIsPendingUntilFinishedOnce) {
+    pg::Pool pool(ctx.io, testing::test_pool_options(4));
+    data::Executor db(pool);
+    const std::string tenant = testing::unique_tenant();
+    auto users = co_await testing::create_tenant_with_users(pool, tenant, 1);
+    chat::CreateRoom::Request room_req{tenant, users[0], "r", "group", {}};
+    auto room = co_await db.run<chat::CreateRoom>(std::move(room_req));
+    CO_ASSERT(room.has_value());
+    const std::string prefix = "tenants/" + tenant + "/rooms/" + std::to_string(room->id) + "/";
+
+    std::vector<FileObject> files;
+    for (const char* name : {"a", "b", "c"}) {
+        const std::string thumb = std::string(name) == "c" ? "" : prefix + name + "_thumb.jpg";
+        RegisterFile::Request req{tenant,      room->id, users[0], prefix + name + ".png",
+                                  "image/png", 10,       thumb,    "pic.png"};
+        auto f = co_await db.run<RegisterFile>(std::move(req));
+        CO_ASSERT(f.has_value());
+        files.push_back(*f);
+    }
+    EXPECT_EQ(files[0].thumbnail_status, "pending");
+    EXPECT_EQ(files[0].thumbnail_key, prefix + "a_thumb.jpg");
+    EXPECT_EQ(files[2].thumbnail_status, "none");  // no key: nothing to make
+    {
+        auto c = co_await pool.acquire();
+        auto events = co_await c->query(
+            "SELECT (payload->>'file_id')::bigint, payload->>'thumbnail_key' FROM outbox"
+            " WHERE tenant_id = $1 AND topic = 'file.registered' ORDER BY id",
+            tenant);
+        CO_ASSERT(events.size() == 3);  // every registration, with or without a thumbnail
+        EXPECT_EQ(events.int64(0, 0), files[0].id);
+        EXPECT_EQ(events.string(0, 1), prefix + "a_thumb.jpg");
+        EXPECT_EQ(events.string(2, 1), "");
+    }
+
+    auto job = co_await db.run<ThumbnailJob>(tenant, files[0].id);
+    CO_ASSERT(job && job->found);
+    EXPECT_EQ(job->object_key, prefix + "a.png");
+    EXPECT_EQ(job->thumbnail_status, "pending");
+    auto other_tenant = co_await db.run<ThumbnailJob>(testing::unique_tenant(), files[0].id);
+    CO_ASSERT(other_tenant.has_value());
+    EXPECT_FALSE(other_tenant->found);
+
+    auto made = co_await db.run<FinishThumbnail>(tenant, files[0].id, true);
+    CO_ASSERT(made && made->updated);
+    EXPECT_EQ(made->file.thumbnail_status, "ready");
+    EXPECT_EQ(made->file.thumbnail_key, prefix + "a_thumb.jpg");
+    auto again = co_await db.run<FinishThumbnail>(tenant, files[0].id, false);
+    CO_ASSERT(again.has_value());
+    EXPECT_FALSE(again->updated);  // not pending any more: the ready thumbnail stays
+
+    auto failed = co_await db.run<FinishThumbnail>(tenant, files[1].id, false);
+    CO_ASSERT(failed && failed->updated);
+    EXPECT_EQ(failed->file.thumbnail_status, "none");
+    EXPECT_EQ(failed->file.thumbnail_key, "");
+    ListRoomFiles::Request page{tenant, room->id, std::nullopt, 10, users[0]};
+    auto listed = co_await db.run<ListRoomFiles>(page);
+    CO_ASSERT(listed && listed->items.size() == 3);
+    EXPECT_EQ(listed->items[2].thumbnail_status, "ready");  // newest first: a is last
+    EXPECT_EQ(listed->items[1].thumbnail_status, "none");
+}
+
 }  // namespace
 }  // namespace msg::files

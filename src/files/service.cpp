@@ -1,5 +1,8 @@
 #include "files/service.hpp"
 
+#include <boost/json/parse.hpp>
+
+#include "chat/room_event.hpp"
 #include "chat/service.hpp"
 #include "core/base64url.hpp"
 #include "core/blocking.hpp"
@@ -7,9 +10,11 @@
 #include "core/time.hpp"
 #include "data/executor.hpp"
 #include "media/thumbnailer.hpp"
+#include "queue/event_queue.hpp"
 
 namespace msg::files {
 
+namespace json = boost::json;
 using core::Result;
 using core::Task;
 
@@ -21,25 +26,48 @@ FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::Cha
       blocking_(blocking),
       max_upload_bytes_(max_upload_bytes) {}
 
-Task<std::string> FilesService::thumbnail(const std::string& key, std::string thumb_key) {
+Task<bool> FilesService::make_thumbnail(const std::string& key, const std::string& thumb_key) {
     const media::ThumbnailLimits limits;
-    try {
-        auto image = co_await store_.get(key, limits.max_input_bytes);
-        if (!image) co_return std::string();
-        core::Result<std::string> jpeg = core::invalid("not made");
-        co_await blocking_.run([&] { jpeg = media::make_thumbnail(*image, limits); });
-        if (!jpeg) {
-            core::logger("files")->info("no thumbnail key=\"{}\" reason=\"{}\"", key,
-                                        jpeg.error().message);
-            co_return std::string();
-        }
-        const std::string type = "image/jpeg";
-        co_await store_.put(thumb_key, type, *jpeg);
-    } catch (const std::exception& e) {
-        core::logger("files")->warn("thumbnail failed key=\"{}\" error=\"{}\"", key, e.what());
-        co_return std::string();
+    auto image = co_await store_.get(key, limits.max_input_bytes);  // a store failure throws
+    if (!image) {
+        core::logger("files")->info("no thumbnail key=\"{}\" reason=\"object is gone\"", key);
+        co_return false;
     }
-    co_return thumb_key;
+    core::Result<std::string> jpeg = core::invalid("not made");
+    co_await blocking_.run([&] { jpeg = media::make_thumbnail(*image, limits); });
+    if (!jpeg) {
+        core::logger("files")->info("no thumbnail key=\"{}\" reason=\"{}\"", key,
+                                    jpeg.error().message);
+        co_return false;
+    }
+    const std::string type = "image/jpeg";
+    co_await store_.put(thumb_key, type, *jpeg);
+    co_return true;
+}
+
+Task<void> FilesService::on_file_registered(const queue::Event& event) {
+    std::int64_t file_id = 0;
+    try {
+        file_id = json::parse(event.payload).as_object().at("file_id").to_number<std::int64_t>();
+    } catch (const std::exception& e) {
+        // Nothing of ours writes such a payload; retrying would not mend it.
+        core::logger("files")->error("file.registered unreadable outbox_id={} error=\"{}\"",
+                                     event.id, e.what());
+        co_return;
+    }
+    auto job = co_await db_.run<ThumbnailJob>(event.tenant_id, file_id);
+    if (!job) throw std::runtime_error(job.error().message);           // the consumer retries
+    if (!job->found || job->thumbnail_status != "pending") co_return;  // none wanted, or done
+    const bool made = co_await make_thumbnail(job->object_key, job->thumbnail_key);
+    auto done = co_await db_.run<FinishThumbnail>(event.tenant_id, file_id, made);
+    if (!done) throw std::runtime_error(done.error().message);
+    if (!done->updated) co_return;  // a concurrent delivery finished it first
+    const FileObject& f = done->file;
+    const std::string_view type = made ? "file.thumbnail_ready" : "file.thumbnail_failed";
+    core::Principal tenant;  // publish() names the room's channel by the caller's tenant
+    tenant.tenant_id = f.tenant_id;
+    chat_.publish(tenant,
+                  chat::relay_event(type, f.room_id, f.uploader_id, std::nullopt, to_json(f)));
 }
 
 Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::Principal& caller,
@@ -123,20 +151,21 @@ Task<Result<FileObject>> FilesService::register_file(const core::Principal& call
     auto taken = co_await db_.run<KeyTaken>(caller.tenant_id, stored);
     if (!taken) co_return taken.error();
     if (taken->taken) co_return core::conflict("file is already registered");
+    // An image gets its thumbnail's key now (status pending); the thumbnail consumer makes it
+    // after the commit (on_file_registered), off the request path.
     std::string thumb;
     if (in.content_type.starts_with("image/")) {
-        const std::string thumb_key = thumbnail_key_for(stored);
+        thumb = thumbnail_key_for(stored);
         bool thumb_taken = false;
-        if (!thumb_key.empty()) {
-            auto taken_thumb = co_await db_.run<KeyTaken>(caller.tenant_id, thumb_key);
+        if (!thumb.empty()) {
+            auto taken_thumb = co_await db_.run<KeyTaken>(caller.tenant_id, thumb);
             if (!taken_thumb) co_return taken_thumb.error();
             thumb_taken = taken_thumb->taken;
         }
-        if (thumb_key.empty() || thumb_taken) {
+        if (thumb.empty() || thumb_taken) {
             core::logger("files")->info("no thumbnail key=\"{}\" reason=\"{}\"", stored,
-                                        thumb_key.empty() ? "key too long" : "thumbnail key taken");
-        } else {
-            thumb = co_await thumbnail(stored, thumb_key);
+                                        thumb.empty() ? "key too long" : "thumbnail key taken");
+            thumb.clear();
         }
     }
     RegisterFile::Request req{caller.tenant_id, in.room_id,    caller.user_id,   stored,

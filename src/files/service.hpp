@@ -18,6 +18,9 @@ class ChatService;
 namespace msg::core {
 class BlockingPool;
 }
+namespace msg::queue {
+struct Event;
+}
 
 namespace msg::files {
 
@@ -69,10 +72,17 @@ class FilesService {
 
     static constexpr std::chrono::seconds kUrlTtl{900};  // the seed's 15 minutes
 
+    /// The thumbnail consumer (group `thumbnails`, topic `file.registered`): makes a pending
+    /// thumbnail, marks it ready (or none: not a usable image), and tells the room's sockets
+    /// `file.thumbnail_ready` / `file.thumbnail_failed` with the file. Idempotent: a file whose
+    /// thumbnail is no longer pending is left alone. Throws on a store or database failure (the
+    /// delivery is retried).
+    core::Task<void> on_file_registered(const queue::Event& event);
+
   private:
-    /// The thumbnail of an image object, or "" (not an image, too large, a bomb, a decoder or
-    /// store failure — logged, never an error of the registration).
-    core::Task<std::string> thumbnail(const std::string& key, std::string thumb_key);
+    /// Writes the thumbnail of an image object; false when there is none to make (gone, not an
+    /// image, too large, a bomb, a decoder error — logged). A store failure throws.
+    core::Task<bool> make_thumbnail(const std::string& key, const std::string& thumb_key);
 
     data::Executor& db_;
     blob::BlobStore& store_;

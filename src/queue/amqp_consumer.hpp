@@ -71,6 +71,7 @@ class AmqpConsumer {
     /// (the broker delivers it again).
     void stop();
 
+    const std::string& group() const { return options_.group; }
     std::string queue_name() const { return options_.prefix + "." + options_.group; }
     std::string retry_queue(int n) const;
     std::string dead_letters() const { return options_.prefix + ".dlq"; }

@@ -123,4 +123,32 @@ MSG_DESCRIBE_STRUCT(CreateChatNotifications::Request, (),
                     (tenant_id, sender_id, room_id, message_id, title, body, recipient_ids))
 MSG_DESCRIBE_STRUCT(CreateChatNotifications::Response, (), (created_at))
 
+/// The notifications consumer's write for one new message: a stored `mention` notification for
+/// each member the `tokens` name who is offline (users.status, kept across nodes by presence),
+/// once per (message, recipient). `notified`: the rows written now.
+struct NotifyMentioned {
+    static constexpr std::string_view kName = "session/notify-mentioned";
+    static constexpr bool kReadOnly = false;
+    struct Request {
+        std::string tenant_id;
+        std::int64_t room_id = 0;
+        std::int64_t message_id = 0;
+        std::int64_t sender_id = 0;
+        std::vector<std::string> tokens;  // lowercased mention tokens of the body
+        std::string body;
+    };
+    struct Notified {
+        std::int64_t recipient_user_id = 0;
+        std::string created_at;
+    };
+    struct Response {
+        std::vector<Notified> notified;
+    };
+    static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
+};
+MSG_DESCRIBE_STRUCT(NotifyMentioned::Request, (),
+                    (tenant_id, room_id, message_id, sender_id, tokens, body))
+MSG_DESCRIBE_STRUCT(NotifyMentioned::Notified, (), (recipient_user_id, created_at))
+MSG_DESCRIBE_STRUCT(NotifyMentioned::Response, (), (notified))
+
 }  // namespace msg::session

@@ -173,5 +173,60 @@ CO_TEST(SessionOps, ChatNotificationsNeedMembersAndAMessageOfTheRoom) {
     EXPECT_EQ(rows.int64(1, 0), c);
 }
 
+// The notifications consumer's write: mentioned members who are offline, by name, email local
+// part or alias; never the sender, an online member or a non-member; once per message.
+CO_TEST(SessionOps, MentionedOfflineMembersAreNotifiedOnce) {
+    Fixture f(ctx.io);
+    co_await f.setup(5);
+    const auto a = f.users[0], b = f.users[1], c = f.users[2], d = f.users[3];  // user4: outsider
+    std::vector<std::int64_t> members{b, c, d};
+    auto room = co_await f.db.run<chat::CreateRoom>(f.tenant, a, "room", "group", members);
+    CO_ASSERT(room.has_value());
+    const std::vector<std::string> no_tokens;
+    auto message = co_await f.db.run<chat::SendMessage>(f.tenant, room->id, a, "@user1 hi", "{}",
+                                                        std::nullopt, no_tokens);
+    CO_ASSERT(message.has_value());
+    {
+        auto conn = co_await f.pool.acquire();
+        co_await conn->query("UPDATE users SET status = 'online' WHERE tenant_id = $1 AND id = $2",
+                             f.tenant, c);
+        co_await conn->query(
+            "INSERT INTO user_aliases (tenant_id, user_id, alias) VALUES ($1, $2, '디자인')",
+            f.tenant, d);
+    }
+    const std::int64_t message_id = message->message.id;
+    auto notify = [&](std::vector<std::string> tokens) {
+        return f.db.run<NotifyMentioned>(f.tenant, room->id, message_id, a, std::move(tokens),
+                                         "the body");
+    };
+    // b by name, c by email local part (online: not notified), d by alias, the outsider and
+    // the sender by name.
+    std::vector<std::string> tokens{"user1", "u2", "디자인", "user4", "user0"};
+    auto first = co_await notify(std::move(tokens));
+    CO_ASSERT(first.has_value());
+    std::vector<std::int64_t> notified;
+    for (const auto& n : first->notified) {
+        notified.push_back(n.recipient_user_id);
+        EXPECT_TRUE(n.created_at.ends_with("Z"));
+    }
+    std::sort(notified.begin(), notified.end());
+    EXPECT_EQ(notified, (std::vector<std::int64_t>{b, d}));
+    std::vector<std::string> again_tokens{"user1", "디자인"};
+    auto again = co_await notify(std::move(again_tokens));  // a redelivered event
+    CO_ASSERT(again.has_value());
+    EXPECT_TRUE(again->notified.empty());
+    std::vector<std::string> b_only{"user1"};
+    auto other_message = co_await f.db.run<NotifyMentioned>(f.tenant, room->id, message_id + 999, a,
+                                                            std::move(b_only), "x");
+    CO_ASSERT(other_message.has_value());
+    EXPECT_TRUE(other_message->notified.empty());  // not a message of the room
+    auto conn = co_await f.pool.acquire();
+    auto rows = co_await conn->query(
+        "SELECT count(*), min(kind), min(title) FROM chat_notifications WHERE tenant_id = $1",
+        f.tenant);
+    EXPECT_EQ(rows.int64(0, 0), 2);
+    EXPECT_EQ(rows.string(0, 1), "mention");
+}
+
 }  // namespace
 }  // namespace msg::session

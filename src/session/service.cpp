@@ -2,10 +2,16 @@
 
 #include <algorithm>
 
+#include <boost/json/parse.hpp>
+
 #include "auth/password.hpp"
+#include "chat/model.hpp"
+#include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 #include "data/executor.hpp"
 #include "org/service.hpp"
+#include "queue/event_queue.hpp"
 #include "session/events.hpp"
 #include "session/operations.hpp"
 
@@ -113,6 +119,48 @@ Task<Result<void>> SessionService::notify(const core::Principal& caller, Notific
     }
     events_.notify_users(caller.tenant_id, payloads);
     co_return Result<void>{};
+}
+
+Task<void> SessionService::on_message_created(const queue::Event& event) {
+    NotifyMentioned::Request req;
+    req.tenant_id = event.tenant_id;
+    try {
+        const auto payload = json::parse(event.payload).as_object();
+        req.message_id = payload.at("id").to_number<std::int64_t>();
+        req.room_id = payload.at("room_id").to_number<std::int64_t>();
+        req.sender_id = payload.at("sender_id").to_number<std::int64_t>();
+        req.body = std::string(payload.at("body").as_string());
+    } catch (const std::exception& e) {
+        // Nothing of ours writes such a payload; retrying would not mend it.
+        core::logger("session")->error("message.created unreadable outbox_id={} error=\"{}\"",
+                                       event.id, e.what());
+        co_return;
+    }
+    for (const auto& token : chat::mention_tokens(req.body)) {
+        req.tokens.push_back(core::ascii_lower(token));
+    }
+    if (req.tokens.empty()) co_return;
+    const std::int64_t room_id = req.room_id, message_id = req.message_id;
+    const std::int64_t sender_id = req.sender_id;
+    const std::string body = req.body;
+    auto written = co_await db_.run<NotifyMentioned>(std::move(req));
+    if (!written) throw std::runtime_error(written.error().message);  // the consumer retries
+    if (written->notified.empty()) co_return;
+    std::vector<std::pair<std::int64_t, json::object>> payloads;
+    payloads.reserve(written->notified.size());
+    for (const auto& n : written->notified) {
+        payloads.emplace_back(n.recipient_user_id,
+                              json::object{{"type", "chat.notification"},
+                                           {"tenant_id", event.tenant_id},
+                                           {"room_id", room_id},
+                                           {"message_id", message_id},
+                                           {"sender_user_id", sender_id},
+                                           {"recipient_user_id", n.recipient_user_id},
+                                           {"title", "mention"},
+                                           {"body", body},
+                                           {"created_at", n.created_at}});
+    }
+    events_.notify_users(event.tenant_id, payloads);
 }
 
 }  // namespace msg::session

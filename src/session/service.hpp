@@ -12,6 +12,9 @@
 #include "core/task.hpp"
 #include "session/model.hpp"
 
+namespace msg::queue {
+struct Event;
+}
 namespace msg::data {
 class Executor;
 }
@@ -78,6 +81,12 @@ class SessionService {
     /// Persists one row per distinct recipient and sends `chat.notification` (never a token)
     /// to each recipient's session sockets.
     core::Task<core::Result<void>> notify(const core::Principal& caller, Notification in);
+
+    /// The notifications consumer (group `notifications`, topic `message.created`): members the
+    /// message mentions (`@name`, `@<email local part>`, `@alias`) who are offline get a stored
+    /// `mention` notification (once per message and recipient) and a `chat.notification` to any
+    /// session socket they open meanwhile. Throws on a database failure (retried).
+    core::Task<void> on_message_created(const queue::Event& event);
 
   private:
     data::Executor& db_;

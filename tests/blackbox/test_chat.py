@@ -1,11 +1,17 @@
 """Chat REST: rooms, members, messages (seq, idempotency, gap fill), read state, and room
 membership enforced on every room route."""
+import asyncio
+import time
 import unittest
+
+import websockets
 
 from .harness import ServerTestCase
 
 
-class ChatRestTest(ServerTestCase):
+class ChatUsers(ServerTestCase):
+    """Alice, bob (김철수) and carol on a server of their own; no tests of its own."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -29,6 +35,8 @@ class ChatRestTest(ServerTestCase):
         body.setdefault("body", "hello")
         return self.server.post(f"/api/v1/rooms/{room}/messages", body, self.tokens[who])
 
+
+class ChatRestTest(ChatUsers):
     def test_create_rooms(self):
         s = self.server
         r = s.post("/api/v1/rooms", {"name": "ids as strings",
@@ -209,6 +217,47 @@ class ChatRestTest(ServerTestCase):
                           "room access denied")
         self.assertStatus(s.post("/api/v1/rooms", {"name": "x", "member_ids": [self.ids["bob"]]},
                                  rival), 400, "unknown member")
+
+
+class MentionNotificationTest(ChatUsers):
+    """Without a broker the relay runs the notifications consumer in process: a mention of an
+    offline member is stored as a `mention` notification (once), an online member's is not
+    (their socket shows the message), nor the sender's own."""
+
+    def test_offline_mentioned_members_get_a_stored_notification(self):
+        s = self.server
+        room = self.room(members=("bob", "carol"), name="mentions")
+
+        async def with_carol_online():
+            q = f"access_token={self.tokens['carol']}&room_id={room}"
+            async with websockets.connect(f"ws://127.0.0.1:{s.port}/ws?{q}"):
+                deadline = time.monotonic() + 10
+                carol = self.ids["carol"]
+                while s.sql(f"SELECT status FROM users WHERE id = {carol}") != [["online"]]:
+                    self.assertLess(time.monotonic(), deadline, "carol never came online")
+                    await asyncio.sleep(0.05)
+                # bob by his display name, carol by her email's local part, alice herself.
+                r = await asyncio.to_thread(self.send, room, body="@김철수 @carol @alice 회의")
+                self.assertStatus(r, 201)
+                # Carol stays connected until the consumer ran (it runs after the commit).
+                query = ("SELECT recipient_user_id, kind, title FROM chat_notifications"
+                         f" WHERE message_id = {r.json['id']}")
+                deadline = time.monotonic() + 10
+                while not s.sql(query) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                # (One statement writes every recipient's row: a wrong one would be here now.)
+                return query
+        query = asyncio.run(with_carol_online())
+        self.assertEqual(s.sql(query), [[str(self.ids["bob"]), "mention", "mention"]])
+        # No mention, no notification; the relay got past both messages.
+        plain = self.send(room, body="no mentions here").json["id"]
+        deadline = time.monotonic() + 10
+        while s.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL") != [["0"]]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertEqual(s.sql(f"SELECT count(*) FROM chat_notifications"
+                               f" WHERE message_id = {plain}"), [["0"]])
+        self.assertEqual(s.sql(query), [[str(self.ids["bob"]), "mention", "mention"]])
 
 
 class SendRateLimitTest(ServerTestCase):

@@ -14,7 +14,12 @@ import unittest
 import urllib.parse
 import zlib
 
+import asyncio
+
+import websockets
+
 from .harness import ServerTestCase
+from .wsclient import Client
 
 S3 = os.environ.get("MSG_TEST_S3_ENDPOINT", "")
 
@@ -122,9 +127,40 @@ class FilesTest(ServerTestCase):
         self.assertStatus(r, 201)
         return r.json
 
+    def listed(self, file_id):
+        r = self.server.get(f"/api/v1/rooms/{self.room}/files?limit=100", self.tokens["alice"])
+        self.assertStatus(r, 200)
+        return next(x for x in r.json["items"] if x["id"] == file_id)
+
+    def finished(self, f, timeout=20):
+        """The file once its thumbnail is no longer pending (the thumbnail consumer ran)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.listed(f["id"])
+            if now["thumbnail_status"] != "pending":
+                return now
+            time.sleep(0.05)
+        self.fail(f"thumbnail of {f['object_key']} still pending after {timeout}s")
+
     def test_images_get_a_thumbnail(self):
-        f = self.register("그림.png", png(900, 300), "image/png")
+        async def watch_and_register():
+            q = f"access_token={self.tokens['bob']}&room_id={self.room}"
+            async with websockets.connect(f"ws://127.0.0.1:{self.server.port}/ws?{q}") as ws:
+                bob = Client(ws)
+                await bob.send({"type": "ping"})
+                await bob.next("pong")  # frames are read after the socket joined its room
+                f = await asyncio.to_thread(self.register, "그림.png", png(900, 300),
+                                            "image/png")
+                return f, await bob.next("file.thumbnail_ready", timeout=20)
+        f, frame = asyncio.run(watch_and_register())
+        # Registered at once, the thumbnail's key named and pending; made after the commit.
         self.assertEqual(f["thumbnail_key"], f"tenants/default/rooms/{self.room}/그림_thumb.jpg")
+        self.assertEqual(f["thumbnail_status"], "pending")
+        self.assertEqual(frame["room_id"], self.room)
+        self.assertEqual(frame["payload"]["id"], f["id"])
+        self.assertEqual(frame["payload"]["thumbnail_status"], "ready")
+        self.assertEqual(frame["payload"]["thumbnail_key"], f["thumbnail_key"])
+        self.assertEqual(self.finished(f)["thumbnail_status"], "ready")
         d = self.post("/api/v1/files/presign-download", {"object_key": f["thumbnail_key"]}, "bob")
         self.assertStatus(d, 200)
         status, jpeg = transfer("GET", d.json["url"])
@@ -149,10 +185,13 @@ class FilesTest(ServerTestCase):
         for name, data in (("fake.jpg", b"this is not a jpeg at all" * 10),
                            ("bomb.png", png(2, 2, claimed=(60000, 60000)))):
             f = self.register(name, data, "image/jpeg" if name.endswith("jpg") else "image/png")
-            self.assertEqual(f["thumbnail_key"], "", name)
+            self.assertEqual(f["thumbnail_status"], "pending", name)  # tried after the commit
+            done = self.finished(f)
+            self.assertEqual((done["thumbnail_status"], done["thumbnail_key"]), ("none", ""), name)
         self.assertIn("no thumbnail", self.server.log())
         # A non-image type is not even tried.
-        self.assertEqual(self.register("notes.txt", b"plain", "text/plain")["thumbnail_key"], "")
+        txt = self.register("notes.txt", b"plain", "text/plain")
+        self.assertEqual((txt["thumbnail_status"], txt["thumbnail_key"]), ("none", ""))
 
     def test_multi_file_message_flow(self):
         """The seed README's browser flow: presign and PUT each file, register each, then send
