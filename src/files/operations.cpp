@@ -35,7 +35,7 @@ constexpr std::string_view kRegister =
     " SELECT * FROM f";
 
 constexpr std::string_view kThumbnailJob =
-    "SELECT object_key, thumbnail_key, thumbnail_status FROM files"
+    "SELECT object_key, thumbnail_key, thumbnail_status, size_bytes FROM files"
     " WHERE tenant_id = $1 AND id = $2";
 // Only a pending thumbnail moves: a second delivery of the same event finds nothing to do.
 constexpr std::string_view kFinishThumbnail =
@@ -96,7 +96,8 @@ core::Task<core::Result<ThumbnailJob::Response>> ThumbnailJob::run(pg::Connectio
                                                                    const Request& r) {
     auto rows = co_await c.query(kThumbnailJob, r.tenant_id, r.file_id);
     if (rows.empty()) co_return Response{};
-    co_return Response{true, rows.string(0, 0), rows.string(0, 1), rows.string(0, 2)};
+    co_return Response{true, rows.string(0, 0), rows.string(0, 1), rows.string(0, 2),
+                       rows.int64(0, 3)};
 }
 
 core::Task<core::Result<FinishThumbnail::Response>> FinishThumbnail::run(pg::Connection& c,

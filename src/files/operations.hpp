@@ -50,12 +50,13 @@ struct ThumbnailJob {
     struct Response {
         bool found = false;
         std::string object_key, thumbnail_key, thumbnail_status;
+        std::int64_t size_bytes = 0;
     };
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(ThumbnailJob::Request, (), (tenant_id, file_id))
 MSG_DESCRIBE_STRUCT(ThumbnailJob::Response, (),
-                    (found, object_key, thumbnail_key, thumbnail_status))
+                    (found, object_key, thumbnail_key, thumbnail_status, size_bytes))
 
 /// A pending thumbnail becomes "ready" (`made`) or "none" with its key cleared. `updated` false
 /// when it was not pending (done before: a redelivered event); else `file` is the new row.

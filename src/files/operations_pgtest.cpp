@@ -137,6 +137,7 @@ CO_TEST(FilesOps, ThumbnailIsPendingUntilFinishedOnce) {
     CO_ASSERT(job && job->found);
     EXPECT_EQ(job->object_key, prefix + "a.png");
     EXPECT_EQ(job->thumbnail_status, "pending");
+    EXPECT_EQ(job->size_bytes, 10);
     auto other_tenant = co_await db.run<ThumbnailJob>(testing::unique_tenant(), files[0].id);
     CO_ASSERT(other_tenant.has_value());
     EXPECT_FALSE(other_tenant->found);

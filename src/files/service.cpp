@@ -58,7 +58,16 @@ Task<void> FilesService::on_file_registered(const queue::Event& event) {
     auto job = co_await db_.run<ThumbnailJob>(event.tenant_id, file_id);
     if (!job) throw std::runtime_error(job.error().message);           // the consumer retries
     if (!job->found || job->thumbnail_status != "pending") co_return;  // none wanted, or done
-    const bool made = co_await make_thumbnail(job->object_key, job->thumbnail_key);
+    // Over the thumbnailer's input bound: no thumbnail (the bounded read would throw, and a
+    // throw means "retry").
+    const media::ThumbnailLimits limits;
+    bool made = false;
+    if (static_cast<std::uint64_t>(job->size_bytes) > limits.max_input_bytes) {
+        core::logger("files")->info("no thumbnail key=\"{}\" reason=\"image too large\"",
+                                    job->object_key);
+    } else {
+        made = co_await make_thumbnail(job->object_key, job->thumbnail_key);
+    }
     auto done = co_await db_.run<FinishThumbnail>(event.tenant_id, file_id, made);
     if (!done) throw std::runtime_error(done.error().message);
     if (!done->updated) co_return;  // a concurrent delivery finished it first

@@ -61,8 +61,9 @@ constexpr std::string_view kInsertNotifications =
     " RETURNING created_at";
 
 // Members named by a token (name, email local part or alias, lowercased as chat's room list
-// does), not the sender, offline now; one row per (message, recipient) — a redelivered event
-// inserts nothing (the partial unique index), and a user removed meanwhile is not a member.
+// does: ASCII only, COLLATE "C"), not the sender, offline now; one row per (message, recipient) — a
+// redelivered event inserts nothing (the partial unique index), and a user removed meanwhile is not
+// a member.
 constexpr std::string_view kNotifyMentioned =
     "INSERT INTO chat_notifications (tenant_id, room_id, message_id, sender_user_id,"
     "   recipient_user_id, title, body, kind)"
@@ -70,10 +71,10 @@ constexpr std::string_view kNotifyMentioned =
     " FROM room_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
     " WHERE m.tenant_id = $1 AND m.room_id = $2 AND u.id <> $4 AND u.is_active"
     "   AND u.status = 'offline'"
-    "   AND (lower(u.name) = ANY($5::text[])"
-    "        OR lower(split_part(u.email, '@', 1)) = ANY($5::text[])"
+    "   AND (lower(u.name COLLATE \"C\") = ANY($5::text[])"
+    "        OR lower(split_part(u.email, '@', 1) COLLATE \"C\") = ANY($5::text[])"
     "        OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.tenant_id = $1"
-    "                   AND a.user_id = u.id AND lower(a.alias) = ANY($5::text[])))"
+    "                   AND a.user_id = u.id AND lower(a.alias COLLATE \"C\") = ANY($5::text[])))"
     "   AND EXISTS (SELECT 1 FROM messages WHERE tenant_id = $1 AND room_id = $2 AND id = $3)"
     " ON CONFLICT (tenant_id, message_id, recipient_user_id) WHERE kind = 'mention' DO NOTHING"
     " RETURNING recipient_user_id, created_at";

@@ -177,9 +177,9 @@ CO_TEST(SessionOps, ChatNotificationsNeedMembersAndAMessageOfTheRoom) {
 // part or alias; never the sender, an online member or a non-member; once per message.
 CO_TEST(SessionOps, MentionedOfflineMembersAreNotifiedOnce) {
     Fixture f(ctx.io);
-    co_await f.setup(5);
-    const auto a = f.users[0], b = f.users[1], c = f.users[2], d = f.users[3];  // user4: outsider
-    std::vector<std::int64_t> members{b, c, d};
+    co_await f.setup(6);
+    const auto a = f.users[0], b = f.users[1], c = f.users[2], d = f.users[3], e = f.users[4];
+    std::vector<std::int64_t> members{b, c, d, e};  // users[5] (user5): not a member
     auto room = co_await f.db.run<chat::CreateRoom>(f.tenant, a, "room", "group", members);
     CO_ASSERT(room.has_value());
     const std::vector<std::string> no_tokens;
@@ -199,9 +199,9 @@ CO_TEST(SessionOps, MentionedOfflineMembersAreNotifiedOnce) {
         return f.db.run<NotifyMentioned>(f.tenant, room->id, message_id, a, std::move(tokens),
                                          "the body");
     };
-    // b by name, c by email local part (online: not notified), d by alias, the outsider and
-    // the sender by name.
-    std::vector<std::string> tokens{"user1", "u2", "디자인", "user4", "user0"};
+    // b by email local part only, c by name (online: not notified), d by alias, e by name,
+    // the outsider and the sender by name.
+    std::vector<std::string> tokens{"u1", "user2", "디자인", "user4", "user5", "user0"};
     auto first = co_await notify(std::move(tokens));
     CO_ASSERT(first.has_value());
     std::vector<std::int64_t> notified;
@@ -210,7 +210,7 @@ CO_TEST(SessionOps, MentionedOfflineMembersAreNotifiedOnce) {
         EXPECT_TRUE(n.created_at.ends_with("Z"));
     }
     std::sort(notified.begin(), notified.end());
-    EXPECT_EQ(notified, (std::vector<std::int64_t>{b, d}));
+    EXPECT_EQ(notified, (std::vector<std::int64_t>{b, d, e}));
     std::vector<std::string> again_tokens{"user1", "디자인"};
     auto again = co_await notify(std::move(again_tokens));  // a redelivered event
     CO_ASSERT(again.has_value());
@@ -224,7 +224,7 @@ CO_TEST(SessionOps, MentionedOfflineMembersAreNotifiedOnce) {
     auto rows = co_await conn->query(
         "SELECT count(*), min(kind), min(title) FROM chat_notifications WHERE tenant_id = $1",
         f.tenant);
-    EXPECT_EQ(rows.int64(0, 0), 2);
+    EXPECT_EQ(rows.int64(0, 0), 3);
     EXPECT_EQ(rows.string(0, 1), "mention");
 }
 

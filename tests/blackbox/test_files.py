@@ -182,8 +182,12 @@ class FilesTest(ServerTestCase):
     def test_bad_images_are_registered_without_thumbnail(self):
         # Not an image despite its type, and a decompression bomb (a 2x2 PNG whose header
         # claims 60000x60000): both refused by the thumbnailer, the file itself registered.
-        for name, data in (("fake.jpg", b"this is not a jpeg at all" * 10),
-                           ("bomb.png", png(2, 2, claimed=(60000, 60000)))):
+        cases = [("fake.jpg", b"this is not a jpeg at all" * 10),
+                 ("bomb.png", png(2, 2, claimed=(60000, 60000)))]
+        huge = png(2, 2) + bytes(33 * 1024 * 1024)  # over the thumbnailer's 32 MiB input bound
+        if len(huge) <= int(self.server_env.get("MAX_UPLOAD_BYTES", 100 * 1024 * 1024)):
+            cases.append(("huge.png", huge))
+        for name, data in cases:
             f = self.register(name, data, "image/jpeg" if name.endswith("jpg") else "image/png")
             self.assertEqual(f["thumbnail_status"], "pending", name)  # tried after the commit
             done = self.finished(f)
