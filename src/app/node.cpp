@@ -364,9 +364,9 @@ void Node::watch(const transport::HttpServer& server) {
     metrics_.add_gauge("msg_presence_users", "Users with an open socket on this node.", [this] {
         return presence_ ? static_cast<double>(presence_->users()) : 0.0;
     });
-    // Counts of parts that start with the workers (null until then): read through the atomic
-    // pointer the metrics thread may load at any time; 0 where the role has no such part.
-    // Per consumer group (label `group`); no series before the groups start or without a broker.
+    // Counts of parts that start with the workers, which the metrics thread may read at any
+    // time. Per consumer group (label `group`): no series before the groups start or without a
+    // broker. The processed-events counts below read an atomic pointer, 0 until it is set.
     const auto per_group = [this](std::uint64_t (queue::AmqpConsumer::*read)() const) {
         return [this, read] { return consumers_.each(read); };
     };
