@@ -635,8 +635,10 @@ asio::awaitable<bool> open_socket(Run* run, Member* m) {
     co_return true;
 }
 
-/// Opens the sockets of one thread, `window` handshakes at a time (a worker per slot).
-asio::awaitable<void> connect_worker(Run* run, std::vector<Member*>* list,
+/// Opens the sockets of one thread, `window` handshakes at a time (a worker per slot). The
+/// workers share `list`: the last one can still be looking at it after the caller saw every
+/// socket counted and moved on.
+asio::awaitable<void> connect_worker(Run* run, std::shared_ptr<const std::vector<Member*>> list,
                                      std::shared_ptr<std::size_t> next) {
     while (*next < list->size()) {
         Member* m = (*list)[(*next)++];
@@ -907,9 +909,9 @@ int run_scenario(const Options& options) {
         const auto connect_started = Clock::now();
         for (std::size_t t = 0; t < run.contexts.size(); ++t) {
             auto next = std::make_shared<std::size_t>(0);
+            auto list = std::make_shared<const std::vector<Member*>>(std::move(per_thread[t]));
             for (int w = 0; w < options.connect_window; ++w) {
-                asio::co_spawn(*run.contexts[t], connect_worker(&run, &per_thread[t], next),
-                               asio::detached);
+                asio::co_spawn(*run.contexts[t], connect_worker(&run, list, next), asio::detached);
             }
         }
         wait_until(
