@@ -380,6 +380,10 @@ void Node::watch(const transport::HttpServer& server) {
         "msg_events_dead_lettered_total",
         "Broker events sent to the dead-letter queue after their last attempt.", "group",
         per_group(&queue::AmqpConsumer::dead));
+    metrics_.add_counter_family(
+        "msg_events_redelivered_total",
+        "Broker deliveries marked redelivered (held unacked by a consumer whose channel closed).",
+        "group", per_group(&queue::AmqpConsumer::redelivered));
     metrics_.add_gauge(
         "msg_events_applied_total",
         "Broker events applied by the consumers that keep processed_events ids (vector-index) "

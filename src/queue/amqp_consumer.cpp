@@ -210,6 +210,7 @@ std::optional<std::string> AmqpConsumer::handle(const Event& event) {
 
 void AmqpConsumer::handle_delivery(amqp::Connection& consumer, amqp::Connection& publisher,
                                    const amqp::Message& m) {
+    if (m.redelivered) ++redelivered_;
     auto event = event_from_envelope(m.body);
     std::string error = "not a version 1 envelope";
     if (event) {

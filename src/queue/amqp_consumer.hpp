@@ -79,6 +79,9 @@ class AmqpConsumer {
     std::uint64_t handled() const { return handled_.load(); }  // acked after success
     std::uint64_t retried() const { return retried_.load(); }  // sent to a delay queue
     std::uint64_t dead() const { return dead_.load(); }        // sent to msg.dlq
+    /// Deliveries the broker marked redelivered: another consumer (or an earlier session of
+    /// this one) held them unacked when its channel closed.
+    std::uint64_t redelivered() const { return redelivered_.load(); }
     bool connected() const { return connected_.load(); }
     /// Set once the group's queues were declared and bound: events published after it reach
     /// the group (the relay waits for it, so a first start loses nothing).
@@ -99,7 +102,7 @@ class AmqpConsumer {
     Handler handler_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};
-    std::atomic<std::uint64_t> handled_{0}, retried_{0}, dead_{0};
+    std::atomic<std::uint64_t> handled_{0}, retried_{0}, dead_{0}, redelivered_{0};
     core::Event declared_;
     std::thread thread_;
 };

@@ -466,3 +466,63 @@ class ConsumerCrashTest(unittest.TestCase):
                 b.stop()
                 shutil.rmtree(b.env["DATA_DIR"], ignore_errors=True)
             a.drop()
+
+
+class WorkerCrashTest(unittest.TestCase):
+    """Two `worker` processes share the msg.notifications group. Messages that mention an
+    offline user are committed first (the chat node has no relay), so the workers meet a
+    backlog: each takes a prefetch window of deliveries. One worker is killed with SIGKILL
+    once it has handled some of its window; the deliveries it held unacked are redelivered
+    to the other (its redelivered counter says so), and every message gets exactly one
+    mention notification (0 lost; the (message, recipient) key makes a second one impossible,
+    and there are as many notifications as distinct messages)."""
+
+    def test_a_killed_worker_loses_nothing_and_applies_nothing_twice(self):
+        N = 600
+        session = Server(role="session").start()
+        nodes = [session]
+        try:
+            env = {"LAVINMQ_URL": AMQP_URL, "AMQP_QUEUE_PREFIX": "bb" + secrets.token_hex(4),
+                   "MESSAGE_RATE_PER_USER": "10000", "AMQP_PREFETCH": "50"}
+            chat = Server(role="chat", peer_of=session, env=env).start()
+            nodes.append(chat)
+            admin = session.admin_token()
+            bob = session.create_user(admin, "bob@example.com")  # never connects: offline
+            room = chat.post("/api/v1/rooms", {"name": "crash", "member_ids": [bob]}, admin)
+            self.assertEqual(room.status, 201, room)
+            room = room.json["id"]
+            for i in range(N):
+                r = chat.post(f"/api/v1/rooms/{room}/messages", {"body": f"@bob {i}"}, admin)
+                self.assertEqual(r.status, 201, r)
+
+            workers = [Server(role="worker", peer_of=session, env=env) for _ in range(2)]
+            for w in workers:
+                nodes.append(w.start())
+            a, b = workers
+            consumed = 'msg_events_consumed_total{group="notifications"}'
+            deadline = time.monotonic() + 30
+            while (metric(a, consumed) or 0) < 5:
+                self.assertLess(time.monotonic(), deadline, a.log()[-2000:])
+                time.sleep(0.01)
+            a.proc.send_signal(signal.SIGKILL)  # mid-window: it holds unacked deliveries
+            a.proc.wait()
+            nodes.remove(a)
+
+            count = lambda: b.sql("SELECT count(*), count(DISTINCT message_id)"
+                                  " FROM chat_notifications WHERE kind = 'mention'")[0]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and count()[0] != str(N):
+                time.sleep(0.2)
+            self.assertEqual(count(), [str(N), str(N)], "a notification was lost\n"
+                             + b.log()[-2000:])
+            missing = b.sql("SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM"
+                            " chat_notifications n WHERE n.message_id = m.id"
+                            f" AND n.recipient_user_id = {bob}) AND m.room_id = {room}")
+            self.assertEqual(missing, [["0"]])
+            self.assertGreaterEqual(
+                metric(b, 'msg_events_redelivered_total{group="notifications"}'), 1,
+                "the killed worker held no unacked delivery: the test proved nothing")
+        finally:
+            for s in reversed(nodes):
+                s.stop()
+            session.drop()
