@@ -8,7 +8,15 @@
 #include "blob/sigv4.hpp"
 #include "bus/inproc_bus.hpp"
 #include "bus/redis_bus.hpp"
+#include "chat/operations.hpp"
+#include "data/operations.hpp"
+#include "files/operations.hpp"
+#include "notes/operations.hpp"
+#include "org/operations.hpp"
+#include "session/operations.hpp"
+#include "tenant/operations.hpp"
 #include "transport/http_client.hpp"
+#include "vector/operations.hpp"
 
 namespace msg::app {
 
@@ -19,16 +27,54 @@ pg::PoolOptions with_dsn(pg::PoolOptions o, const std::string& dsn) {
 }
 }  // namespace
 
-Database::Database(const PostgresConfig& config, boost::asio::io_context& io)
-    : primary_(io, config.pool),
-      replica_(config.read_dsn.empty()
-                   ? nullptr
-                   : std::make_unique<pg::Pool>(io, with_dsn(config.pool, config.read_dsn))),
-      executor_(primary_, replica_.get()) {}
+bool uses_dbman(const Config& config, const Role& role) {
+    return !config.dbman.endpoints.empty() && role.name != "all" && role.name != "dbman";
+}
 
-std::unique_ptr<Database> make_database(const Config& config, boost::asio::io_context& io) {
-    // The dbman remote executor (DBMAN_ENDPOINTS) and dedicated tenants' pools come here.
-    return std::make_unique<Database>(config.postgres, io);
+bool needs_pool(const Config& config, const Role& role) {
+    return !uses_dbman(config, role) || role.runs(Worker::outbox_relay) ||
+           role.runs(Worker::migrate_on_start);
+}
+
+Database::Database(const Config& config, const Role& role, boost::asio::io_context& io,
+                   const data::Registry& registry, const core::Clock& clock) {
+    const PostgresConfig& pg = config.postgres;
+    if (needs_pool(config, role)) {
+        primary_ = std::make_unique<pg::Pool>(io, pg.pool);
+        if (!pg.read_dsn.empty()) {
+            replica_ = std::make_unique<pg::Pool>(io, with_dsn(pg.pool, pg.read_dsn));
+        }
+        local_ = std::make_unique<data::Executor>(*primary_, replica_.get());
+    }
+    if (uses_dbman(config, role)) {
+        http_ = std::make_unique<transport::BeastHttpClient>();
+        data::DbmanClient::Options o;
+        o.endpoints = config.dbman.endpoints;
+        o.token = config.internal_api_token;
+        o.fail_threshold = config.dbman.fail_threshold;
+        o.cooldown = config.dbman.cooldown;
+        o.timeout = config.dbman.timeout;
+        client_ = std::make_unique<data::DbmanClient>(std::move(o), registry, *http_, clock);
+        remote_ = std::make_unique<data::Executor>(*client_);
+    }
+}
+
+Database::~Database() = default;
+
+const data::Registry& operation_registry() {
+    static const data::Registry registry = [] {
+        data::Registry r;
+        data::register_operations(r);
+        chat::register_operations(r);
+        files::register_operations(r);
+        notes::register_operations(r);
+        org::register_operations(r);
+        session::register_operations(r);
+        tenant::register_operations(r);
+        vector::register_operations(r);
+        return r;
+    }();
+    return registry;
 }
 
 std::unique_ptr<bus::Bus> make_bus(const Config& config) {

@@ -1,19 +1,20 @@
 #pragma once
 
 // One factory per seam (ARCHITECTURE §3): each picks the implementation of its engine from
-// Config. Today: the database is local pools (services reach it only through the executor;
-// the outbox relay and the readiness probe use the primary pool itself), the bus and the
+// Config. The database is local pools or the dbman tier (DBMAN_ENDPOINTS; services reach it
+// only through the executor; the outbox relay uses the primary pool itself), the bus and the
 // event queue are in process, blobs are local disk or the S3 API, vectors are hnsw files or
 // Milvus; the bus is Redis when REDIS_ADDR is set (services see bus::Bus); events also go to an
-// AMQP broker when LAVINMQ_URL is set (make_broker). The dbman remote executor arrives behind
-// make_database (its seam needs widening first: the relay and the probe take a pool).
+// AMQP broker when LAVINMQ_URL is set (make_broker).
 
 #include <memory>
 
 #include "app/config.hpp"
+#include "app/roles.hpp"
 #include "blob/blob_store.hpp"
 #include "bus/bus.hpp"
 #include "core/http_client.hpp"
+#include "data/dbman_client.hpp"
 #include "data/executor.hpp"
 #include "queue/amqp_consumer.hpp"
 #include "queue/amqp_queue.hpp"
@@ -35,20 +36,39 @@ namespace msg::app {
 
 class Vectors;
 
-/// The database of a node: the primary pool, an optional read replica (POSTGRES_READ_DSN)
-/// and the executor that routes each operation (read-only ones to the replica).
+/// The database of a node. Local: the primary pool, an optional read replica
+/// (POSTGRES_READ_DSN) and the executor that routes each operation (read-only ones to the
+/// replica). Remote (DBMAN_ENDPOINTS, a role that may use it): the executor sends operations
+/// to the dbman tier; the pool is still made when the role reads the outbox itself (relay) —
+/// `primary()` is null otherwise.
 class Database {
   public:
-    Database(const PostgresConfig& config, boost::asio::io_context& io);
-    data::Executor& executor() { return executor_; }
-    pg::Pool& primary() { return primary_; }
+    Database(const Config& config, const Role& role, boost::asio::io_context& io,
+             const data::Registry& registry, const core::Clock& clock);
+    ~Database();
+    data::Executor& executor() { return remote_ ? *remote_ : *local_; }
+    /// The executor over this node's own pools (dbman serves with it); null when remote.
+    data::Executor* local() { return local_.get(); }
+    pg::Pool* primary() { return primary_.get(); }
+    const data::DbmanClient* dbman() const { return client_.get(); }
 
   private:
-    pg::Pool primary_;
+    std::unique_ptr<pg::Pool> primary_;
     std::unique_ptr<pg::Pool> replica_;
-    data::Executor executor_;
+    std::unique_ptr<data::Executor> local_;
+    std::unique_ptr<core::HttpClient> http_;
+    std::unique_ptr<data::DbmanClient> client_;
+    std::unique_ptr<data::Executor> remote_;
 };
-std::unique_ptr<Database> make_database(const Config& config, boost::asio::io_context& io);
+
+/// Does `role` send its data operations to the dbman tier with this config? (Not `all`, whose
+/// node is the whole deployment, and not `dbman`, which is the tier.)
+bool uses_dbman(const Config& config, const Role& role);
+/// Does the node need POSTGRES_DSN: it runs operations locally, migrates, or reads the outbox.
+bool needs_pool(const Config& config, const Role& role);
+
+/// Every data operation of every module (the dbman wire), built once.
+const data::Registry& operation_registry();
 
 /// Redis (REDIS_ADDR) or, unset, in process. The Redis bus connects in the background: a node
 /// starts degraded, not stuck, when Redis is away.

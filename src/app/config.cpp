@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "amqp/url.hpp"
+#include "data/dbman_client.hpp"
 #include "redis/address.hpp"
 
 namespace msg::app {
@@ -112,6 +113,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.integer("VECTORMAN_PORT", c.ports.vectorman, 0, 65535);
     r.integer("WORKER_PORT", c.ports.worker, 0, 65535);
     r.integer("FILEMAN_PORT", c.ports.fileman, 0, 65535);
+    r.integer("DBMAN_PORT", c.ports.dbman, 0, 65535);
 
     auto& http = c.server;
     r.string("BIND_ADDRESS", http.address);
@@ -150,6 +152,14 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.duration("PG_ACQUIRE_TIMEOUT_MS", pg.pool.acquire_timeout, 1, 600'000);
     r.duration("PG_CONNECT_TIMEOUT_MS", pg.pool.connection.connect_timeout, 1, 600'000);
     r.duration("PG_STATEMENT_TIMEOUT_MS", pg.pool.connection.statement_timeout, 1, 3'600'000);
+
+    auto& dbman = c.dbman;
+    r.csv("DBMAN_ENDPOINT", dbman.endpoints);
+    r.csv("DBMAN_ENDPOINTS", dbman.endpoints);  // the list wins over the single endpoint
+    dbman.endpoints = data::normalize_endpoints(dbman.endpoints);
+    r.integer("DBMAN_FAIL_THRESHOLD", dbman.fail_threshold, 1, 1000);
+    r.duration("DBMAN_COOLDOWN_MS", dbman.cooldown, 0, 3'600'000);
+    r.duration("DBMAN_HTTP_TIMEOUT_MS", dbman.timeout, 1, 600'000);
 
     r.string("REDIS_ADDR", c.redis_addr);
     r.duration("PRESENCE_NODE_TTL_SECONDS", c.presence_node_ttl, 3, 3600);
@@ -226,6 +236,12 @@ core::Result<Config> load_config(const Getenv& getenv) {
     }
     if (!c.internal_api_token.empty() && c.internal_api_token.size() < 32) {
         r.fail("INTERNAL_API_TOKEN must be at least 32 bytes");
+    }
+    for (const auto& e : dbman.endpoints) {
+        if (!e.starts_with("http://")) r.fail("DBMAN_ENDPOINTS must be http:// URLs");
+    }
+    if (!dbman.endpoints.empty() && c.internal_api_token.empty()) {
+        r.fail("INTERNAL_API_TOKEN must be set with DBMAN_ENDPOINTS");
     }
     for (const auto* url : {&v.milvus_endpoint, &v.embedding_endpoint, &v.vectorman_endpoint}) {
         if (!url->empty() && !url->starts_with("http://")) {

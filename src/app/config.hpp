@@ -26,6 +26,18 @@ struct Ports {
     unsigned short vectorman = 8083;  // VECTORMAN_PORT
     unsigned short fileman = 8081;    // FILEMAN_PORT
     unsigned short worker = 8084;     // WORKER_PORT (health and metrics only)
+    unsigned short dbman = 8082;      // DBMAN_PORT
+};
+
+/// The dbman tier as a client sees it (roles chat, session, fileman, worker): set, their data
+/// operations go to these endpoints instead of a local pool.
+struct DbmanConfig {
+    /// DBMAN_ENDPOINTS (comma-separated http://host:port; DBMAN_ENDPOINT when unset), trimmed,
+    /// trailing '/' dropped, duplicates dropped.
+    std::vector<std::string> endpoints;
+    int fail_threshold = 3;                      // DBMAN_FAIL_THRESHOLD
+    std::chrono::milliseconds cooldown{10'000};  // DBMAN_COOLDOWN_MS
+    std::chrono::milliseconds timeout{5'000};    // DBMAN_HTTP_TIMEOUT_MS (one attempt)
 };
 
 struct PostgresConfig {
@@ -100,6 +112,7 @@ struct Config {
     transport::CorsOptions cors;  // CORS_ALLOWED_ORIGINS (CSV; dev → *)
     core::LogConfig log;          // LOG_FORMAT, LOG_LEVEL
     PostgresConfig postgres;
+    DbmanConfig dbman;
     AuthConfig auth;
     int sends_per_user_per_second = 50;  // MESSAGE_RATE_PER_USER (messages, notes, notify)
 

@@ -14,6 +14,8 @@
 #include "chat/routes.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "data/dbman_routes.hpp"
+#include "data/operations.hpp"
 #include "files/handlers.hpp"
 #include "notes/routes.hpp"
 #include "org/routes.hpp"
@@ -41,9 +43,10 @@ std::function<double()> count_of(const std::atomic<const T*>& part,
     };
 }
 
-/// Readiness: the database answered a trivial query. The answer is cached for a second, and
-/// one probe runs at a time (callers meanwhile get the last answer): an unauthenticated flood
-/// of /health/ready costs at most one pool checkout a second, not one per call.
+/// Readiness: the database answered a trivial query (through the dbman tier when remote). The
+/// answer is cached for a second, and one probe runs at a time (callers meanwhile get the last
+/// answer): an unauthenticated flood of /health/ready costs at most one pool checkout a second, not
+/// one per call.
 struct ReadyProbe {
     std::mutex mutex;
     core::Clock::steady_point checked{};
@@ -54,7 +57,7 @@ struct ReadyProbe {
 /// Redis away is degraded, not unready (200): the node still serves REST and delivers to its own
 /// sockets, and taking every node out of the balancer because Redis blinked would turn a
 /// realtime degradation into an outage.
-core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, const core::Clock* clock,
+core::Task<core::Result<core::HttpResponse>> ready(data::Executor* db, const core::Clock* clock,
                                                    ReadyProbe* probe, const bus::Bus* bus) {
     bool run = false, ok = false;
     {
@@ -67,8 +70,8 @@ core::Task<core::Result<core::HttpResponse>> ready(pg::Pool* pool, const core::C
     if (run) {
         std::string failure;
         try {
-            auto conn = co_await pool->acquire();
-            co_await conn->query("SELECT 1");
+            auto pong = co_await db->run<data::Ping>();  // the dbman tier's database, if remote
+            if (!pong) failure = pong.error().message;
         } catch (const std::exception& e) {
             failure = e.what();
         }
@@ -135,14 +138,28 @@ Node::~Node() = default;
 
 bool Node::build() {
     auto log = core::logger("app");
-    db_ = make_database(config_, io_);
-    pg::Pool& primary = db_->primary();
-    metrics_.add_gauge("msg_pg_pool_connections", "Open PostgreSQL connections (primary).",
-                       [&primary] { return static_cast<double>(primary.size()); });
-    metrics_.add_gauge("msg_pg_pool_in_use", "PostgreSQL connections leased now (primary).",
-                       [&primary] { return static_cast<double>(primary.in_use()); });
-    metrics_.add_gauge("msg_pg_pool_max", "PostgreSQL pool bound (primary).",
-                       [&primary] { return static_cast<double>(primary.max_size()); });
+    db_ = std::make_unique<Database>(config_, role_, io_, operation_registry(), clock_);
+    if (pg::Pool* p = db_->primary()) {
+        pg::Pool& primary = *p;
+        metrics_.add_gauge("msg_pg_pool_connections", "Open PostgreSQL connections (primary).",
+                           [&primary] { return static_cast<double>(primary.size()); });
+        metrics_.add_gauge("msg_pg_pool_in_use", "PostgreSQL connections leased now (primary).",
+                           [&primary] { return static_cast<double>(primary.in_use()); });
+        metrics_.add_gauge("msg_pg_pool_max", "PostgreSQL pool bound (primary).",
+                           [&primary] { return static_cast<double>(primary.max_size()); });
+    }
+    if (const data::DbmanClient* d = db_->dbman()) {
+        metrics_.add_counter_family(
+            "msg_dbman_requests_total",
+            "Data operations sent to the dbman tier (kind=call), and attempts at an endpoint that "
+            "failed: not sent, timed out, 5xx (kind=failed_attempt).",
+            "kind", [d] {
+                return core::Metrics::LabelledValues{{"call", d->calls()},
+                                                     {"failed_attempt", d->failures()}};
+            });
+        metrics_.add_gauge("msg_dbman_endpoints_cooling", "dbman endpoints in cooldown now.",
+                           [d] { return static_cast<double>(d->endpoints().cooling()); });
+    }
     bus_ = make_bus(config_);
     metrics_.add_gauge("msg_bus_connected",
                        "1 while the bus reaches the other nodes (in process: always 1).",
@@ -287,8 +304,8 @@ std::vector<core::Route> Node::routes() {
         {Method::get, "/health/live", Access::open,
          [ok](core::HttpRequest&) { return constant(ok); }},
         {Method::get, "/health/ready", Access::open,
-         [p = &db_->primary(), c = &clock_, probe = std::make_shared<ReadyProbe>(),
-          b = bus_.get()](core::HttpRequest&) { return ready(p, c, probe.get(), b); }},
+         [db = &db_->executor(), c = &clock_, probe = std::make_shared<ReadyProbe>(),
+          b = bus_.get()](core::HttpRequest&) { return ready(db, c, probe.get(), b); }},
         {Method::get, "/metrics", Access::open,
          [m = &metrics_](core::HttpRequest&) { return metrics_text(m); }},
     };
@@ -315,6 +332,9 @@ std::vector<core::Route> Node::routes() {
                 break;
             case RouteGroup::files:
                 if (files::FilesService* f = files()) add(files::routes(*f));
+                break;
+            case RouteGroup::dbman:
+                add(data::dbman_routes(operation_registry(), *db_->local()));
                 break;
         }
     }
@@ -451,7 +471,7 @@ void Node::start_workers() {
         };
         if (broker_) {
             // Applied once per event id (processed_events), whatever the broker redelivers.
-            vector_applied_.emplace(db_->primary(), "vector-index");
+            vector_applied_.emplace(*db_->primary(), "vector-index");
             consumer_applied_ = &*vector_applied_;
             index = std::bind(&queue::apply_once, std::ref(*vector_applied_), std::move(index),
                               std::placeholders::_1);
@@ -469,7 +489,7 @@ void Node::start_workers() {
         consume("notifications", "message.created",
                 [s = &session()](const queue::Event& e) { return s->on_message_created(e); });
     }
-    relay_.emplace(db_->primary(), *relayed,
+    relay_.emplace(*db_->primary(), *relayed,
                    queue::RelayOptions{.batch = static_cast<std::size_t>(config_.outbox_batch),
                                        .retention = config_.outbox_retention});
     if (!declared.empty()) {

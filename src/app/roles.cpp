@@ -30,6 +30,9 @@ const std::vector<Role>& roles() {
         // the role that owns the vector index. Without a broker in-process consumers only see
         // the rows their own node's relay takes: split roles need LAVINMQ_URL.
         {"worker", {}, &Ports::worker, {W::outbox_relay, W::consumers}, {B::blob}},
+        // The data tier: every registered operation over internal HTTP, on its own pools.
+        // Several share one database; clients fail over among them (DBMAN_ENDPOINTS).
+        {"dbman", {G::dbman}, &Ports::dbman, {}, {}},
     };
     return kRoles;
 }

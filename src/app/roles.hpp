@@ -9,8 +9,9 @@
 namespace msg::app {
 
 /// Route groups a serving role mounts (each with the services behind it).
-/// session: devices, presence, notes; vector: vectorman's internal API.
-enum class RouteGroup { org, tenant, chat, session, vector, files };
+/// session: devices, presence, notes; vector: vectorman's internal API; dbman: the data
+/// operations' internal API.
+enum class RouteGroup { org, tenant, chat, session, vector, files, dbman };
 
 /// Work a role does besides answering requests.
 enum class Worker {

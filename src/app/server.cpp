@@ -1,5 +1,7 @@
 #include "app/server.hpp"
 
+#include "app/backends.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,7 +39,11 @@ class IoContext : public asio::io_context {  // not final: Asio derives from it 
 
 /// Settings a role cannot start without, beyond what load_config checks for every role.
 bool check_role_config(const Config& config, const Role& role) {
-    if (!require_dsn(config)) return false;
+    if (needs_pool(config, role) && !require_dsn(config)) return false;
+    if (role.has(RouteGroup::dbman) && config.internal_api_token.empty()) {
+        std::fprintf(stderr, "INTERNAL_API_TOKEN must be set for role dbman\n");
+        return false;
+    }
     if (role.serves_only(RouteGroup::vector) && config.internal_api_token.empty()) {
         std::fprintf(stderr, "INTERNAL_API_TOKEN must be set for role %.*s\n",
                      static_cast<int>(role.name.size()), role.name.data());

@@ -397,6 +397,12 @@ core::Task<core::Result<RemoveMember::Response>> RemoveMember::run(pg::Connectio
     co_return core::forbidden("insufficient permissions");
 }
 
+bool SendMessage::idempotent(const Request& r) { return r.client_msg_id.has_value(); }
+
+bool SendMessages::idempotent(const Request& r) {
+    return std::all_of(r.sends.begin(), r.sends.end(), &SendMessage::idempotent);
+}
+
 core::Task<core::Result<SendMessage::Response>> SendMessage::run(pg::Connection& c,
                                                                  const Request& r) {
     try {

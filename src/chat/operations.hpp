@@ -19,6 +19,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::chat {
 
 struct CreateRoom {
@@ -44,6 +48,7 @@ MSG_DESCRIBE_STRUCT(CreateRoom::Response, (), (id, created))
 struct Membership {
     static constexpr std::string_view kName = "rooms/members/check";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -70,6 +75,7 @@ MSG_DESCRIBE_STRUCT(MemberRoom, (), (room_id, last_seq))
 struct MemberRooms {
     static constexpr std::string_view kName = "rooms/members/which";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -86,6 +92,7 @@ MSG_DESCRIBE_STRUCT(MemberRooms::Response, (), (rooms))
 struct AddMember {
     static constexpr std::string_view kName = "rooms/members/add";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // ON CONFLICT: added once
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -125,6 +132,9 @@ MSG_DESCRIBE_STRUCT(RemoveMember::Request, (), (tenant_id, room_id, user_id, act
 struct SendMessage {
     static constexpr std::string_view kName = "messages/send";
     static constexpr bool kReadOnly = false;
+    struct Request;
+    /// Sent again after a timeout only with a client_msg_id: a second run finds the first.
+    static bool idempotent(const Request& r);
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -154,6 +164,9 @@ MSG_DESCRIBE_STRUCT(SendMessage::Response, (), (message, duplicate))
 struct SendMessages {
     static constexpr std::string_view kName = "messages/send-batch";
     static constexpr bool kReadOnly = false;
+    struct Request;
+    /// As SendMessage: when every send has its client_msg_id.
+    static bool idempotent(const Request& r);
     struct Request {
         std::string tenant_id;
         std::vector<SendMessage::Request> sends;  // each of tenant_id
@@ -213,6 +226,7 @@ MSG_DESCRIBE_STRUCT(SearchMessages::Response, (), (items))
 struct UnindexedMessages {
     static constexpr std::string_view kName = "messages/unindexed";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::int64_t after_id = 0;  // keyset: one linear pass, not a rescan per batch
         int limit = 500;
@@ -229,6 +243,7 @@ MSG_DESCRIBE_STRUCT(UnindexedMessages::Response, (), (ids, bodies))
 struct WriteSearchTokens {
     static constexpr std::string_view kName = "messages/search-tokens";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // writes the same tokens
     struct Request {
         std::vector<std::int64_t> ids;
         std::vector<std::string> tokens;  // per message, space-separated (tokens have no spaces)
@@ -245,6 +260,7 @@ struct ListMessages {
     static constexpr std::string_view kName = "messages/list";
     static constexpr bool kReadOnly =
         false;  // membership is checked here: on the primary, not a lagging replica
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -269,7 +285,8 @@ MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 /// statement) come back in `denied`.
 struct ResumeRooms {
     static constexpr std::string_view kName = "messages/resume";
-    static constexpr bool kReadOnly = false;  // as ListMessages
+    static constexpr bool kReadOnly = false;   // as ListMessages
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -289,6 +306,7 @@ MSG_DESCRIBE_STRUCT(ResumeRooms::Response, (), (items, denied))
 struct MarkRead {
     static constexpr std::string_view kName = "messages/read";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a watermark only moves forward
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -309,6 +327,7 @@ MSG_DESCRIBE_STRUCT(MarkRead::Response, (), (seq, moved))
 struct LastRead {
     static constexpr std::string_view kName = "messages/last-read";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     using Request = Membership::Request;
     struct Response {
         std::optional<std::int64_t> message_id;
@@ -321,6 +340,7 @@ MSG_DESCRIBE_STRUCT(LastRead::Response, (), (message_id))
 struct ListReaders {
     static constexpr std::string_view kName = "messages/readers";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -339,6 +359,7 @@ MSG_DESCRIBE_STRUCT(ListReaders::Response, (), (items))
 struct UnreadCount {
     static constexpr std::string_view kName = "messages/unread-count";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     using Request = Membership::Request;
     struct Response {
         std::int64_t count = 0;
@@ -357,6 +378,7 @@ MSG_DESCRIBE_STRUCT(RoomUnread, (), (room_id, unread_count))
 struct UnreadCounts {
     static constexpr std::string_view kName = "messages/unread-counts";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -372,6 +394,7 @@ MSG_DESCRIBE_STRUCT(UnreadCounts::Response, (), (items))
 struct ListRooms {
     static constexpr std::string_view kName = "rooms/list";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -390,5 +413,8 @@ struct ListRooms {
 MSG_DESCRIBE_STRUCT(ListRooms::Request, (),
                     (tenant_id, user_id, limit, cursor_unix_nanos, cursor_room_id))
 MSG_DESCRIBE_STRUCT(ListRooms::Response, (), (items))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::chat

@@ -9,10 +9,18 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/http.hpp"
 #include "core/task.hpp"
 
 namespace msg::core {
+
+/// An outgoing request that never left: the peer could not be resolved or connected to. Unlike
+/// a failure after sending, the peer cannot have acted on it, so any request may go elsewhere.
+class NotSentException : public UnavailableException {
+  public:
+    using UnavailableException::UnavailableException;
+};
 
 struct ClientRequest {
     Method method = Method::post;
@@ -38,7 +46,9 @@ struct ClientResponse {
 };
 
 /// send() returns any HTTP answer (the caller judges the status); it throws
-/// UnavailableException when there is none: unreachable, timed out, malformed, too large.
+/// UnavailableException when there is none: unreachable, timed out, malformed, too large —
+/// NotSentException (a subclass) when the request cannot have reached the peer (a bad URL,
+/// resolve or connect failed).
 class HttpClient {
   public:
     virtual ~HttpClient() = default;

@@ -1,12 +1,29 @@
 #pragma once
 
 #include <string_view>
+#include <typeindex>
 
 #include "core/error.hpp"
 #include "core/task.hpp"
+#include "data/remote.hpp"
 #include "storage/pg/pool.hpp"
 
 namespace msg::data {
+
+/// May an operation be sent again after an attempt may have reached a server (a timeout, a
+/// 5xx)? Read-only ones may. A write says so with `static constexpr bool kIdempotent = true`
+/// when running it twice has the effect of once (an upsert, a delete by key, a monotonic mark),
+/// or per request with `static bool idempotent(const Request&)` (a send with a client_msg_id).
+template <class Op>
+bool idempotent(const typename Op::Request& r) {
+    if constexpr (requires { Op::idempotent(r); }) {
+        return Op::idempotent(r);
+    } else if constexpr (requires { Op::kIdempotent; }) {
+        return Op::kIdempotent;
+    } else {
+        return Op::kReadOnly;
+    }
+}
 
 /// Runs data operations (ARCHITECTURE §5). Domain services reach the database only through
 /// here. An operation is a struct:
@@ -19,13 +36,16 @@ namespace msg::data {
 ///         static core::Task<core::Result<Response>> run(pg::Connection&, const Request&);
 ///     };
 ///
-/// Today every operation runs locally on the shared pool (and the replica pool for read-only
-/// operations when one is configured). The remote executor (DBMAN_ENDPOINTS) and per-tenant
-/// dedicated pools plug in here, behind the same run<Op>() call.
+/// A local executor runs operations on the shared pool (read-only ones on the replica pool
+/// when one is configured); a remote one sends them to the dbman tier (DBMAN_ENDPOINTS,
+/// data/dbman_client.hpp), behind the same run<Op>() call.
 class Executor {
   public:
     explicit Executor(pg::Pool& primary, pg::Pool* replica = nullptr)
-        : primary_(primary), replica_(replica) {}
+        : primary_(&primary), replica_(replica) {}
+    explicit Executor(Remote& remote) : remote_(&remote) {}
+
+    bool remote() const { return remote_ != nullptr; }
 
     /// `co_await db.run<GetUser>(tenant_id, user_id)`: the arguments initialise Op::Request
     /// (or pass one Request). The request is built here, in a plain function: GCC 12 destroys
@@ -39,13 +59,23 @@ class Executor {
   private:
     template <class Op>
     core::Task<core::Result<typename Op::Response>> execute(typename Op::Request request) {
-        pg::Pool& pool = (Op::kReadOnly && replica_ != nullptr) ? *replica_ : primary_;
+        if (remote_ != nullptr) {
+            typename Op::Response response{};
+            const std::type_index type = typeid(Op);
+            const std::string_view name = Op::kName;
+            const bool again = idempotent<Op>(request);
+            auto done = co_await remote_->call(type, name, &request, &response, again);
+            if (!done) co_return done.error();
+            co_return response;
+        }
+        pg::Pool& pool = (Op::kReadOnly && replica_ != nullptr) ? *replica_ : *primary_;
         auto conn = co_await pool.acquire();
         co_return co_await Op::run(*conn, request);
     }
 
-    pg::Pool& primary_;
-    pg::Pool* replica_;
+    pg::Pool* primary_ = nullptr;
+    pg::Pool* replica_ = nullptr;
+    Remote* remote_ = nullptr;
 };
 
 /// Runs `BEGIN`; the caller must `co_await commit(conn)` on success. When an exception escapes

@@ -13,6 +13,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::files {
 
 /// 409 `file is already registered` for a key registered before; 403 `room access denied`
@@ -42,7 +46,8 @@ MSG_DESCRIBE_STRUCT(RegisterFile::Request, (),
 /// What the thumbnail consumer needs of a registered file; `found` false for no such file.
 struct ThumbnailJob {
     static constexpr std::string_view kName = "files/thumbnail-job";
-    static constexpr bool kReadOnly = false;  // runs right after the registration commits
+    static constexpr bool kReadOnly = false;   // runs right after the registration commits
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t file_id = 0;
@@ -63,6 +68,7 @@ MSG_DESCRIBE_STRUCT(ThumbnailJob::Response, (),
 struct FinishThumbnail {
     static constexpr std::string_view kName = "files/finish-thumbnail";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // acts only while pending
     struct Request {
         std::string tenant_id;
         std::int64_t file_id = 0;
@@ -99,7 +105,8 @@ MSG_DESCRIBE_STRUCT(CanDownload::Response, (), (allowed))
 /// a sent note? Such objects are immutable (presign-upload → 409).
 struct KeyTaken {
     static constexpr std::string_view kName = "files/key-taken";
-    static constexpr bool kReadOnly = false;  // a registration just made must count
+    static constexpr bool kReadOnly = false;   // a registration just made must count
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::string object_key;  // stored form
@@ -116,6 +123,7 @@ MSG_DESCRIBE_STRUCT(KeyTaken::Response, (), (taken))
 struct IsRoomFileOfMember {
     static constexpr std::string_view kName = "files/room-file-of-member";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -135,6 +143,7 @@ struct ListRoomFiles {
     // On the primary: the caller's membership is checked in the statement, and a replica's
     // could lag behind a removal.
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -149,5 +158,8 @@ struct ListRoomFiles {
 };
 MSG_DESCRIBE_STRUCT(ListRoomFiles::Request, (), (tenant_id, room_id, before_id, limit, user_id))
 MSG_DESCRIBE_STRUCT(ListRoomFiles::Response, (), (items))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::files

@@ -18,6 +18,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::notes {
 
 /// One statement: the note, its recipients and its files, only if every recipient is a user
@@ -42,7 +46,8 @@ MSG_DESCRIBE_STRUCT(CreateNote::Request, (), (tenant_id, sender_id, title, body,
 /// The user's received notes, newest first; `before` continues after the last note_id seen.
 struct ListInbox {
     static constexpr std::string_view kName = "session/notes/inbox";
-    static constexpr bool kReadOnly = false;  // read-your-writes: a note just sent shows up
+    static constexpr bool kReadOnly = false;   // read-your-writes: a note just sent shows up
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -62,6 +67,7 @@ MSG_DESCRIBE_STRUCT(ListInbox::Response, (), (items))
 struct GetNote {
     static constexpr std::string_view kName = "session/notes/get";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t viewer_id = 0;
@@ -84,6 +90,7 @@ MSG_DESCRIBE_STRUCT(GetNote::Response, (), (note, recipient_type, is_read, read_
 struct MarkNoteRead {
     static constexpr std::string_view kName = "session/notes/read";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // marks read once
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -96,5 +103,8 @@ struct MarkNoteRead {
 };
 MSG_DESCRIBE_STRUCT(MarkNoteRead::Request, (), (tenant_id, user_id, note_id))
 MSG_DESCRIBE_STRUCT(MarkNoteRead::Response, (), (updated))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::notes

@@ -19,6 +19,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::org {
 
 struct Empty {};
@@ -83,7 +87,8 @@ MSG_DESCRIBE_STRUCT(CreateUser::Request, (),
 /// The credentials of a login attempt's user, if the tenant is active and the user exists.
 struct FindLoginUser {
     static constexpr std::string_view kName = "users/find-login";
-    static constexpr bool kReadOnly = false;  // read-your-writes: a just-created user logs in
+    static constexpr bool kReadOnly = false;   // read-your-writes: a just-created user logs in
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::string email;
@@ -105,7 +110,8 @@ MSG_DESCRIBE_STRUCT(FindLoginUser::Response, (),
 /// user's active flag and token version. An unknown tenant or user reads as inactive.
 struct LoadCredentials {
     static constexpr std::string_view kName = "users/credentials";
-    static constexpr bool kReadOnly = false;  // a revocation must be seen at once
+    static constexpr bool kReadOnly = false;   // a revocation must be seen at once
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -144,6 +150,7 @@ MSG_DESCRIBE_STRUCT(ChangeCredentials::Request, (),
 struct GetUser {
     static constexpr std::string_view kName = "users/get";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -157,6 +164,7 @@ MSG_DESCRIBE_STRUCT(GetUser::Request, (), (tenant_id, user_id))
 struct UpdateUserStatus {
     static constexpr std::string_view kName = "users/status";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // sets the status
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -177,6 +185,7 @@ MSG_DESCRIBE_STRUCT(UpdateUserStatus::Request, (), (tenant_id, user_id, status, 
 struct SetAutoPresence {
     static constexpr std::string_view kName = "users/auto-presence";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // sets the flag (a repeat reports no change)
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -196,6 +205,7 @@ MSG_DESCRIBE_STRUCT(SetAutoPresence::Response, (), (changed, change))
 struct ResetAutoPresence {
     static constexpr std::string_view kName = "users/reset-auto-presence";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // resets whatever is still set
     struct Request {};
     struct Response {
         std::int64_t reset = 0;
@@ -234,6 +244,7 @@ MSG_DESCRIBE_STRUCT(SearchUsers::Response, (), (items, aliases))
 struct IndexUsers {
     static constexpr std::string_view kName = "users/index";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // indexes what is stale
     struct Request {
         int limit = 500;
     };
@@ -248,6 +259,7 @@ MSG_DESCRIBE_STRUCT(IndexUsers::Response, (), (indexed))
 struct ListAliases {
     static constexpr std::string_view kName = "users/aliases/list";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a SELECT
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -317,6 +329,7 @@ MSG_DESCRIBE_STRUCT(ListAliasAudit::Response, (), (items))
 struct SeedAdmin {
     static constexpr std::string_view kName = "admin/seed";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // an upsert
     struct Request {
         std::string tenant_id;
         std::string email;
@@ -334,5 +347,8 @@ struct SeedAdmin {
 MSG_DESCRIBE_STRUCT(SeedAdmin::Request, (),
                     (tenant_id, email, name, title, password_hash, replace_password))
 MSG_DESCRIBE_STRUCT(SeedAdmin::Response, (), (user_id, created))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::org

@@ -19,6 +19,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::session {
 
 /// Upserts the device's session with a new token (hash): the session_id stays, the generation
@@ -150,5 +154,8 @@ MSG_DESCRIBE_STRUCT(NotifyMentioned::Request, (),
                     (tenant_id, room_id, message_id, sender_id, tokens, body))
 MSG_DESCRIBE_STRUCT(NotifyMentioned::Notified, (), (recipient_user_id, created_at))
 MSG_DESCRIBE_STRUCT(NotifyMentioned::Response, (), (notified))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::session

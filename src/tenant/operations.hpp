@@ -14,6 +14,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::tenant {
 
 struct ListTenants {
@@ -42,6 +46,7 @@ struct CreateTenant {
 struct UpdateTenant {
     static constexpr std::string_view kName = "tenants/update";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // sets the patched fields
     struct Request {
         std::string tenant_id;
         TenantPatch patch;
@@ -52,5 +57,8 @@ struct UpdateTenant {
     static core::Task<core::Result<Response>> run(pg::Connection& c, const Request& r);
 };
 MSG_DESCRIBE_STRUCT(UpdateTenant::Request, (), (tenant_id, patch))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::tenant

@@ -20,11 +20,12 @@ struct LoopbackServer::Impl {
 };
 
 LoopbackServer::LoopbackServer(boost::asio::io_context& io, std::vector<core::Route> routes,
-                               std::size_t body_limit)
+                               std::size_t body_limit, std::string internal_token)
     : impl_(std::make_unique<Impl>()) {
     impl_->router.add(std::move(routes));
     impl_->pipeline = std::make_unique<transport::Pipeline>(
         impl_->router, impl_->jwt, impl_->metrics, transport::CorsOptions{});
+    impl_->pipeline->set_internal_token(std::move(internal_token));
     transport::ServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;

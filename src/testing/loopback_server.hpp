@@ -17,8 +17,9 @@ namespace msg::testing {
 /// services in tests (Milvus, an embedding endpoint), talked to over real HTTP.
 class LoopbackServer {
   public:
+    /// `internal_token`: the bearer token Access::internal routes take ("" refuses them).
     LoopbackServer(boost::asio::io_context& io, std::vector<core::Route> routes,
-                   std::size_t body_limit = 16 * 1024 * 1024);
+                   std::size_t body_limit = 16 * 1024 * 1024, std::string internal_token = "");
     ~LoopbackServer();
     LoopbackServer(const LoopbackServer&) = delete;
     LoopbackServer& operator=(const LoopbackServer&) = delete;

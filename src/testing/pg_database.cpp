@@ -13,6 +13,7 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <vector>
 
 #include "storage/pg/migrate.hpp"
 
@@ -67,30 +68,48 @@ std::string with_dbname(const std::string& dsn, const std::string& db) {
 
 }  // namespace
 
+namespace {
+
+std::unique_ptr<Database> create_database() {
+    const char* admin = std::getenv("MSG_TEST_POSTGRES_DSN");
+    if (admin == nullptr || *admin == '\0') {
+        throw std::runtime_error(
+            "MSG_TEST_POSTGRES_DSN is not set: run the tests through scripts/test.sh (make "
+            "test), which starts PostgreSQL");
+    }
+    static std::atomic<int> made{0};
+    auto d = std::make_unique<Database>();
+    d->admin_dsn = admin;
+    std::random_device rd;
+    d->name = "msg_test_" + std::to_string(getpid()) + "_" + std::to_string(rd() % 100000) + "_" +
+              std::to_string(++made);
+    run_admin(d->admin_dsn, "CREATE DATABASE " + d->name);
+    d->dsn = with_dbname(d->admin_dsn, d->name);
+    asio::io_context io;
+    auto done = asio::co_spawn(io, apply_migrations(&io, d->dsn), asio::use_future);
+    io.run();
+    done.get();
+    return d;
+}
+
+}  // namespace
+
 const std::string& test_database_dsn() {
     static std::once_flag once;
     static std::unique_ptr<Database> db;
-    std::call_once(once, [] {
-        const char* admin = std::getenv("MSG_TEST_POSTGRES_DSN");
-        if (admin == nullptr || *admin == '\0') {
-            throw std::runtime_error(
-                "MSG_TEST_POSTGRES_DSN is not set: run the tests through scripts/test.sh (make "
-                "test), which starts PostgreSQL");
-        }
-        auto d = std::make_unique<Database>();
-        d->admin_dsn = admin;
-        std::random_device rd;
-        d->name = "msg_test_" + std::to_string(getpid()) + "_" + std::to_string(rd() % 100000);
-        run_admin(d->admin_dsn, "CREATE DATABASE " + d->name);
-        d->dsn = with_dbname(d->admin_dsn, d->name);
-        asio::io_context io;
-        auto done = asio::co_spawn(io, apply_migrations(&io, d->dsn), asio::use_future);
-        io.run();
-        done.get();
-        db = std::move(d);
-    });
+    std::call_once(once, [] { db = create_database(); });
     if (!db) throw std::runtime_error("test database setup failed earlier");
     return db->dsn;
+}
+
+std::string another_test_database_dsn() {
+    static std::mutex mutex;
+    static std::vector<std::unique_ptr<Database>> made;  // dropped at exit
+    auto d = create_database();
+    std::string dsn = d->dsn;
+    std::lock_guard lock(mutex);
+    made.push_back(std::move(d));
+    return dsn;
 }
 
 pg::PoolOptions test_pool_options(std::size_t max_size) {

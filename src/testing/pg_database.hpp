@@ -16,6 +16,10 @@ namespace msg::testing {
 /// Tests share it, so each test creates its own tenant (unique_tenant()).
 const std::string& test_database_dsn();
 
+/// One more fresh, migrated database (dropped at exit): for a test that compares two runs of
+/// the same steps, each on an empty database, so their ids match.
+std::string another_test_database_dsn();
+
 /// Pool options for the test database with `max_size` connections.
 pg::PoolOptions test_pool_options(std::size_t max_size);
 

@@ -29,7 +29,7 @@ struct Target {
 Target parse_url(std::string_view url) {
     constexpr std::string_view kScheme = "http://";
     if (!url.starts_with(kScheme)) {
-        throw core::UnavailableException("only http:// URLs are supported: " + std::string(url));
+        throw core::NotSentException("only http:// URLs are supported: " + std::string(url));
     }
     url.remove_prefix(kScheme.size());
     Target t;
@@ -38,7 +38,7 @@ Target parse_url(std::string_view url) {
     if (slash != std::string_view::npos) t.path = std::string(url.substr(slash));
     if (authority.starts_with('[')) {  // [::1]:port
         const auto close = authority.find(']');
-        if (close == std::string_view::npos) throw core::UnavailableException("bad URL host");
+        if (close == std::string_view::npos) throw core::NotSentException("bad URL host");
         t.host = std::string(authority.substr(1, close - 1));
         authority.remove_prefix(close + 1);
         if (authority.starts_with(':')) t.port = std::string(authority.substr(1));
@@ -51,7 +51,7 @@ Target parse_url(std::string_view url) {
     auto [p, ec] = std::from_chars(t.port.data(), t.port.data() + t.port.size(), port);
     if (t.host.empty() || ec != std::errc{} || p != t.port.data() + t.port.size() || port == 0 ||
         port > 65535) {
-        throw core::UnavailableException("bad URL: " + std::string(url));
+        throw core::NotSentException("bad URL: " + std::string(url));
     }
     return t;
 }
@@ -80,6 +80,14 @@ void check(const beast::error_code& ec, std::string_view step, const Target& t) 
     }
 }
 
+/// Resolve and connect: a failure there means the request never left.
+void check_not_sent(const beast::error_code& ec, std::string_view step, const Target& t) {
+    if (ec) {
+        throw core::NotSentException(std::string(step) + " " + t.host + ":" + t.port + ": " +
+                                     ec.message());
+    }
+}
+
 }  // namespace
 
 core::Task<core::ClientResponse> BeastHttpClient::send(const core::ClientRequest& request) {
@@ -91,9 +99,9 @@ core::Task<core::ClientResponse> BeastHttpClient::send(const core::ClientRequest
 
     constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
     auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kNoThrow);
-    check(rec, "resolve", target);
+    check_not_sent(rec, "resolve", target);
     auto [cec, connected] = co_await stream.async_connect(endpoints, kNoThrow);
-    check(cec, "connect", target);
+    check_not_sent(cec, "connect", target);
 
     http::request<http::string_body> req{verb_of(request.method), target.path, 11};
     req.set(http::field::host, target.host);

@@ -11,6 +11,10 @@ namespace msg::pg {
 class Connection;  // storage/pg/connection.hpp (libpq) stays out of this header
 }
 
+namespace msg::data {
+class Registry;  // data/remote.hpp
+}
+
 namespace msg::vector {
 
 /// A tenant's messages with an id above `after_id`, oldest first: what a rebuilt or stale
@@ -32,5 +36,8 @@ struct MessagesToIndex {
 };
 MSG_DESCRIBE_STRUCT(MessagesToIndex::Request, (), (tenant_id, after_id, limit))
 MSG_DESCRIBE_STRUCT(MessagesToIndex::Response, (), (ids, room_ids, bodies))
+
+/// Adds every operation above to the dbman registry (wire.cpp).
+void register_operations(data::Registry& r);
 
 }  // namespace msg::vector

@@ -235,7 +235,7 @@ class WorkerConsumersTest(unittest.TestCase):
     (msg.notifications, msg.thumbnails)."""
 
     def test_the_worker_makes_thumbnails_and_mention_notifications(self):
-        from .test_files import png, transfer
+        from .test_files import transfer, upload_image
         session = Server(role="session").start()
         nodes = [session]
         try:
@@ -253,16 +253,7 @@ class WorkerConsumersTest(unittest.TestCase):
                              admin)
             self.assertEqual(sent.status, 201, sent)
 
-            key, image = f"rooms/{room}/diagram.png", png(200, 120)
-            up = fileman.post("/api/v1/files/presign-upload",
-                              {"object_key": key, "content_type": "image/png",
-                               "size_bytes": len(image)}, admin)
-            self.assertEqual(up.status, 200, up)
-            self.assertEqual(transfer("PUT", up.json["url"], image,
-                                      {"Content-Type": "image/png"})[0], 200)
-            f = fileman.post("/api/v1/files/register",
-                             {"room_id": room, "object_key": key, "content_type": "image/png",
-                              "original_name": "diagram.png", "size_bytes": len(image)}, admin)
+            f = upload_image(fileman, admin, room)
             self.assertEqual(f.status, 201, f)
             self.assertEqual(f.json["thumbnail_status"], "pending")
 

@@ -51,6 +51,20 @@ def transfer(method, url, body=None, headers=None, with_headers=False):
         conn.close()
 
 
+def upload_image(fileman, token, room, name="diagram.png"):
+    """Presigns, uploads and registers a 200x120 PNG in `room`; the register response."""
+    key, image = f"rooms/{room}/{name}", png(200, 120)
+    up = fileman.post("/api/v1/files/presign-upload",
+                      {"object_key": key, "content_type": "image/png", "size_bytes": len(image)},
+                      token)
+    assert up.status == 200, up
+    status = transfer("PUT", up.json["url"], image, {"Content-Type": "image/png"})[0]
+    assert status == 200, status
+    return fileman.post("/api/v1/files/register",
+                        {"room_id": room, "object_key": key, "content_type": "image/png",
+                         "original_name": name, "size_bytes": len(image)}, token)
+
+
 class FilesTest(ServerTestCase):
     server_env = {
         "MINIO_ENDPOINT": urllib.parse.urlsplit(S3).netloc if S3 else "",

@@ -1,0 +1,104 @@
+#include "data/remote.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace msg::data {
+
+namespace {
+
+using core::ErrorCode;
+
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kCodes = {{
+    {ErrorCode::invalid_argument, "invalid_argument"},
+    {ErrorCode::unauthorized, "unauthorized"},
+    {ErrorCode::forbidden, "forbidden"},
+    {ErrorCode::not_found, "not_found"},
+    {ErrorCode::conflict, "conflict"},
+    {ErrorCode::payload_too_large, "payload_too_large"},
+    {ErrorCode::too_many_requests, "too_many_requests"},
+    {ErrorCode::unavailable, "unavailable"},
+}};
+
+}  // namespace
+
+void Registry::add(OpEntry entry) {
+    std::string name(entry.name);
+    if (!entries_.emplace(name, entry).second) {
+        throw std::logic_error("data operation registered twice: " + name);
+    }
+}
+
+const OpEntry* Registry::find(std::string_view name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string_view> Registry::names() const {
+    std::vector<std::string_view> out;
+    out.reserve(entries_.size());
+    for (const auto& [name, entry] : entries_) out.push_back(entry.name);
+    return out;
+}
+
+unsigned status_of(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::invalid_argument:
+            return 400;
+        case ErrorCode::unauthorized:
+            return 401;
+        case ErrorCode::forbidden:
+            return 403;
+        case ErrorCode::not_found:
+            return 404;
+        case ErrorCode::conflict:
+            return 409;
+        case ErrorCode::payload_too_large:
+            return 413;
+        case ErrorCode::too_many_requests:
+            return 429;
+        case ErrorCode::unavailable:
+            return 503;
+    }
+    return 500;
+}
+
+std::string encode_error(const core::Error& e) {
+    std::string_view code = "invalid_argument";
+    for (const auto& [c, name] : kCodes) {
+        if (c == e.code) code = name;
+    }
+    return boost::json::serialize(boost::json::object{
+        {"error", e.message}, {"code", code}, {"retry_after", e.retry_after_seconds}});
+}
+
+std::optional<core::Error> decode_error(std::string_view body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.get_object();
+    const auto* message = o.if_contains("error");
+    const auto* code = o.if_contains("code");
+    const auto* retry = o.if_contains("retry_after");
+    if (message == nullptr || !message->is_string() || code == nullptr || !code->is_string()) {
+        return std::nullopt;
+    }
+    for (const auto& [c, name] : kCodes) {
+        if (code->get_string() != name) continue;
+        core::Error e{c, std::string(message->get_string()), 0};
+        if (retry != nullptr && retry->is_int64()) {
+            e.retry_after_seconds =
+                static_cast<int>(std::clamp<std::int64_t>(retry->get_int64(), 0, 3600));
+        }
+        return e;
+    }
+    return std::nullopt;
+}
+
+}  // namespace msg::data

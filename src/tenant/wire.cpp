@@ -1,0 +1,13 @@
+// The tenant module's data operations on the dbman wire (data/wire.hpp): one line each.
+#include "data/wire.hpp"
+#include "tenant/operations.hpp"
+
+namespace msg::tenant {
+
+void register_operations(data::Registry& r) {
+    r.add(data::entry<ListTenants>());
+    r.add(data::entry<CreateTenant>());
+    r.add(data::entry<UpdateTenant>());
+}
+
+}  // namespace msg::tenant
