@@ -47,7 +47,9 @@ Database::Database(const Config& config, const Role& role, boost::asio::io_conte
         local_ = std::make_unique<data::Executor>(*primary_, replica_.get());
     }
     if (uses_dbman(config, role)) {
-        http_ = std::make_unique<transport::BeastHttpClient>();
+        // Kept-alive connections: one TCP handshake per endpoint and loop, not per operation.
+        http_ = std::make_unique<transport::BeastHttpClient>(transport::BeastHttpClient::Options{
+            .max_response_bytes = 64 * 1024 * 1024, .keep_alive = true});
         data::DbmanClient::Options o;
         o.endpoints = config.dbman.endpoints;
         o.token = config.internal_api_token;

@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -26,6 +27,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
+
+constexpr std::size_t kDbmanBodyLimit = 64 * 1024 * 1024;
 
 /// An io_context whose pending work can be destroyed early. Its destructor would do that only
 /// when the context goes, after the Node: a coroutine still parked on a database reply at
@@ -115,6 +118,12 @@ int run_server(const Config& config, const Role& role) {
 
     transport::ServerOptions server_options = config.server;
     server_options.port = config.ports.*role.port;
+    if (role.has(RouteGroup::dbman)) {
+        // A send batch (128 sends of up to 16 KiB, JSON-escaped) is far over a public
+        // request's bound; dbman's callers are our own nodes.
+        server_options.body_limit =
+            std::max<std::size_t>(server_options.body_limit, kDbmanBodyLimit);
+    }
     transport::HttpServer server(context_ptrs, *pipeline, server_options);
     for (auto& route : node.stream_routes()) server.add_stream_route(std::move(route));
     for (auto& route : node.ws_routes()) {

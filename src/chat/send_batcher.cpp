@@ -86,9 +86,18 @@ core::Task<void> SendBatcher::write_batch(Lane& lane) {
     std::exception_ptr error;
     std::optional<SendMessages::Response> response;
     try {
-        auto r = co_await db_.run<SendMessages>(std::move(request));
+        bool resent = false;
+        auto r = co_await db_.run_noting_resend<SendMessages>(resent, std::move(request));
         if (!r) throw std::runtime_error(r.error().message);  // run() answers every send
         response = std::move(*r);
+        if (resent) {
+            // Sent again after a dbman attempt that may have committed: a duplicate here is
+            // most likely that attempt's, i.e. this call's own message — the room must get it
+            // (a rare genuine repeat is published twice; clients keep messages by id).
+            for (auto& one : response->results) {
+                if (one) one->duplicate = false;
+            }
+        }
     } catch (...) {
         error = std::current_exception();
     }

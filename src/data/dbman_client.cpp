@@ -78,7 +78,7 @@ DbmanClient::DbmanClient(Options options, const Registry& registry, core::HttpCl
 
 core::Task<core::Result<void>> DbmanClient::call(std::type_index type, std::string_view name,
                                                  const void* request, void* response,
-                                                 bool idempotent) {
+                                                 bool idempotent, bool* resent) {
     const OpEntry* entry = registry_.find(name);
     if (entry == nullptr || entry->type != type) {
         throw std::logic_error("data operation not registered: " + std::string(name));
@@ -93,6 +93,7 @@ core::Task<core::Result<void>> DbmanClient::call(std::type_index type, std::stri
     const std::string path = "/api/internal/v1/db/" + std::string(name);
 
     std::string last = "every endpoint is cooling down";
+    bool ambiguous = false;  // an earlier attempt may have run it
     const auto order = endpoints_.order();
     for (const std::size_t i : order) {
         req.url = endpoints_.url(i) + path;
@@ -118,6 +119,7 @@ core::Task<core::Result<void>> DbmanClient::call(std::type_index type, std::stri
                     throw core::UnavailableException("dbman answer does not decode");
                 }
                 endpoints_.succeeded(i);
+                if (resent != nullptr) *resent = ambiguous;
                 co_return core::Result<void>{};
             }
             // The operation's own answer (403 room access denied, 409 …): as a local run.
@@ -142,6 +144,7 @@ core::Task<core::Result<void>> DbmanClient::call(std::type_index type, std::stri
                 name, endpoints_.url(i), failure);
             throw core::UnavailableException("dbman call failed after sending");
         }
+        ambiguous = ambiguous || sent;
         log->warn("dbman attempt failed op={} endpoint={} error=\"{}\"", name, endpoints_.url(i),
                   failure);
     }

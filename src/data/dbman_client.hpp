@@ -68,8 +68,8 @@ class DbmanClient final : public Remote {
                 const core::Clock& clock);
 
     core::Task<core::Result<void>> call(std::type_index type, std::string_view name,
-                                        const void* request, void* response,
-                                        bool idempotent) override;
+                                        const void* request, void* response, bool idempotent,
+                                        bool* resent) override;
 
     const Endpoints& endpoints() const { return endpoints_; }
     std::uint64_t calls() const { return calls_.load(); }

@@ -8,7 +8,7 @@ namespace {
 
 core::Task<core::Result<core::HttpResponse>> serve(const OpEntry* entry, Executor* local,
                                                    core::HttpRequest& request) {
-    auto [status, body] = co_await entry->serve(*local, std::move(request.body));
+    auto [status, body] = co_await entry->serve(*local, request.body);
     co_return core::HttpResponse{status, std::move(body), "application/json", {}};
 }
 

@@ -53,18 +53,30 @@ class Executor {
     /// scalars only (scripts/lint.py checks for braced lists and string temporaries).
     template <class Op, class... Args>
     core::Task<core::Result<typename Op::Response>> run(Args&&... args) {
-        return execute<Op>(typename Op::Request{std::forward<Args>(args)...});
+        return execute<Op>(typename Op::Request{std::forward<Args>(args)...}, nullptr);
+    }
+
+    /// As run(), and `resent` says whether the answer came from sending the operation again
+    /// after an attempt that may have run it (remote only; locally always false). A caller
+    /// that acts on "created" vs "duplicate" (a send publishes only what it created) treats a
+    /// duplicate in such an answer as its own.
+    template <class Op, class... Args>
+    core::Task<core::Result<typename Op::Response>> run_noting_resend(bool& resent,
+                                                                      Args&&... args) {
+        resent = false;
+        return execute<Op>(typename Op::Request{std::forward<Args>(args)...}, &resent);
     }
 
   private:
     template <class Op>
-    core::Task<core::Result<typename Op::Response>> execute(typename Op::Request request) {
+    core::Task<core::Result<typename Op::Response>> execute(typename Op::Request request,
+                                                            bool* resent) {
         if (remote_ != nullptr) {
             typename Op::Response response{};
             const std::type_index type = typeid(Op);
             const std::string_view name = Op::kName;
             const bool again = idempotent<Op>(request);
-            auto done = co_await remote_->call(type, name, &request, &response, again);
+            auto done = co_await remote_->call(type, name, &request, &response, again, resent);
             if (!done) co_return done.error();
             co_return response;
         }

@@ -29,9 +29,9 @@ struct OpEntry {
     /// Decodes a response body into `Op::Response*`; false when it does not parse.
     bool (*decode_response)(std::string_view body, void* response) = nullptr;
     /// dbman's side: decodes a request body (400 when it does not parse), runs the operation
-    /// on `local` and encodes the outcome as `serve_status` + body.
+    /// on `local` and encodes the outcome as (status, body). `body` outlives the call.
     core::Task<std::pair<unsigned, std::string>> (*serve)(Executor& local,
-                                                          std::string body) = nullptr;
+                                                          const std::string& body) = nullptr;
 };
 
 /// Every operation a dbman node serves and a remote executor may send. Modules add theirs
@@ -54,11 +54,13 @@ class Registry {
 class Remote {
   public:
     virtual ~Remote() = default;
-    /// Runs the registered operation `name`; fills `*response` on success. Throws
-    /// core::UnavailableException when no endpoint gave an answer.
+    /// Runs the registered operation `name`; fills `*response` on success, and sets
+    /// `*resent` (when given) if the answer came from sending it again after an attempt that
+    /// may have run it (a "duplicate" in that answer may be this call's own first attempt).
+    /// Throws core::UnavailableException when no endpoint gave an answer.
     virtual core::Task<core::Result<void>> call(std::type_index type, std::string_view name,
                                                 const void* request, void* response,
-                                                bool idempotent) = 0;
+                                                bool idempotent, bool* resent) = 0;
 };
 
 /// The op error dbman sends for an operation's expected failure: the status of its code and

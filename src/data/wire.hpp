@@ -63,7 +63,7 @@ bool decode_response(std::string_view body, void* response) {
 }
 
 template <class Op>
-core::Task<std::pair<unsigned, std::string>> serve(Executor& local, std::string body) {
+core::Task<std::pair<unsigned, std::string>> serve(Executor& local, const std::string& body) {
     typename Op::Request request{};
     if (!decode(body, request)) {
         const auto e = core::invalid("invalid request body for " + std::string(Op::kName));

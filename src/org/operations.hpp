@@ -285,6 +285,7 @@ MSG_DESCRIBE_STRUCT(AliasChange, (), (tenant_id, user_id, alias, ip, user_agent)
 struct AddAlias {
     static constexpr std::string_view kName = "users/aliases/add";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a repeat finds the alias: a no-op
     using Request = AliasChange;
     using Response = Empty;
     /// A duplicate is a silent success without an audit row (seed); 400 `too many aliases`.
@@ -329,7 +330,6 @@ MSG_DESCRIBE_STRUCT(ListAliasAudit::Response, (), (items))
 struct SeedAdmin {
     static constexpr std::string_view kName = "admin/seed";
     static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // an upsert
     struct Request {
         std::string tenant_id;
         std::string email;

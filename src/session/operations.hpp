@@ -30,6 +30,7 @@ namespace msg::session {
 struct DeviceLogin {
     static constexpr std::string_view kName = "session/device/login";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // an upsert of the device with the same token hash
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -69,6 +70,7 @@ MSG_DESCRIBE_STRUCT(DeviceLogout::Response, (), (session_id, generation))
 struct DeviceLogoutAll {
     static constexpr std::string_view kName = "session/device/logout-all";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // ends what is still active
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -87,6 +89,7 @@ MSG_DESCRIBE_STRUCT(DeviceLogoutAll::Response, (), (ended))
 struct ValidateDevice {
     static constexpr std::string_view kName = "session/device/validate";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // a lookup (and last_seen_at)
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -133,6 +136,7 @@ MSG_DESCRIBE_STRUCT(CreateChatNotifications::Response, (), (created_at))
 struct NotifyMentioned {
     static constexpr std::string_view kName = "session/notify-mentioned";
     static constexpr bool kReadOnly = false;
+    static constexpr bool kIdempotent = true;  // one per (message, recipient)
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;

@@ -1,14 +1,22 @@
 #include "transport/http_client.hpp"
 
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+
+#include <cerrno>
 #include <charconv>
+#include <map>
+#include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -90,22 +98,80 @@ void check_not_sent(const beast::error_code& ec, std::string_view step, const Ta
 
 }  // namespace
 
+/// Idle kept connections by event loop and target; every access under the mutex.
+struct BeastHttpClient::Idle {
+    struct Kept {
+        std::unique_ptr<beast::tcp_stream> stream;
+        std::chrono::steady_clock::time_point since;
+    };
+    std::mutex mutex;
+    std::map<std::pair<const void*, std::string>, std::vector<Kept>> kept;
+    std::size_t made = 0;
+};
+
+namespace {
+
+/// False when the peer already closed (or reset, or sent bytes nobody asked for): the kernel
+/// has it queued, so a non-blocking peek sees it without waiting.
+bool still_open(beast::tcp_stream& stream) {
+    char byte = 0;
+    const ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+BeastHttpClient::BeastHttpClient(std::size_t max_response_bytes)
+    : BeastHttpClient(Options{.max_response_bytes = max_response_bytes}) {}
+
+BeastHttpClient::BeastHttpClient(Options options)
+    : options_(options), idle_(std::make_unique<Idle>()) {}
+
+BeastHttpClient::~BeastHttpClient() = default;
+
+std::size_t BeastHttpClient::connections_made() const {
+    std::lock_guard lock(idle_->mutex);
+    return idle_->made;
+}
+
 core::Task<core::ClientResponse> BeastHttpClient::send(const core::ClientRequest& request) {
     const Target target = parse_url(request.url);
     auto executor = co_await asio::this_coro::executor;
-    asio::ip::tcp::resolver resolver(executor);
-    beast::tcp_stream stream(executor);
-    stream.expires_after(request.timeout);  // one deadline for resolve, connect, write, read
-
+    const auto key =
+        std::make_pair(static_cast<const void*>(&asio::query(executor, asio::execution::context)),
+                       target.host + ":" + target.port);
     constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-    auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kNoThrow);
-    check_not_sent(rec, "resolve", target);
-    auto [cec, connected] = co_await stream.async_connect(endpoints, kNoThrow);
-    check_not_sent(cec, "connect", target);
+
+    std::unique_ptr<beast::tcp_stream> stream;
+    if (options_.keep_alive) {
+        std::lock_guard lock(idle_->mutex);
+        auto it = idle_->kept.find(key);
+        const auto now = std::chrono::steady_clock::now();
+        while (it != idle_->kept.end() && !it->second.empty() && !stream) {
+            auto kept = std::move(it->second.back());
+            it->second.pop_back();
+            if (now - kept.since < options_.idle_timeout && still_open(*kept.stream)) {
+                stream = std::move(kept.stream);
+            }
+        }
+    }
+    if (!stream) {
+        stream = std::make_unique<beast::tcp_stream>(executor);
+        stream->expires_after(request.timeout);
+        asio::ip::tcp::resolver resolver(executor);
+        auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kNoThrow);
+        check_not_sent(rec, "resolve", target);
+        auto [cec, connected] = co_await stream->async_connect(endpoints, kNoThrow);
+        check_not_sent(cec, "connect", target);
+        std::lock_guard lock(idle_->mutex);
+        ++idle_->made;
+    }
+    stream->expires_after(request.timeout);  // one deadline for the rest of the exchange
 
     http::request<http::string_body> req{verb_of(request.method), target.path, 11};
     req.set(http::field::host, target.host);
     req.set(http::field::user_agent, "msg_server");
+    req.keep_alive(options_.keep_alive);
     if (!request.body.empty() || request.method == core::Method::post ||
         request.method == core::Method::put) {
         req.set(http::field::content_type, request.content_type);
@@ -113,18 +179,30 @@ core::Task<core::ClientResponse> BeastHttpClient::send(const core::ClientRequest
         req.prepare_payload();
     }
     for (const auto& [name, value] : request.headers) req.set(name, value);
-    auto [wec, written] = co_await http::async_write(stream, req, kNoThrow);
+    auto [wec, written] = co_await http::async_write(*stream, req, kNoThrow);
     check(wec, "write", target);
 
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(max_response_bytes_);
+    parser.body_limit(options_.max_response_bytes);
     if (request.method == core::Method::head) parser.skip(true);
-    auto [ec, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    auto [ec, read] = co_await http::async_read(*stream, buffer, parser, kNoThrow);
     check(ec, "read", target);
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     auto& res = parser.get();
+    // Kept only when nothing is left over: bytes after the response would be read as the
+    // next request's answer.
+    if (options_.keep_alive && res.keep_alive() && buffer.size() == 0) {
+        stream->expires_never();
+        std::lock_guard lock(idle_->mutex);
+        auto& kept = idle_->kept[key];
+        if (kept.size() < options_.max_idle_per_target) {
+            kept.push_back({std::move(stream), std::chrono::steady_clock::now()});
+        }
+    }
+    if (stream) {
+        beast::error_code ignored;
+        stream->socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    }
     core::ClientResponse out;
     out.status = res.result_int();
     out.body = std::move(res.body());
