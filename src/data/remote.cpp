@@ -15,16 +15,29 @@ namespace {
 
 using core::ErrorCode;
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kCodes = {{
-    {ErrorCode::invalid_argument, "invalid_argument"},
-    {ErrorCode::unauthorized, "unauthorized"},
-    {ErrorCode::forbidden, "forbidden"},
-    {ErrorCode::not_found, "not_found"},
-    {ErrorCode::conflict, "conflict"},
-    {ErrorCode::payload_too_large, "payload_too_large"},
-    {ErrorCode::too_many_requests, "too_many_requests"},
-    {ErrorCode::unavailable, "unavailable"},
+/// Each code's wire name and status (the statuses of transport/error_response.cpp).
+struct CodeInfo {
+    ErrorCode code;
+    std::string_view name;
+    unsigned status;
+};
+constexpr std::array<CodeInfo, 8> kCodes = {{
+    {ErrorCode::invalid_argument, "invalid_argument", 400},
+    {ErrorCode::unauthorized, "unauthorized", 401},
+    {ErrorCode::forbidden, "forbidden", 403},
+    {ErrorCode::not_found, "not_found", 404},
+    {ErrorCode::conflict, "conflict", 409},
+    {ErrorCode::payload_too_large, "payload_too_large", 413},
+    {ErrorCode::too_many_requests, "too_many_requests", 429},
+    {ErrorCode::unavailable, "unavailable", 503},
 }};
+
+const CodeInfo& info(ErrorCode code) {
+    for (const auto& c : kCodes) {
+        if (c.code == code) return c;
+    }
+    return kCodes[0];
+}
 
 }  // namespace
 
@@ -47,33 +60,10 @@ std::vector<std::string_view> Registry::names() const {
     return out;
 }
 
-unsigned status_of(ErrorCode code) {
-    switch (code) {
-        case ErrorCode::invalid_argument:
-            return 400;
-        case ErrorCode::unauthorized:
-            return 401;
-        case ErrorCode::forbidden:
-            return 403;
-        case ErrorCode::not_found:
-            return 404;
-        case ErrorCode::conflict:
-            return 409;
-        case ErrorCode::payload_too_large:
-            return 413;
-        case ErrorCode::too_many_requests:
-            return 429;
-        case ErrorCode::unavailable:
-            return 503;
-    }
-    return 500;
-}
+unsigned status_of(ErrorCode code) { return info(code).status; }
 
 std::string encode_error(const core::Error& e) {
-    std::string_view code = "invalid_argument";
-    for (const auto& [c, name] : kCodes) {
-        if (c == e.code) code = name;
-    }
+    const std::string_view code = info(e.code).name;
     return boost::json::serialize(boost::json::object{
         {"error", e.message}, {"code", code}, {"retry_after", e.retry_after_seconds}});
 }
@@ -89,9 +79,9 @@ std::optional<core::Error> decode_error(std::string_view body) {
     if (message == nullptr || !message->is_string() || code == nullptr || !code->is_string()) {
         return std::nullopt;
     }
-    for (const auto& [c, name] : kCodes) {
-        if (code->get_string() != name) continue;
-        core::Error e{c, std::string(message->get_string()), 0};
+    for (const auto& c : kCodes) {
+        if (code->get_string() != c.name) continue;
+        core::Error e{c.code, std::string(message->get_string()), 0};
         if (retry != nullptr && retry->is_int64()) {
             e.retry_after_seconds =
                 static_cast<int>(std::clamp<std::int64_t>(retry->get_int64(), 0, 3600));

@@ -215,6 +215,15 @@ class Server:
                              text=True).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 
+    def wait_sql(self, statement, want, timeout=30):
+        """Runs `statement` until its rows are `want` or `timeout` passes; the last rows."""
+        deadline = time.monotonic() + timeout
+        got = self.sql(statement)
+        while got != want and time.monotonic() < deadline:
+            time.sleep(0.1)
+            got = self.sql(statement)
+        return got
+
     def register_files(self, room_id, uploader_id, count, tenant="default"):
         """Registered file rows straight in SQL (servers without a blob store); their ids."""
         rows = self.sql(

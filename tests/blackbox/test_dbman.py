@@ -163,14 +163,8 @@ class SplitDeploymentTest(unittest.TestCase):
             f = upload_image(fileman, admin, room)
             self.assertEqual(f.status, 201, f)
 
-            def until(query, want, timeout=30):
-                deadline = time.monotonic() + timeout
-                while time.monotonic() < deadline:
-                    got = a.sql(query)
-                    if got == want:
-                        return
-                    time.sleep(0.1)
-                self.fail(f"{query} gave {got}, not {want}\n" + worker.log()[-2000:])
+            def until(query, want):
+                self.assertEqual(a.wait_sql(query, want), want, worker.log()[-2000:])
             until("SELECT recipient_user_id, message_id, kind FROM chat_notifications",
                   [[str(bob), str(sent["id"]), "mention"]])
             until(f"SELECT thumbnail_status FROM files WHERE id = {f.json['id']}", [["ready"]])

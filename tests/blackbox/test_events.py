@@ -265,14 +265,8 @@ class WorkerConsumersTest(unittest.TestCase):
             self.assertEqual(f.status, 201, f)
             self.assertEqual(f.json["thumbnail_status"], "pending")
 
-            def until(query, want, timeout=30):
-                deadline = time.monotonic() + timeout
-                while time.monotonic() < deadline:
-                    got = worker.sql(query)
-                    if got == want:
-                        return
-                    time.sleep(0.1)
-                self.fail(f"{query} gave {got}, not {want}\n" + worker.log()[-2000:])
+            def until(query, want):
+                self.assertEqual(worker.wait_sql(query, want), want, worker.log()[-2000:])
             until("SELECT recipient_user_id, message_id, kind FROM chat_notifications",
                   [[str(bob), str(sent.json["id"]), "mention"]])
             until(f"SELECT thumbnail_status FROM files WHERE id = {f.json['id']}", [["ready"]])
