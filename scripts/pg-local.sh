@@ -2,12 +2,19 @@
 # A private PostgreSQL 15 cluster for `make run` and the tests.
 #
 #   scripts/pg-local.sh start|stop|status|dsn|pid [DIR]
+#   scripts/pg-local.sh replica DIR PRIMARY_DIR
 #
 # DIR defaults to ./var/pg. The cluster listens only on a Unix socket inside DIR (no TCP port,
 # so it never collides with anything and nobody else on the machine can reach it over the
 # network). `dsn` prints a libpq key=value DSN for database `msg`; `pid` the postmaster's pid
 # (benchmarks add up the CPU of it and its backends).
 # PG_FAST=1 turns fsync off (test clusters only: a crash may lose their data).
+# PG_TCP_PORT=N (at the first start of DIR) also listens on 127.0.0.1:N, remembered in DIR;
+# `tcp-dsn` then prints a DSN over TCP (what a dedicated tenant's settings may name: they
+# refuse socket paths).
+# `replica` makes DIR a hot standby of the running cluster in PRIMARY_DIR (pg_basebackup -R:
+# streaming replication over the primary's Unix socket), starts it and prints its DSN; `stop`
+# and `dsn` then work on DIR as on any cluster.
 set -euo pipefail
 
 cmd=${1:-}
@@ -28,6 +35,10 @@ fi
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+primary_dir=""
+if [ "$cmd" = replica ]; then
+    primary_dir=$(cd "${3:?usage: $0 replica DIR PRIMARY_DIR}" && pwd)
+fi
 # Every path below is absolute; run from / so `runuser -u postgres` never starts in a directory
 # the postgres user cannot enter.
 cd /
@@ -48,6 +59,15 @@ if [ ${#run} -gt 90 ]; then
     run=/tmp/msg_server-pg-$key
 fi
 log=$data_root/postgres.log
+if [ -n "${PG_TCP_PORT:-}" ] && [ "$cmd" = start ]; then
+    mkdir -p "$data_root"
+    echo "$PG_TCP_PORT" >"$data_root/tcp_port"
+fi
+listen=""
+if [ -s "$data_root/tcp_port" ]; then
+    port=$(cat "$data_root/tcp_port")
+    listen=127.0.0.1
+fi
 
 own() {
     if ((${#as_owner[@]})); then chown -R postgres:postgres "$@"; fi
@@ -70,17 +90,33 @@ start() {
     fi
     if ! running; then
         local extra=""
+        [ -f "$data/standby.signal" ] && extra="-c hot_standby=on"
         if [ "${PG_FAST:-0}" = 1 ]; then
-            extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            extra="$extra -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         fi
         "${as_owner[@]}" "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-            -o "-c listen_addresses='' -c unix_socket_directories='$run' -c port=$port -c max_connections=300 $extra" \
+            -o "-c listen_addresses='$listen' -c unix_socket_directories='$run' -c port=$port -c max_connections=300 $extra" \
             start >/dev/null || { tail -20 "$log" >&2; exit 1; }
     fi
+    [ -f "$data/standby.signal" ] && return  # a standby has the primary's databases
     if ! "${as_owner[@]}" psql -h "$run" -p "$port" -U postgres -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = 'msg'" | grep -q 1; then
         "${as_owner[@]}" psql -h "$run" -p "$port" -U postgres -d postgres -qc "CREATE DATABASE msg" >/dev/null
     fi
+}
+
+replica() {
+    local primary_host
+    primary_host=$("$repo/scripts/pg-local.sh" dsn "$primary_dir" | sed -E 's/^host=([^ ]+) .*/\1/')
+    if [ ! -s "$data/PG_VERSION" ]; then
+        mkdir -p "$data"
+        chmod 0700 "$data"
+        own "$data_root"
+        "${as_owner[@]}" "$bin/pg_basebackup" -h "$primary_host" -p "$port" -U postgres \
+            -D "$data" -R -X stream -c fast >"$data_root/basebackup.log" 2>&1 ||
+            { cat "$data_root/basebackup.log" >&2; exit 1; }
+    fi
+    start
 }
 
 stop() {
@@ -91,9 +127,11 @@ stop() {
 
 case "$cmd" in
     start) start; dsn ;;
+    replica) replica; dsn ;;
     stop) stop ;;
     status) if running; then echo running; else echo stopped; exit 3; fi ;;
     dsn) dsn ;;
+    tcp-dsn) echo "host=127.0.0.1 port=$port user=postgres dbname=msg" ;;
     pid) head -1 "$data/postmaster.pid" ;;
-    *) echo "usage: $0 start|stop|status|dsn|pid [DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|status|dsn|tcp-dsn|pid [DIR] | replica DIR PRIMARY_DIR" >&2; exit 2 ;;
 esac

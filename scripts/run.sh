@@ -27,6 +27,12 @@ if [ -z "${JWT_SECRET:-}" ]; then
     JWT_SECRET=$(cat var/secrets/jwt_secret)
     export JWT_SECRET
 fi
+if [ -z "${TENANT_SECRETS_KEY:-}" ]; then
+    # Dedicated tenants' credentials are stored encrypted with it (kept, or they are lost).
+    [ -s var/secrets/tenant_secrets_key ] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >var/secrets/tenant_secrets_key
+    TENANT_SECRETS_KEY=$(cat var/secrets/tenant_secrets_key)
+    export TENANT_SECRETS_KEY
+fi
 export DATA_DIR=${DATA_DIR:-$repo/var/data}
 
 if [ -z "${POSTGRES_DSN:-}" ]; then

@@ -23,9 +23,13 @@ python3 scripts/lint.py
 
 test_var=$repo/var/test
 pg_dir=$test_var/pg
+pg_replica_dir=$test_var/pg-replica
+pg_dedicated_dir=$test_var/pg-dedicated
 s3_dir=$test_var/s3
 mq_dir=$test_var/rabbitmq
 cleanup() {
+    scripts/pg-local.sh stop "$pg_replica_dir" >/dev/null 2>&1 || true
+    scripts/pg-local.sh stop "$pg_dedicated_dir" >/dev/null 2>&1 || true
     scripts/pg-local.sh stop "$pg_dir" >/dev/null 2>&1 || true
     scripts/s3rver.sh stop "$s3_dir" >/dev/null 2>&1 || true
     scripts/rabbitmq-local.sh stop "$mq_dir" >/dev/null 2>&1 || true
@@ -50,6 +54,21 @@ PG_FAST=1 scripts/pg-local.sh start "$pg_dir" >/dev/null
 dsn=$(scripts/pg-local.sh dsn "$pg_dir")
 export MSG_TEST_POSTGRES_DSN="${dsn/dbname=msg/dbname=postgres}"
 echo "postgres: $MSG_TEST_POSTGRES_DSN"
+# A streaming replica of it (read/write split tests; they pause its replay).
+scripts/pg-local.sh stop "$pg_replica_dir" >/dev/null 2>&1 || true
+rm -rf "$pg_replica_dir"
+PG_FAST=1 scripts/pg-local.sh replica "$pg_replica_dir" "$pg_dir" >/dev/null
+replica_dsn=$(scripts/pg-local.sh dsn "$pg_replica_dir")
+export MSG_TEST_POSTGRES_REPLICA_DSN="${replica_dsn/dbname=msg/dbname=postgres}"
+echo "postgres replica: $MSG_TEST_POSTGRES_REPLICA_DSN"
+# A second cluster for dedicated tenants, on loopback TCP (their DSNs may not name sockets).
+scripts/pg-local.sh stop "$pg_dedicated_dir" >/dev/null 2>&1 || true
+rm -rf "$pg_dedicated_dir"
+dedicated_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PG_TCP_PORT=$dedicated_port PG_FAST=1 scripts/pg-local.sh start "$pg_dedicated_dir" >/dev/null
+dedicated_dsn=$(scripts/pg-local.sh tcp-dsn "$pg_dedicated_dir")
+export MSG_TEST_POSTGRES_DEDICATED_DSN="${dedicated_dsn/dbname=msg/dbname=postgres}"
+echo "postgres (dedicated tenants): $MSG_TEST_POSTGRES_DEDICATED_DSN"
 rm -rf "$s3_dir"
 MSG_TEST_S3_ENDPOINT=$(scripts/s3rver.sh start "$s3_dir")
 export MSG_TEST_S3_ENDPOINT

@@ -1,5 +1,6 @@
 #include "app/backends.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "app/vectors.hpp"
@@ -45,6 +46,13 @@ Database::Database(const Config& config, const Role& role, boost::asio::io_conte
             replica_ = std::make_unique<pg::Pool>(io, with_dsn(pg.pool, pg.read_dsn));
         }
         local_ = std::make_unique<data::Executor>(*primary_, replica_.get());
+        tenant::DatabaseRouter::Options ro;
+        ro.pool = pg.pool;
+        ro.pool.max_size = std::max<std::size_t>(2, pg.pool.max_size / 2);
+        ro.ttl = config.tenant_cache_ttl;
+        router_ = std::make_unique<tenant::DatabaseRouter>(io, *primary_, config.tenant_secrets_key,
+                                                           clock, std::move(ro));
+        local_->route_tenants(*router_);
     }
     if (uses_dbman(config, role)) {
         // Kept-alive connections: one TCP handshake per endpoint and loop, not per operation.

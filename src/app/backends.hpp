@@ -20,6 +20,7 @@
 #include "queue/amqp_queue.hpp"
 #include "queue/event_queue.hpp"
 #include "storage/pg/pool.hpp"
+#include "tenant/router.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -50,12 +51,15 @@ class Database {
     /// The executor over this node's own pools (dbman serves with it); null when remote.
     data::Executor* local() { return local_.get(); }
     pg::Pool* primary() { return primary_.get(); }
+    /// Routes dedicated tenants to their databases; with the local executor (null when remote).
+    tenant::DatabaseRouter* router() { return router_.get(); }
     const data::DbmanClient* dbman() const { return client_.get(); }
 
   private:
     std::unique_ptr<pg::Pool> primary_;
     std::unique_ptr<pg::Pool> replica_;
     std::unique_ptr<data::Executor> local_;
+    std::unique_ptr<tenant::DatabaseRouter> router_;
     std::unique_ptr<core::HttpClient> http_;
     std::unique_ptr<data::DbmanClient> client_;
     std::unique_ptr<data::Executor> remote_;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 
 #include "amqp/url.hpp"
 #include "app/run_once.hpp"
@@ -24,6 +25,9 @@
 #include "queue/amqp_consumer.hpp"
 #include "storage/pg/migrate.hpp"
 #include "storage/pg/pool.hpp"
+#include "tenant/dedicated.hpp"
+#include "tenant/move.hpp"
+#include "tenant/router.hpp"
 
 namespace msg::app {
 
@@ -45,7 +49,12 @@ class CommandContext {
         : config_(config),
           passwords_(passwords),
           pool_(io_, options(config, statement_timeout)),
-          db_(pool_) {}
+          router_(io_, pool_, config.tenant_secrets_key, clock_,
+                  {options(config, statement_timeout), config.tenant_cache_ttl}),
+          db_(pool_) {
+        // A dedicated tenant's users and messages live in its own database, for commands too.
+        db_.route_tenants(router_);
+    }
 
     /// Runs a coroutine on the private io_context to its end and returns its value.
     template <class T>
@@ -64,6 +73,9 @@ class CommandContext {
         return *org_;
     }
 
+    tenant::DatabaseRouter& router() { return router_; }
+    pg::Pool& shared_pool() { return pool_; }
+
     chat::ChatService& chat() {
         // Nothing listens on this bus: a command publishes no realtime frames anyway.
         if (!chat_) chat_.emplace(db_, bus_, clock_, metrics_, chat::ChatLimits{});
@@ -81,9 +93,10 @@ class CommandContext {
     const Config& config_;
     const Passwords passwords_;
     asio::io_context io_;
-    pg::Pool pool_;
-    data::Executor db_;
     core::SystemClock clock_;
+    pg::Pool pool_;
+    tenant::DatabaseRouter router_;
+    data::Executor db_;
     core::Metrics metrics_;
     core::BlockingPool blocking_{1};
     bus::InprocBus bus_;
@@ -99,11 +112,33 @@ core::Task<std::vector<std::string>> migrate_with(asio::io_context* io,
     co_return co_await pg::migrate(*conn, pg::embedded_migrations());
 }
 
+/// Brings every dedicated tenant database the registry names to the embedded schema (each
+/// was migrated when provisioned; a newer build may carry newer migrations).
+core::Task<std::size_t> migrate_dedicated_with(tenant::DatabaseRouter* router) {
+    const auto migrations = pg::embedded_migrations();
+    auto databases = co_await router->dedicated_databases();
+    std::size_t applied = 0;
+    for (const auto& db : databases) {
+        auto lease = co_await db.pool->acquire();
+        const auto names = co_await pg::migrate(*lease, migrations);
+        for (const auto& name : names) {
+            core::logger("app")->info("migration applied database={} tenant={} name={}", db.key,
+                                      db.tenant_id, name);
+        }
+        applied += names.size();
+    }
+    co_return applied;
+}
+
 std::vector<std::string> migrate(const Config& config) {
     pg::Connection::Options o = config.postgres.pool.connection;
     o.statement_timeout = std::chrono::minutes(10);
     asio::io_context io;
-    return run_once(io, migrate_with(&io, o));
+    auto applied = run_once(io, migrate_with(&io, o));
+    CommandContext ctx(config, std::chrono::minutes(10), Passwords::unused);
+    const auto dedicated = ctx.run(migrate_dedicated_with(&ctx.router()));
+    if (dedicated > 0) core::logger("app")->info("dedicated migrations applied={}", dedicated);
+    return applied;  // the shared database's
 }
 
 core::Task<org::OrgService::SeedAdminOutput> seed_with(org::OrgService* service,
@@ -116,6 +151,31 @@ core::Task<std::pair<std::int64_t, std::int64_t>> reindex_with(chat::ChatService
     const std::int64_t messages = co_await chat->reindex_search(500);
     const std::int64_t users = co_await org->reindex_users();
     co_return std::make_pair(messages, users);
+}
+
+core::Task<core::Result<tenant::MoveStart>> begin_move_with(pg::Pool* shared,
+                                                            const tenant::SecretBox* box,
+                                                            std::string id, std::string dsn) {
+    auto lease = co_await shared->acquire();
+    co_return co_await tenant::begin_move(*lease, *box, id, dsn);
+}
+
+core::Task<core::Result<std::vector<tenant::MovedTable>>> copy_with(pg::Pool* shared,
+                                                                    pg::Pool* target,
+                                                                    std::string id) {
+    auto source = co_await shared->acquire();
+    auto to = co_await target->acquire();
+    co_return co_await tenant::copy_tenant(*source, *to, id, 1000);
+}
+
+core::Task<core::Result<void>> finish_with(pg::Pool* shared, std::string id) {
+    auto lease = co_await shared->acquire();
+    co_return co_await tenant::finish_move(*lease, id);
+}
+
+core::Task<core::Result<std::int64_t>> purge_with(pg::Pool* shared, std::string id) {
+    auto lease = co_await shared->acquire();
+    co_return co_await tenant::purge_moved(*lease, id, 5000);
 }
 
 /// `<DATA_DIR>/../secrets/admin_password` (var/secrets/ by default), created 0600.
@@ -145,6 +205,7 @@ const std::vector<Command>& commands() {
         {"seed-admin", [](const Config& c, const Args&) { return run_seed_admin(c); }},
         {"reindex", [](const Config& c, const Args&) { return run_reindex(c); }},
         {"dlq", run_dlq, 3},
+        {"tenant-move", run_tenant_move, 1},
     };
     return kCommands;
 }
@@ -271,6 +332,75 @@ int run_dlq(const Config& config, const std::vector<std::string_view>& args) {
     const std::size_t moved =
         queue::replay_dead_letters(url, config.amqp_queue_prefix, group, limit);
     std::printf("%zu dead letter(s) replayed\n", moved);
+    return 0;
+}
+
+int run_tenant_move(const Config& config, const std::vector<std::string_view>& args) {
+    if (args.size() != 1) {
+        std::fprintf(stderr, "usage: TENANT_MOVE_DSN=<dsn> msg_server tenant-move TENANT_ID\n");
+        return 2;
+    }
+    if (!require_dsn(config)) return 2;
+    const std::string id(args[0]);
+    const std::string& dsn = config.tenant_move_dsn;
+    tenant::TenantPatch patch;
+    patch.dedicated_dsn = dsn;
+    if (dsn.empty()) {
+        std::fprintf(stderr, "tenant-move: TENANT_MOVE_DSN must name the target database\n");
+        return 2;
+    }
+    if (auto bad = tenant::validate_dedicated(patch)) {
+        std::fprintf(stderr, "tenant-move: %s\n", bad->message.c_str());
+        return 2;
+    }
+    const tenant::SecretBox box(config.tenant_secrets_key);
+    if (!box.configured()) {
+        std::fprintf(stderr,
+                     "tenant-move: TENANT_SECRETS_KEY must be set (the DSN is stored "
+                     "encrypted with it)\n");
+        return 2;
+    }
+    auto log = core::logger("app");
+    const auto failed = [&id](const core::Error& e) {
+        std::fprintf(stderr, "tenant-move %s: %s\n", id.c_str(), e.message.c_str());
+        return 1;
+    };
+    CommandContext ctx(config, std::chrono::minutes(10), Passwords::unused);
+    pg::Pool& shared = ctx.shared_pool();
+    auto start = ctx.run(begin_move_with(&shared, &box, id, dsn));
+    if (!start) return failed(start.error());
+    // Every node must have seen the tenant read-only (its cached route expired) and finished
+    // the writes it had begun before anything is read.
+    const auto cache = std::chrono::duration_cast<std::chrono::seconds>(config.tenant_cache_ttl) +
+                       std::chrono::seconds(1);
+    if (start->phase == tenant::MovePhase::copy) {
+        const auto settle = cache + std::chrono::duration_cast<std::chrono::seconds>(
+                                        config.postgres.pool.connection.statement_timeout);
+        if (start->since < settle) {
+            log->info("tenant-move tenant={} read-only; waiting {}s for every node", id,
+                      (settle - start->since).count());
+            std::this_thread::sleep_for(settle - start->since);
+        }
+        auto target = ctx.router().pool_at(box.seal(dsn));
+        auto copied = ctx.run(copy_with(&shared, target.get(), id));
+        if (!copied) return failed(copied.error());
+        for (const auto& t : *copied) {
+            std::printf("%-20s source=%lld target=%lld copied=%lld\n", t.table.c_str(),
+                        static_cast<long long>(t.source), static_cast<long long>(t.target),
+                        static_cast<long long>(t.copied));
+        }
+        auto finished = ctx.run(finish_with(&shared, id));
+        if (!finished) return failed(finished.error());
+        log->info("tenant-move tenant={} switched to its database", id);
+    }
+    // A node may still read the shared copy until its cached route expires.
+    log->info("tenant-move tenant={} waiting {}s before the shared rows are removed", id,
+              cache.count());
+    std::this_thread::sleep_for(cache);
+    auto purged = ctx.run(purge_with(&shared, id));
+    if (!purged) return failed(purged.error());
+    std::printf("tenant %s moved; %lld rows removed from the shared database\n", id.c_str(),
+                static_cast<long long>(*purged));
     return 0;
 }
 

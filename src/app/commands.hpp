@@ -32,6 +32,9 @@ int run_reindex(const Config& config);
 /// (LAVINMQ_URL): list leaves the letters in place; replay moves them (of GROUP, or all) back
 /// to their consumer group's queue with the attempts reset.
 int run_dlq(const Config& config, const std::vector<std::string_view>& args);
+/// `tenant-move <id>`: copies a shared tenant with data to the database TENANT_MOVE_DSN names
+/// and makes it dedicated there (tenant/move.hpp); resumable: run it again after a failure.
+int run_tenant_move(const Config& config, const std::vector<std::string_view>& args);
 
 /// The single-node role's start (Worker::migrate_on_start): migrations, then the automatic
 /// `online` a crash left behind is reset (no socket exists yet). Throws on failure.

@@ -147,6 +147,7 @@ core::Result<Config> load_config(const Getenv& getenv) {
 
     auto& pg = c.postgres;
     r.string("POSTGRES_DSN", pg.pool.connection.dsn);
+    r.string("POSTGRES_WRITE_DSN", pg.pool.connection.dsn);  // the seed's name wins when set
     r.string("POSTGRES_READ_DSN", pg.read_dsn);
     r.integer("PG_POOL_SIZE", pg.pool.max_size, 1, 1000);
     r.duration("PG_ACQUIRE_TIMEOUT_MS", pg.pool.acquire_timeout, 1, 600'000);
@@ -172,6 +173,9 @@ core::Result<Config> load_config(const Getenv& getenv) {
     r.string("AMQP_QUEUE_PREFIX", c.amqp_queue_prefix);
     r.string("DATA_DIR", c.data_dir);
     r.string("INTERNAL_API_TOKEN", c.internal_api_token);
+    r.string("TENANT_SECRETS_KEY", c.tenant_secrets_key);
+    r.string("TENANT_MOVE_DSN", c.tenant_move_dsn);
+    r.duration("TENANT_CACHE_TTL_SECONDS", c.tenant_cache_ttl, 1, 3600);
     r.string("PLATFORM_TENANT_ID", c.platform_tenant_id);
     r.one_of("LOG_FORMAT", c.log.format, {"text", "json"});
     r.one_of("LOG_LEVEL", c.log.level,
@@ -236,6 +240,9 @@ core::Result<Config> load_config(const Getenv& getenv) {
     }
     if (!c.internal_api_token.empty() && c.internal_api_token.size() < 32) {
         r.fail("INTERNAL_API_TOKEN must be at least 32 bytes");
+    }
+    if (!c.tenant_secrets_key.empty() && c.tenant_secrets_key.size() < 32) {
+        r.fail("TENANT_SECRETS_KEY must be at least 32 bytes");
     }
     for (const auto& e : dbman.endpoints) {
         if (!e.starts_with("http://")) r.fail("DBMAN_ENDPOINTS must be http:// URLs");

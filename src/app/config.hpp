@@ -116,8 +116,11 @@ struct Config {
     AuthConfig auth;
     int sends_per_user_per_second = 50;  // MESSAGE_RATE_PER_USER (messages, notes, notify)
 
-    std::string data_dir = "./var/data";         // DATA_DIR
-    std::string internal_api_token;              // INTERNAL_API_TOKEN (internal routes)
+    std::string data_dir = "./var/data";        // DATA_DIR
+    std::string internal_api_token;             // INTERNAL_API_TOKEN (internal routes)
+    std::chrono::seconds tenant_cache_ttl{30};  // TENANT_CACHE_TTL_SECONDS
+    std::string tenant_secrets_key;  // TENANT_SECRETS_KEY: dedicated tenants' credentials at rest
+    std::string tenant_move_dsn;     // TENANT_MOVE_DSN: `tenant-move`'s target (kept out of argv)
     std::string platform_tenant_id = "default";  // PLATFORM_TENANT_ID
 
     int io_threads = 0;                         // IO_THREADS (0 = one per core)

@@ -105,6 +105,10 @@ core::Task<void> scenario(data::Executor& db, Log& log) {
     co_await rec<tenant::UpdateTenant>(db, log, t, patch);
     const std::optional<std::string> only = t;
     co_await rec<tenant::ListTenants>(db, log, only);
+    co_await rec<tenant::TenantHasData>(db, log, t);
+    // Without a router it runs on this database: migrations are a no-op check, a row is made.
+    const std::string provisioned = "contract-provisioned", provisioned_name = "P", no_dsn;
+    co_await rec<tenant::ProvisionTenant>(db, log, provisioned, provisioned_name, true, no_dsn);
 
     // org
     const std::optional<std::int64_t> no_parent;

@@ -1,11 +1,14 @@
 #include "app/node.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <set>
 
 #include "app/run_once.hpp"
 #include "app/vectors.hpp"
@@ -22,6 +25,7 @@
 #include "session/model.hpp"
 #include "session/realtime.hpp"
 #include "session/routes.hpp"
+#include "tenant/router.hpp"
 #include "tenant/routes.hpp"
 #include "transport/http_server.hpp"
 #include "vector/handlers.hpp"
@@ -30,6 +34,10 @@
 namespace msg::app {
 
 namespace asio = boost::asio;
+
+namespace {
+constexpr std::string_view kTenantsChanged = "tenants:changed";
+}
 
 namespace {
 
@@ -148,6 +156,21 @@ bool Node::build() {
         metrics_.add_gauge("msg_pg_pool_max", "PostgreSQL pool bound (primary).",
                            [&primary] { return static_cast<double>(primary.max_size()); });
     }
+    if (const data::Executor* local = db_->local(); local && local->fence()) {
+        const data::ReplicaFence* fence = local->fence();
+        metrics_.add_counter_family(
+            "msg_pg_replica_reads_total",
+            "Reads a replica may serve (POSTGRES_READ_DSN), by where they ran: the replica, the "
+            "primary because the replica had not replayed this node's writes for the tenant "
+            "(behind), or because it could not be reached (unavailable).",
+            "served_by", [fence] {
+                const auto c = fence->counts();
+                return core::Metrics::LabelledValues{
+                    {"replica", c.replica},
+                    {"primary_behind", c.primary_behind},
+                    {"primary_unavailable", c.primary_unavailable}};
+            });
+    }
     if (const data::DbmanClient* d = db_->dbman()) {
         metrics_.add_counter_family(
             "msg_dbman_requests_total",
@@ -164,6 +187,12 @@ bool Node::build() {
     metrics_.add_gauge("msg_bus_connected",
                        "1 while the bus reaches the other nodes (in process: always 1).",
                        [b = bus_.get()] { return b->connected() ? 1.0 : 0.0; });
+    if (tenant::DatabaseRouter* router = db_->router()) {
+        tenant_routes_ = bus_->subscribe(
+            std::string(kTenantsChanged),
+            [router](const bus::Payload& tenant_id) { router->invalidate(*tenant_id); },
+            [router] { router->invalidate_all(); });
+    }
     // Tokens are checked at the moment of use; changes revoke them on every node (issue 12).
     credentials_.emplace(db_->executor(), *bus_, clock_, config_.auth.credentials);
 
@@ -218,9 +247,13 @@ org::OrgService& Node::org() {
 
 tenant::TenantService& Node::tenant() {
     if (tenant_) return *tenant_;
-    tenant_.emplace(db_->executor(), config_.platform_tenant_id);
+    tenant_.emplace(db_->executor(), config_.platform_tenant_id, config_.tenant_secrets_key);
     tenant_->on_active_changed(
         [this](const std::string& tenant_id) { credentials_->revoke_tenant(tenant_id); });
+    // Every node's router (dbman's, when this one sends operations there) forgets the route.
+    tenant_->on_changed([bus = bus_.get()](const std::string& tenant_id) {
+        bus->publish(std::string(kTenantsChanged), std::make_shared<const std::string>(tenant_id));
+    });
     return *tenant_;
 }
 
@@ -489,6 +522,8 @@ void Node::start_workers() {
         consume("notifications", "message.created",
                 [s = &session()](const queue::Event& e) { return s->on_message_created(e); });
     }
+    relayed_ = relayed;
+    if (db_->router() != nullptr) tasks_.spawn(relay_dedicated());
     relay_.emplace(*db_->primary(), *relayed,
                    queue::RelayOptions{.batch = static_cast<std::size_t>(config_.outbox_batch),
                                        .retention = config_.outbox_retention});
@@ -499,7 +534,43 @@ void Node::start_workers() {
     }
 }
 
+core::Task<void> Node::relay_dedicated() {
+    auto log = core::logger("app");
+    const queue::RelayOptions options{.batch = static_cast<std::size_t>(config_.outbox_batch),
+                                      .retention = config_.outbox_retention};
+    while (!workers_stopping_) {
+        std::vector<tenant::DatabaseRouter::Dedicated> now;
+        try {
+            now = co_await db_->router()->dedicated_databases();
+        } catch (const std::exception& e) {
+            log->warn("dedicated databases not listed error=\"{}\"", e.what());
+        }
+        std::set<std::string> listed;
+        for (auto& d : now) {
+            listed.insert(d.key);
+            auto& r = dedicated_relays_[d.key];
+            if (r.relay) continue;  // running (or stopped earlier: kept stopped, rare)
+            r.pool = d.pool;
+            r.relay = std::make_unique<queue::OutboxRelay>(*r.pool, *relayed_, options);
+            tasks_.spawn(r.relay->run(io_));
+            log->info("outbox relay started for a dedicated database tenant={}", d.tenant_id);
+        }
+        for (auto& [key, r] : dedicated_relays_) {
+            if (!listed.contains(key) && r.relay && !r.stopped) {
+                r.relay->stop();
+                r.stopped = true;
+            }
+        }
+        boost::asio::steady_timer wait(io_, std::chrono::seconds(2));
+        co_await wait.async_wait(boost::asio::use_awaitable);
+    }
+}
+
 void Node::stop_workers() {
+    workers_stopping_ = true;
+    for (auto& [key, r] : dedicated_relays_) {
+        if (r.relay && !r.stopped) r.relay->stop();
+    }
     if (relay_) relay_->stop();
     for (std::size_t i = 0; i < consumers_.count; ++i) consumers_.groups[i]->request_stop();
     if (vectors_) vectors_->stop_flushing();

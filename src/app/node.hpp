@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -123,6 +124,7 @@ class Node {
     // Backends, in the order build() brings them up.
     std::unique_ptr<Database> db_;
     std::unique_ptr<bus::Bus> bus_;
+    bus::Subscription tenant_routes_;  // tenants:changed → the router forgets a route
     BlobBackend blobs_;
     std::unique_ptr<Vectors> vectors_;
     std::unique_ptr<chat::RelevanceScorer> remote_scorer_;  // VECTORMAN_ENDPOINT
@@ -153,6 +155,18 @@ class Node {
     std::atomic<const queue::ProcessedEvents*> consumer_applied_{nullptr};
     ConsumerGroups consumers_;  // with a broker: msg.vector-index, msg.thumbnails
     std::optional<queue::OutboxRelay> relay_;
+    /// One relay per dedicated tenant database (each has its own outbox), kept in step with
+    /// the registry by relay_dedicated(); a stopped one stays until the node ends (its loop
+    /// may still be finishing).
+    struct DedicatedRelay {
+        std::shared_ptr<pg::Pool> pool;
+        std::unique_ptr<queue::OutboxRelay> relay;
+        bool stopped = false;
+    };
+    std::map<std::string, DedicatedRelay> dedicated_relays_;  // by the database's key
+    std::atomic<bool> workers_stopping_{false};
+    queue::EventQueue* relayed_ = nullptr;
+    core::Task<void> relay_dedicated();
 };
 
 }  // namespace msg::app

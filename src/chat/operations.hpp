@@ -47,8 +47,8 @@ MSG_DESCRIBE_STRUCT(CreateRoom::Response, (), (id, created))
 
 struct Membership {
     static constexpr std::string_view kName = "rooms/members/check";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // authorization: a removal is seen at once
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -74,8 +74,8 @@ MSG_DESCRIBE_STRUCT(MemberRoom, (), (room_id, last_seq))
 /// each one's last committed seq.
 struct MemberRooms {
     static constexpr std::string_view kName = "rooms/members/which";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // authorization, as Membership
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -186,6 +186,7 @@ MSG_DESCRIBE_STRUCT(SendMessages::Response, (), (results))
 struct RoomFilesExist {
     static constexpr std::string_view kName = "messages/files-exist";
     static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a check before a write
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -225,8 +226,8 @@ MSG_DESCRIBE_STRUCT(SearchMessages::Response, (), (items))
 /// unindexed messages, and writing their tokens. Resumable: it only ever looks at NULLs.
 struct UnindexedMessages {
     static constexpr std::string_view kName = "messages/unindexed";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a keyset pass would skip a row a replica lacks
     struct Request {
         std::int64_t after_id = 0;  // keyset: one linear pass, not a rescan per batch
         int limit = 500;
@@ -258,9 +259,8 @@ MSG_DESCRIBE_STRUCT(WriteSearchTokens::Response, (), (written))
 
 struct ListMessages {
     static constexpr std::string_view kName = "messages/list";
-    static constexpr bool kReadOnly =
-        false;  // membership is checked here: on the primary, not a lagging replica
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // agrees with the events a client already has
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -285,8 +285,8 @@ MSG_DESCRIBE_STRUCT(ListMessages::Response, (), (items))
 /// statement) come back in `denied`.
 struct ResumeRooms {
     static constexpr std::string_view kName = "messages/resume";
-    static constexpr bool kReadOnly = false;   // as ListMessages
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as ListMessages
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -326,8 +326,8 @@ MSG_DESCRIBE_STRUCT(MarkRead::Response, (), (seq, moved))
 
 struct LastRead {
     static constexpr std::string_view kName = "messages/last-read";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as ListMessages (receipts)
     using Request = Membership::Request;
     struct Response {
         std::optional<std::int64_t> message_id;
@@ -339,8 +339,8 @@ MSG_DESCRIBE_STRUCT(LastRead::Response, (), (message_id))
 
 struct ListReaders {
     static constexpr std::string_view kName = "messages/readers";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as ListMessages (receipts)
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;
@@ -358,8 +358,8 @@ MSG_DESCRIBE_STRUCT(ListReaders::Response, (), (items))
 
 struct UnreadCount {
     static constexpr std::string_view kName = "messages/unread-count";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as ListMessages
     using Request = Membership::Request;
     struct Response {
         std::int64_t count = 0;
@@ -377,8 +377,8 @@ MSG_DESCRIBE_STRUCT(RoomUnread, (), (room_id, unread_count))
 
 struct UnreadCounts {
     static constexpr std::string_view kName = "messages/unread-counts";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as UnreadCount
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -393,8 +393,8 @@ MSG_DESCRIBE_STRUCT(UnreadCounts::Response, (), (items))
 
 struct ListRooms {
     static constexpr std::string_view kName = "rooms/list";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as UnreadCount
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;

@@ -88,7 +88,8 @@ core::Task<void> SendBatcher::write_batch(Lane& lane) {
     try {
         bool resent = false;
         auto r = co_await db_.run_noting_resend<SendMessages>(resent, std::move(request));
-        if (!r) throw std::runtime_error(r.error().message);  // run() answers every send
+        // An error of the whole batch (the tenant is being moved): every send gets it.
+        if (!r) throw core::ErrorException(r.error());
         response = std::move(*r);
         if (resent) {
             // Sent again after a dbman attempt that may have committed: a duplicate here is

@@ -19,8 +19,8 @@ class Registry;
 
 struct Ping {
     static constexpr std::string_view kName = "health/ping";
-    static constexpr bool kReadOnly = false;  // the primary: writes must be possible
-    static constexpr bool kIdempotent = true;
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // readiness: writes must be possible
     struct Request {};
     struct Response {
         bool ok = false;

@@ -46,8 +46,8 @@ MSG_DESCRIBE_STRUCT(RegisterFile::Request, (),
 /// What the thumbnail consumer needs of a registered file; `found` false for no such file.
 struct ThumbnailJob {
     static constexpr std::string_view kName = "files/thumbnail-job";
-    static constexpr bool kReadOnly = false;   // runs right after the registration commits
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // runs right after the registration commits
     struct Request {
         std::string tenant_id;
         std::int64_t file_id = 0;
@@ -88,6 +88,7 @@ MSG_DESCRIBE_STRUCT(FinishThumbnail::Response, (), (updated, file))
 struct CanDownload {
     static constexpr std::string_view kName = "files/can-download";
     static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // authorization: a removal is seen at once
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -105,8 +106,8 @@ MSG_DESCRIBE_STRUCT(CanDownload::Response, (), (allowed))
 /// a sent note? Such objects are immutable (presign-upload → 409).
 struct KeyTaken {
     static constexpr std::string_view kName = "files/key-taken";
-    static constexpr bool kReadOnly = false;   // a registration just made must count
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a check before a write
     struct Request {
         std::string tenant_id;
         std::string object_key;  // stored form
@@ -122,8 +123,8 @@ MSG_DESCRIBE_STRUCT(KeyTaken::Response, (), (taken))
 /// Is the stored key a registered file of a room `user_id` is in (what a note may attach)?
 struct IsRoomFileOfMember {
     static constexpr std::string_view kName = "files/room-file-of-member";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // authorization, as CanDownload
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -142,8 +143,8 @@ struct ListRoomFiles {
     static constexpr std::string_view kName = "files/list-room";
     // On the primary: the caller's membership is checked in the statement, and a replica's
     // could lag behind a removal.
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // and agrees with file events
     struct Request {
         std::string tenant_id;
         std::int64_t room_id = 0;

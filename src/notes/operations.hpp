@@ -46,8 +46,8 @@ MSG_DESCRIBE_STRUCT(CreateNote::Request, (), (tenant_id, sender_id, title, body,
 /// The user's received notes, newest first; `before` continues after the last note_id seen.
 struct ListInbox {
     static constexpr std::string_view kName = "session/notes/inbox";
-    static constexpr bool kReadOnly = false;   // read-your-writes: a note just sent shows up
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a note just sent shows up
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -66,8 +66,8 @@ MSG_DESCRIBE_STRUCT(ListInbox::Response, (), (items))
 /// cc (and themself), never another's bcc.
 struct GetNote {
     static constexpr std::string_view kName = "session/notes/get";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as ListInbox
     struct Request {
         std::string tenant_id;
         std::int64_t viewer_id = 0;

@@ -87,8 +87,8 @@ MSG_DESCRIBE_STRUCT(CreateUser::Request, (),
 /// The credentials of a login attempt's user, if the tenant is active and the user exists.
 struct FindLoginUser {
     static constexpr std::string_view kName = "users/find-login";
-    static constexpr bool kReadOnly = false;   // read-your-writes: a just-created user logs in
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a user just created logs in at once
     struct Request {
         std::string tenant_id;
         std::string email;
@@ -110,8 +110,8 @@ MSG_DESCRIBE_STRUCT(FindLoginUser::Response, (),
 /// user's active flag and token version. An unknown tenant or user reads as inactive.
 struct LoadCredentials {
     static constexpr std::string_view kName = "users/credentials";
-    static constexpr bool kReadOnly = false;   // a revocation must be seen at once
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a revocation is seen at once
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -149,8 +149,8 @@ MSG_DESCRIBE_STRUCT(ChangeCredentials::Request, (),
 
 struct GetUser {
     static constexpr std::string_view kName = "users/get";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a change reads back on any node
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;
@@ -258,8 +258,8 @@ MSG_DESCRIBE_STRUCT(IndexUsers::Response, (), (indexed))
 
 struct ListAliases {
     static constexpr std::string_view kName = "users/aliases/list";
-    static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a SELECT
+    static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // as GetUser
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;

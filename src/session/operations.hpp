@@ -89,7 +89,8 @@ MSG_DESCRIBE_STRUCT(DeviceLogoutAll::Response, (), (ended))
 struct ValidateDevice {
     static constexpr std::string_view kName = "session/device/validate";
     static constexpr bool kReadOnly = false;
-    static constexpr bool kIdempotent = true;  // a lookup (and last_seen_at)
+    static constexpr bool kIdempotent = true;   // a lookup (and last_seen_at)
+    static constexpr bool kWhileMoving = true;  // a last_seen_at lost to a tenant move is harmless
     struct Request {
         std::string tenant_id;
         std::int64_t user_id = 0;

@@ -2,6 +2,7 @@
 
 #include "data/executor.hpp"
 #include "storage/pg/connection.hpp"
+#include "storage/pg/migrate.hpp"
 
 namespace msg::tenant {
 
@@ -25,8 +26,9 @@ constexpr std::string_view kInsert =
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     " RETURNING " MSG_TENANT_COLUMNS;
 
-constexpr std::string_view kLockOne =
-    "SELECT " MSG_TENANT_COLUMNS " FROM tenants WHERE tenant_id = $1 FOR UPDATE";
+constexpr std::string_view kLockOne = "SELECT " MSG_TENANT_COLUMNS
+                                      ", move_dsn <> '' FROM tenants WHERE tenant_id = $1"
+                                      " FOR UPDATE";
 
 constexpr std::string_view kUpdate =
     "UPDATE tenants SET name = $2, deployment_mode = $3, dedicated_dsn = $4,"
@@ -37,6 +39,19 @@ constexpr std::string_view kUpdate =
     " RETURNING " MSG_TENANT_COLUMNS;
 
 #undef MSG_TENANT_COLUMNS
+
+constexpr std::string_view kHasData =
+    "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1)"
+    " OR EXISTS (SELECT 1 FROM org_units WHERE tenant_id = $1)"
+    " OR EXISTS (SELECT 1 FROM chat_rooms WHERE tenant_id = $1)";
+
+// The dedicated database's own row: what login and token checks join; no settings (the
+// registry in the shared database has them, sealed).
+constexpr std::string_view kUpsertOwnRow =
+    "INSERT INTO tenants (tenant_id, name, deployment_mode, is_active)"
+    " VALUES ($1, $2, 'dedicated', $3)"
+    " ON CONFLICT (tenant_id) DO UPDATE SET name = EXCLUDED.name,"
+    " deployment_mode = 'dedicated', is_active = EXCLUDED.is_active, updated_at = now()";
 
 Tenant tenant_from(const pg::Rows& r, int i) {
     Tenant t;
@@ -82,12 +97,30 @@ core::Task<core::Result<Tenant>> CreateTenant::run(pg::Connection& c, const Requ
     co_return core::conflict("tenant already exists");
 }
 
+core::Task<core::Result<TenantHasData::Response>> TenantHasData::run(pg::Connection& c,
+                                                                     const Request& r) {
+    auto rows = co_await c.query(kHasData, r.tenant_id);
+    co_return Response{rows.boolean(0, 0)};
+}
+
+core::Task<core::Result<ProvisionTenant::Response>> ProvisionTenant::run(pg::Connection& c,
+                                                                         const Request& r) {
+    const auto migrations = pg::embedded_migrations();
+    auto applied = co_await pg::migrate(c, migrations);
+    co_await c.query(kUpsertOwnRow, r.tenant_id, r.name, r.is_active);
+    co_return Response{static_cast<int>(applied.size())};
+}
+
 core::Task<core::Result<Tenant>> UpdateTenant::run(pg::Connection& c, const Request& r) {
     co_await data::begin(c);
     auto rows = co_await c.query(kLockOne, r.tenant_id);
     if (rows.empty()) {
         co_await data::rollback(c);
         co_return core::not_found("tenant not found");
+    }
+    if (rows.boolean(0, 15)) {  // tenant-move copies the row's settings as they are now
+        co_await data::rollback(c);
+        co_return core::conflict("tenant is being moved; try again later");
     }
     Tenant t = tenant_from(rows, 0);
     apply(r.patch, t);

@@ -8,6 +8,8 @@ void register_operations(data::Registry& r) {
     r.add(data::entry<ListTenants>());
     r.add(data::entry<CreateTenant>());
     r.add(data::entry<UpdateTenant>());
+    r.add(data::entry<TenantHasData>());
+    r.add(data::entry<ProvisionTenant>());
 }
 
 }  // namespace msg::tenant

@@ -31,7 +31,7 @@ void run_admin(const std::string& dsn, const std::string& sql) {
         throw std::runtime_error("cannot reach the test cluster: " + err);
     }
     PGresult* r = PQexec(c, sql.c_str());
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     std::string err = PQresultErrorMessage(r);
     PQclear(r);
     PQfinish(c);
@@ -111,6 +111,25 @@ std::string another_test_database_dsn() {
     made.push_back(std::move(d));
     return dsn;
 }
+
+std::string replica_admin_dsn() {
+    const char* replica = std::getenv("MSG_TEST_POSTGRES_REPLICA_DSN");
+    if (replica == nullptr || *replica == '\0') {
+        throw std::runtime_error(
+            "MSG_TEST_POSTGRES_REPLICA_DSN is not set: run the tests through scripts/test.sh "
+            "(make test), which starts a streaming replica of the test cluster");
+    }
+    return replica;
+}
+
+std::string replica_dsn_of(const std::string& dsn) {
+    const auto at = dsn.rfind("dbname=");
+    if (at == std::string::npos) throw std::runtime_error("no dbname in " + dsn);
+    const auto end = dsn.find(' ', at);
+    return with_dbname(replica_admin_dsn(), dsn.substr(at + 7, end - (at + 7)));
+}
+
+void run_sql(const std::string& dsn, const std::string& sql) { run_admin(dsn, sql); }
 
 pg::PoolOptions test_pool_options(std::size_t max_size) {
     pg::PoolOptions o;

@@ -20,6 +20,14 @@ const std::string& test_database_dsn();
 /// the same steps, each on an empty database, so their ids match.
 std::string another_test_database_dsn();
 
+/// The cluster's streaming replica (MSG_TEST_POSTGRES_REPLICA_DSN, started by scripts/test.sh),
+/// database `postgres`: where a test pauses and resumes replay. Throws when it is not set.
+std::string replica_admin_dsn();
+/// The database `dsn` names, on the replica.
+std::string replica_dsn_of(const std::string& dsn);
+/// Runs one statement on its own blocking connection (setup and teardown outside the loop).
+void run_sql(const std::string& dsn, const std::string& sql);
+
 /// Pool options for the test database with `max_size` connections.
 pg::PoolOptions test_pool_options(std::size_t max_size);
 

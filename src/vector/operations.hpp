@@ -22,6 +22,7 @@ namespace msg::vector {
 struct MessagesToIndex {
     static constexpr std::string_view kName = "vectors/messages-to-index";
     static constexpr bool kReadOnly = true;
+    static constexpr bool kPrimary = true;  // a catch-up never comes back to a row it missed
     struct Request {
         std::string tenant_id;
         std::int64_t after_id = 0;

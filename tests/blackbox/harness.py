@@ -145,6 +145,7 @@ class Server:
             "DATA_DIR": self.data_dir,
             "BIND_ADDRESS": "127.0.0.1",
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "TENANT_SECRETS_KEY": "blackbox-tenant-secrets-key-0123456789",
             # Cheaper argon2id than production so the suite stays fast; the algorithm and code
             # path are the same.
             "PASSWORD_HASH_MEMORY_KIB": "8192",

@@ -508,7 +508,8 @@ class SecurityTest(ServerTestCase):
             self.assertEqual(r.headers.get("referrer-policy"), "no-referrer")
         self.assertEqual(login.headers.get("cache-control"), "no-store")
         r = self.server.post("/api/v1/tenants", {
-            "tenant_id": "secretive", "name": "S", "deployment_mode": "dedicated",
+            # Shared: stored (sealed) and masked all the same, and no database to provision.
+            "tenant_id": "secretive", "name": "S", "deployment_mode": "shared",
             "dedicated_dsn": "postgres://u:dsnpass@db/x",
             "dedicated_redis_addr": "redis://:redispass@cache:6379/0",
             "dedicated_lavinmq_url": "amqp://mq:mqpass@broker:5672/vhost",
