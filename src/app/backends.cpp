@@ -126,6 +126,7 @@ BlobBackend make_blob_store(const Config& config, core::BlockingPool& blocking,
                             const core::Clock& clock) {
     BlobBackend out;
     const FilesConfig& f = config.files;
+    out.http = std::make_unique<transport::BeastHttpClient>();  // S3 and dedicated buckets
     if (f.s3_endpoint.empty()) {
         blob::LocalBlobStore::Options o;
         o.dir = std::filesystem::path(config.data_dir) / "blobs";
@@ -142,7 +143,6 @@ BlobBackend make_blob_store(const Config& config, core::BlockingPool& blocking,
     o.public_endpoint = f.s3_public_endpoint;
     o.bucket = f.s3_bucket;
     o.credentials = {f.s3_access_key, f.s3_secret_key, f.s3_region};
-    out.http = std::make_unique<transport::BeastHttpClient>();
     out.store = std::make_unique<blob::S3BlobStore>(*out.http, clock, std::move(o));
     return out;
 }

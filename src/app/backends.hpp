@@ -92,7 +92,7 @@ std::unique_ptr<queue::AmqpConsumer> make_consumer(const Config& config,
 /// File bytes: the S3 API when MINIO_ENDPOINT is set, else local disk under DATA_DIR/blobs
 /// (`local` is then set: its streamed /blobs routes are served by the files role).
 struct BlobBackend {
-    std::unique_ptr<core::HttpClient> http;  // the S3 store's client
+    std::unique_ptr<core::HttpClient> http;  // the S3 store's and dedicated buckets' client
     std::unique_ptr<blob::BlobStore> store;
     blob::LocalBlobStore* local = nullptr;
 };

@@ -168,6 +168,17 @@ core::Task<core::Result<std::vector<tenant::MovedTable>>> copy_with(pg::Pool* sh
     co_return co_await tenant::copy_tenant(*source, *to, id, 1000);
 }
 
+core::Task<std::int64_t> older_writes_with(pg::Pool* shared, std::string id,
+                                           std::chrono::seconds after_start) {
+    auto lease = co_await shared->acquire();
+    co_return co_await tenant::writes_begun_before(*lease, id, after_start);
+}
+
+core::Task<core::Result<void>> abort_with(pg::Pool* shared, std::string id) {
+    auto lease = co_await shared->acquire();
+    co_return co_await tenant::abort_move(*lease, id);
+}
+
 core::Task<core::Result<void>> finish_with(pg::Pool* shared, std::string id) {
     auto lease = co_await shared->acquire();
     co_return co_await tenant::finish_move(*lease, id);
@@ -205,7 +216,7 @@ const std::vector<Command>& commands() {
         {"seed-admin", [](const Config& c, const Args&) { return run_seed_admin(c); }},
         {"reindex", [](const Config& c, const Args&) { return run_reindex(c); }},
         {"dlq", run_dlq, 3},
-        {"tenant-move", run_tenant_move, 1},
+        {"tenant-move", run_tenant_move, 2},
     };
     return kCommands;
 }
@@ -336,12 +347,27 @@ int run_dlq(const Config& config, const std::vector<std::string_view>& args) {
 }
 
 int run_tenant_move(const Config& config, const std::vector<std::string_view>& args) {
-    if (args.size() != 1) {
-        std::fprintf(stderr, "usage: TENANT_MOVE_DSN=<dsn> msg_server tenant-move TENANT_ID\n");
+    if (args.empty() || args.size() > 2 || (args.size() == 2 && args[1] != "--abort")) {
+        std::fprintf(stderr,
+                     "usage: TENANT_MOVE_DSN=<dsn> msg_server tenant-move TENANT_ID [--abort]\n");
         return 2;
     }
     if (!require_dsn(config)) return 2;
     const std::string id(args[0]);
+    const auto failed = [&id](const core::Error& e) {
+        std::fprintf(stderr, "tenant-move %s: %s\n", id.c_str(), e.message.c_str());
+        return 1;
+    };
+    if (args.size() == 2) {
+        CommandContext ctx(config, std::chrono::minutes(1), Passwords::unused);
+        auto aborted = ctx.run(abort_with(&ctx.shared_pool(), id));
+        if (!aborted) return failed(aborted.error());
+        std::printf(
+            "tenant %s: move aborted, writable where it was (nodes see it within "
+            "TENANT_CACHE_TTL_SECONDS)\n",
+            id.c_str());
+        return 0;
+    }
     const std::string& dsn = config.tenant_move_dsn;
     tenant::TenantPatch patch;
     patch.dedicated_dsn = dsn;
@@ -361,25 +387,41 @@ int run_tenant_move(const Config& config, const std::vector<std::string_view>& a
         return 2;
     }
     auto log = core::logger("app");
-    const auto failed = [&id](const core::Error& e) {
-        std::fprintf(stderr, "tenant-move %s: %s\n", id.c_str(), e.message.c_str());
-        return 1;
-    };
     CommandContext ctx(config, std::chrono::minutes(10), Passwords::unused);
     pg::Pool& shared = ctx.shared_pool();
     auto start = ctx.run(begin_move_with(&shared, &box, id, dsn));
     if (!start) return failed(start.error());
-    // Every node must have seen the tenant read-only (its cached route expired) and finished
-    // the writes it had begun before anything is read.
+    // Every node must have seen the tenant read-only (its cached route expired; a write
+    // checked just before may still wait for a connection) and ended the writes it had begun
+    // before anything is read. The nodes' TENANT_CACHE_TTL_SECONDS and PG_ACQUIRE_TIMEOUT_MS
+    // are assumed to be this command's.
     const auto cache = std::chrono::duration_cast<std::chrono::seconds>(config.tenant_cache_ttl) +
                        std::chrono::seconds(1);
     if (start->phase == tenant::MovePhase::copy) {
-        const auto settle = cache + std::chrono::duration_cast<std::chrono::seconds>(
-                                        config.postgres.pool.connection.statement_timeout);
+        const auto settle =
+            cache +
+            std::chrono::duration_cast<std::chrono::seconds>(config.postgres.pool.acquire_timeout) +
+            std::chrono::seconds(1);
         if (start->since < settle) {
             log->info("tenant-move tenant={} read-only; waiting {}s for every node", id,
                       (settle - start->since).count());
             std::this_thread::sleep_for(settle - start->since);
+        }
+        for (int waited = 0;; ++waited) {
+            const auto open = ctx.run(older_writes_with(&shared, id, settle));
+            if (open == 0) break;
+            if (waited == 0) {
+                log->info("tenant-move tenant={} waiting for {} transaction(s) begun before", id,
+                          open);
+            }
+            if (waited >= 600) {  // 5 minutes
+                std::fprintf(stderr,
+                             "tenant-move %s: transactions begun before every node saw the move "
+                             "are still open; run again (the tenant stays read-only) or --abort\n",
+                             id.c_str());
+                return 1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
         auto target = ctx.router().pool_at(box.seal(dsn));
         auto copied = ctx.run(copy_with(&shared, target.get(), id));

@@ -27,6 +27,7 @@
 #include "session/routes.hpp"
 #include "tenant/router.hpp"
 #include "tenant/routes.hpp"
+#include "tenant/stores.hpp"
 #include "transport/http_server.hpp"
 #include "vector/handlers.hpp"
 #include "vector/service.hpp"
@@ -204,6 +205,13 @@ bool Node::build() {
             log->error("blob store unavailable error=\"{}\"", e.what());
             return false;
         }
+        tenant_stores_ = std::make_unique<tenant::TenantStores>(
+            db_->executor(), *blobs_.http, clock_, config_.tenant_secrets_key, *blobs_.store,
+            tenant::TenantStores::Options{config_.files.s3_bucket, config_.tenant_cache_ttl});
+        tenant_store_routes_ = bus_->subscribe(
+            std::string(kTenantsChanged),
+            [stores = tenant_stores_.get()](const bus::Payload& id) { stores->invalidate(*id); },
+            [stores = tenant_stores_.get()] { stores->invalidate_all(); });
     }
     if (role_.uses(Backend::vector)) {
         vectors_ = make_vectors(config_, db_->executor(), blocking_);
@@ -275,7 +283,7 @@ files::FilesService* Node::files() {
     if (!blobs_.store) return nullptr;
     if (!files_)
         files_.emplace(db_->executor(), *blobs_.store, chat(), blocking_,
-                       config_.files.max_upload_bytes);
+                       config_.files.max_upload_bytes, tenant_stores_.get());
     return &*files_;
 }
 
@@ -540,23 +548,32 @@ core::Task<void> Node::relay_dedicated() {
                                       .retention = config_.outbox_retention};
     while (!workers_stopping_) {
         std::vector<tenant::DatabaseRouter::Dedicated> now;
+        bool listed_all = false;
         try {
             now = co_await db_->router()->dedicated_databases();
+            listed_all = true;
         } catch (const std::exception& e) {
+            // The registry away is no reason to stop relays that work: try again later.
             log->warn("dedicated databases not listed error=\"{}\"", e.what());
         }
         std::set<std::string> listed;
         for (auto& d : now) {
             listed.insert(d.key);
             auto& r = dedicated_relays_[d.key];
-            if (r.relay) continue;  // running (or stopped earlier: kept stopped, rare)
+            if (r.relay && !r.stopped) continue;  // running
+            if (r.relay) {
+                // Stopped when the database left the registry, and back: a new relay; the old
+                // one (and the pool it runs on) lives until the node ends its loop.
+                retired_relays_.push_back(std::move(r));
+                r = DedicatedRelay{};
+            }
             r.pool = d.pool;
             r.relay = std::make_unique<queue::OutboxRelay>(*r.pool, *relayed_, options);
             tasks_.spawn(r.relay->run(io_));
             log->info("outbox relay started for a dedicated database tenant={}", d.tenant_id);
         }
         for (auto& [key, r] : dedicated_relays_) {
-            if (!listed.contains(key) && r.relay && !r.stopped) {
+            if (listed_all && !listed.contains(key) && r.relay && !r.stopped) {
                 r.relay->stop();
                 r.stopped = true;
             }

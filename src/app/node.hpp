@@ -30,6 +30,7 @@
 #include "session/presence.hpp"
 #include "session/service.hpp"
 #include "tenant/service.hpp"
+#include "tenant/stores.hpp"
 #include "transport/pipeline.hpp"
 #include "transport/router.hpp"
 
@@ -126,6 +127,8 @@ class Node {
     std::unique_ptr<bus::Bus> bus_;
     bus::Subscription tenant_routes_;  // tenants:changed → the router forgets a route
     BlobBackend blobs_;
+    std::unique_ptr<tenant::TenantStores> tenant_stores_;  // dedicated tenants' buckets
+    bus::Subscription tenant_store_routes_;                // tenants:changed → forget a route
     std::unique_ptr<Vectors> vectors_;
     std::unique_ptr<chat::RelevanceScorer> remote_scorer_;  // VECTORMAN_ENDPOINT
 
@@ -164,6 +167,7 @@ class Node {
         bool stopped = false;
     };
     std::map<std::string, DedicatedRelay> dedicated_relays_;  // by the database's key
+    std::vector<DedicatedRelay> retired_relays_;              // stopped, replaced since
     std::atomic<bool> workers_stopping_{false};
     queue::EventQueue* relayed_ = nullptr;
     core::Task<void> relay_dedicated();

@@ -38,9 +38,15 @@ core::Task<void> ReplicaFence::note_write(pg::Connection& primary, std::string_v
     }
 }
 
+// For `tenant` "" (a read of no one tenant): every noted write.
 std::uint64_t ReplicaFence::required(std::string_view tenant) const {
     std::lock_guard lock(mutex_);
     std::uint64_t need = 0;
+    if (tenant.empty()) {
+        // A read of no one tenant (the registry's list) sees every tenant's writes.
+        for (const auto& [key, mark] : marks_) need = std::max(need, mark.lsn);
+        return need;
+    }
     for (const std::string_view key : {tenant, std::string_view{}}) {
         if (auto it = marks_.find(std::string(key)); it != marks_.end()) {
             need = std::max(need, it->second.lsn);

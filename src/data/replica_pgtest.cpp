@@ -170,6 +170,9 @@ CO_TEST(ReadReplica, AWriterReadsItsOwnWritesWhileTheReplicaLags) {
     PutRow::Request put{writer, "a"};
     CO_ASSERT(co_await db.run<PutRow>(put));  // a standby would refuse it: this ran on the primary
     EXPECT_GT(db.fence()->required(writer), 0u);
+    EXPECT_EQ(db.fence()->required(other), 0u);
+    // A read of no one tenant (the tenants registry's list) waits for every tenant's writes.
+    EXPECT_GE(db.fence()->required(""), db.fence()->required(writer));
     auto own = co_await db.run<CountRows>(writer);
     CO_ASSERT(own);
     EXPECT_EQ(own->rows, 1);

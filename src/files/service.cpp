@@ -19,16 +19,25 @@ using core::Result;
 using core::Task;
 
 FilesService::FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat,
-                           core::BlockingPool& blocking, std::uint64_t max_upload_bytes)
+                           core::BlockingPool& blocking, std::uint64_t max_upload_bytes,
+                           blob::StoreRouter* stores)
     : db_(db),
       store_(store),
+      stores_(stores),
       chat_(chat),
       blocking_(blocking),
       max_upload_bytes_(max_upload_bytes) {}
 
-Task<bool> FilesService::make_thumbnail(const std::string& key, const std::string& thumb_key) {
+Task<std::shared_ptr<blob::BlobStore>> FilesService::store_of(const std::string& tenant) {
+    if (stores_ != nullptr) co_return co_await stores_->store_for(tenant);
+    std::shared_ptr<blob::BlobStore> shared(std::shared_ptr<void>(), &store_);  // not owned
+    co_return shared;
+}
+
+Task<bool> FilesService::make_thumbnail(blob::BlobStore& store, const std::string& key,
+                                        const std::string& thumb_key) {
     const media::ThumbnailLimits limits;
-    auto image = co_await store_.get(key, limits.max_input_bytes);  // a store failure throws
+    auto image = co_await store.get(key, limits.max_input_bytes);  // a store failure throws
     if (!image) {
         core::logger("files")->info("no thumbnail key=\"{}\" reason=\"object is gone\"", key);
         co_return false;
@@ -41,7 +50,7 @@ Task<bool> FilesService::make_thumbnail(const std::string& key, const std::strin
         co_return false;
     }
     const std::string type = "image/jpeg";
-    co_await store_.put(thumb_key, type, *jpeg);
+    co_await store.put(thumb_key, type, *jpeg);
     co_return true;
 }
 
@@ -66,7 +75,8 @@ Task<void> FilesService::on_file_registered(const queue::Event& event) {
         core::logger("files")->info("no thumbnail key=\"{}\" reason=\"image too large\"",
                                     job->object_key);
     } else {
-        made = co_await make_thumbnail(job->object_key, job->thumbnail_key);
+        auto store = co_await store_of(event.tenant_id);
+        made = co_await make_thumbnail(*store, job->object_key, job->thumbnail_key);
     }
     auto done = co_await db_.run<FinishThumbnail>(event.tenant_id, file_id, made);
     if (!done) throw std::runtime_error(done.error().message);
@@ -97,14 +107,15 @@ Task<Result<FilesService::Presigned>> FilesService::presign_upload(const core::P
         co_return core::invalid("size_bytes must be between 1 and " +
                                 std::to_string(max_upload_bytes_));
     }
-    if (!terms.size_bytes && store_.needs_upload_size()) {
+    auto store = co_await store_of(caller.tenant_id);
+    if (!terms.size_bytes && store->needs_upload_size()) {
         co_return core::invalid("size_bytes is required");
     }
     // Room files and note attachments are written once (a URL presigned before the object
     // was registered cannot replace it afterwards); the caller's own users/ folder may be
     // rewritten (an avatar).
     terms.create_only = resolved->room_id.has_value() || resolved->note;
-    const auto url = store_.presign_put(resolved->stored, kUrlTtl, terms, base_hint);
+    const auto url = store->presign_put(resolved->stored, kUrlTtl, terms, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }
 
@@ -121,7 +132,8 @@ Task<Result<FilesService::Presigned>> FilesService::presign_download(const core:
         if (!allowed) co_return allowed.error();
         if (!allowed->allowed) co_return core::not_found("file not found");
     }
-    const auto url = store_.presign_get(resolved->stored, kUrlTtl, base_hint);
+    auto store = co_await store_of(caller.tenant_id);
+    const auto url = store->presign_get(resolved->stored, kUrlTtl, base_hint);
     co_return Presigned{url.url, resolved->stored, core::format_rfc3339(url.expires_at)};
 }
 
@@ -129,7 +141,8 @@ Task<Result<std::string>> FilesService::attachable(const core::Principal& caller
     auto resolved = resolve_key(caller.tenant_id, caller.user_id, key);
     if (!resolved) co_return resolved.error();
     if (resolved->note) {
-        auto size = co_await store_.size(resolved->stored);
+        auto store = co_await store_of(caller.tenant_id);
+        auto size = co_await store->size(resolved->stored);
         if (!size) co_return core::invalid("object does not exist");
         co_return std::move(resolved->stored);
     }
@@ -151,7 +164,8 @@ Task<Result<FileObject>> FilesService::register_file(const core::Principal& call
     auto member = co_await chat_.require_member(caller, in.room_id);
     if (!member) co_return member.error();
     const std::string stored = resolved->stored;
-    auto size = co_await store_.size(stored);
+    auto store = co_await store_of(caller.tenant_id);
+    auto size = co_await store->size(stored);
     if (!size) co_return core::invalid("object does not exist");
     if (*size != in.size_bytes) co_return core::invalid("size_bytes does not match the object");
     // Nothing is written for a key that is already registered (the insert would answer 409),

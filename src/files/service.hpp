@@ -6,6 +6,7 @@
 #include <string>
 
 #include "blob/blob_store.hpp"
+#include "blob/store_router.hpp"
 #include "core/http.hpp"
 #include "files/operations.hpp"
 
@@ -28,8 +29,10 @@ namespace msg::files {
 /// through resolve_key(); rooms are checked for membership.
 class FilesService {
   public:
+    /// `stores` (may be null): where a dedicated tenant's objects go instead of `store`.
     FilesService(data::Executor& db, blob::BlobStore& store, chat::ChatService& chat,
-                 core::BlockingPool& blocking, std::uint64_t max_upload_bytes);
+                 core::BlockingPool& blocking, std::uint64_t max_upload_bytes,
+                 blob::StoreRouter* stores = nullptr);
 
     struct Presigned {
         std::string url;
@@ -82,10 +85,14 @@ class FilesService {
   private:
     /// Writes the thumbnail of an image object; false when there is none to make (gone, not an
     /// image, too large, a bomb, a decoder error — logged). A store failure throws.
-    core::Task<bool> make_thumbnail(const std::string& key, const std::string& thumb_key);
+    core::Task<bool> make_thumbnail(blob::BlobStore& store, const std::string& key,
+                                    const std::string& thumb_key);
+    /// The store of the tenant's objects.
+    core::Task<std::shared_ptr<blob::BlobStore>> store_of(const std::string& tenant);
 
     data::Executor& db_;
     blob::BlobStore& store_;
+    blob::StoreRouter* stores_;
     chat::ChatService& chat_;
     core::BlockingPool& blocking_;
     std::uint64_t max_upload_bytes_;

@@ -84,6 +84,44 @@ std::optional<core::Error> validate_dsn(const std::string& dsn) {
     return std::nullopt;
 }
 
+}  // namespace
+
+std::string harden_dsn(const std::string& dsn) {
+    char* err = nullptr;
+    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> opts(
+        PQconninfoParse(dsn.c_str(), &err), PQconninfoFree);
+    if (err != nullptr) PQfreemem(err);
+    if (!opts) return dsn;  // validated before it was stored: does not happen
+    const auto quoted = [](std::string_view v) {
+        std::string out = "'";
+        for (char c : v) {
+            if (c == '\\' || c == '\'') out += '\\';
+            out += c;
+        }
+        return out + "'";
+    };
+    std::string out;
+    bool password = false;
+    for (PQconninfoOption* o = opts.get(); o->keyword != nullptr; ++o) {
+        if (o->val == nullptr || *o->val == '\0') continue;
+        const std::string_view key = o->keyword;
+        if (key == "passfile" || key == "sslcert" || key == "sslkey" || key == "gssencmode") {
+            continue;  // refused by validation; set below either way
+        }
+        password = password || key == "password";
+        out += std::string(key) + '=' + quoted(o->val) + ' ';
+    }
+    // None of the server's own credentials: not PGPASSWORD or ~/.pgpass (a password-less DSN
+    // would hand them to whatever server it names), not ~/.postgresql's client certificate,
+    // not a Kerberos ticket.
+    if (!password) out += "password='' ";
+    out +=
+        "passfile='/nonexistent' sslcert='/nonexistent' sslkey='/nonexistent' gssencmode=disable";
+    return out;
+}
+
+namespace {
+
 std::optional<core::Error> validate_minio_endpoint(const std::string& e) {
     const auto colon = e.rfind(':');
     const std::string_view host = std::string_view(e).substr(0, colon);

@@ -23,6 +23,11 @@ namespace msg::tenant {
 std::optional<core::Error> validate_dedicated(const TenantPatch& patch);
 std::optional<core::Error> validate_dedicated(const Tenant& tenant);
 
+/// What a node connects with for a stored (validated, opened) `dedicated_dsn`: the same
+/// settings as key=value, plus what keeps libpq from offering the server's own credentials
+/// (PGPASSWORD, ~/.pgpass, ~/.postgresql client certificates, GSS) to the named server.
+std::string harden_dsn(const std::string& dsn);
+
 /// Credentials of dedicated resources encrypted at rest (TENANT_SECRETS_KEY): XSalsa20-Poly1305
 /// (libsodium secretbox) with a key hashed from the configured one, a random nonce per value,
 /// stored as `enc:v1:<base64url(nonce | ciphertext)>`. The sealed fields: dedicated_dsn,

@@ -81,5 +81,19 @@ TEST(DedicatedSettings, SecretBoxRoundTripsAndDetectsTampering) {
     EXPECT_FALSE(none.open(sealed).has_value());
 }
 
+TEST(DedicatedSettings, ConnectionsNeverOfferTheServersOwnCredentials) {
+    const std::string plain = harden_dsn("host=db2 port=5433 dbname=acme user=msg");
+    EXPECT_NE(plain.find("host='db2'"), std::string::npos);
+    EXPECT_NE(plain.find("dbname='acme'"), std::string::npos);
+    EXPECT_NE(plain.find("password=''"), std::string::npos);  // not PGPASSWORD / ~/.pgpass
+    EXPECT_NE(plain.find("passfile='/nonexistent'"), std::string::npos);
+    EXPECT_NE(plain.find("sslkey='/nonexistent'"), std::string::npos);
+    EXPECT_NE(plain.find("gssencmode=disable"), std::string::npos);
+    const std::string url = harden_dsn("postgresql://msg:it's%20me@db2:5433/acme?sslmode=require");
+    EXPECT_NE(url.find("password='it\\'s me'"), std::string::npos) << url;
+    EXPECT_NE(url.find("sslmode='require'"), std::string::npos);
+    EXPECT_EQ(url.find("password=''"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace msg::tenant

@@ -115,6 +115,16 @@ constexpr std::string_view kRecordMove =
 constexpr std::string_view kFinishMove =
     "UPDATE tenants SET deployment_mode = 'dedicated', dedicated_dsn = move_dsn, move_dsn = '',"
     " move_started_at = NULL, updated_at = now() WHERE tenant_id = $1 AND move_dsn <> ''";
+constexpr std::string_view kIdentity = "SELECT id::text FROM database_identity";
+constexpr std::string_view kMigrated =
+    "SELECT to_regclass('database_identity') IS NOT NULL, to_regclass('users') IS NOT NULL";
+constexpr std::string_view kOlderTransactions =
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND xact_start <"
+    " (SELECT move_started_at FROM tenants WHERE tenant_id = $1) + make_interval(secs => $2)";
+constexpr std::string_view kAbortMove =
+    "UPDATE tenants SET move_dsn = '', move_started_at = NULL, updated_at = now()"
+    " WHERE tenant_id = $1 AND move_dsn <> ''";
 constexpr std::string_view kOthersData =
     "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id <> $1)"
     " OR EXISTS (SELECT 1 FROM org_units WHERE tenant_id <> $1)"
@@ -159,14 +169,26 @@ core::Task<core::Result<std::vector<MovedTable>>> copy_tenant(pg::Connection& so
     if (registry.empty()) co_return core::not_found("tenant not found");
     if (registry.string(0, 2).empty())
         co_return core::conflict("no move of this tenant is recorded");
+    // Before anything is written there: the target is not the source under another name, and
+    // holds no one else's rows (ids are kept; only the source made them unique).
+    auto migrated = co_await target.query(kMigrated);
+    if (migrated.boolean(0, 0)) {
+        auto source_id = co_await source.query(kIdentity);
+        auto target_id = co_await target.query(kIdentity);
+        if (!target_id.empty() && target_id.string(0, 0) == source_id.string(0, 0)) {
+            co_return core::conflict("the target is the shared database itself");
+        }
+    }
+    if (migrated.boolean(0, 1)) {
+        auto others = co_await target.query(kOthersData, tenant);
+        if (others.boolean(0, 0)) {
+            co_return core::conflict("the target database holds another tenant's data");
+        }
+    }
     // The target's schema and the tenant's own row (what logins there check).
     ProvisionTenant::Request provision{tenant, registry.string(0, 4), registry.boolean(0, 5), {}};
     auto provisioned = co_await ProvisionTenant::run(target, provision);
     if (!provisioned) co_return provisioned.error();
-    auto others = co_await target.query(kOthersData, tenant);
-    if (others.boolean(0, 0)) {
-        co_return core::conflict("the target database holds another tenant's data");
-    }
 
     std::vector<MovedTable> out;
     for (const Table& t : kTables) {
@@ -186,7 +208,8 @@ core::Task<core::Result<std::vector<MovedTable>>> copy_tenant(pg::Connection& so
             }
             const std::int64_t n = rows.int64(0, 1);
             if (n == 0) break;
-            auto inserted = co_await target.query(insert, rows.string(0, 0));
+            const std::string json_page = rows.string(0, 0);
+            auto inserted = co_await target.query(insert, json_page);
             moved.copied += inserted.affected();
             if (t.whole || n < batch_rows) break;
             cursor = rows.string(0, 2);
@@ -206,6 +229,19 @@ core::Task<core::Result<std::vector<MovedTable>>> copy_tenant(pg::Connection& so
         }
     }
     co_return out;
+}
+
+core::Task<std::int64_t> writes_begun_before(pg::Connection& shared, const std::string& tenant,
+                                             std::chrono::seconds after_start) {
+    const auto seconds = static_cast<std::int64_t>(after_start.count());
+    auto rows = co_await shared.query(kOlderTransactions, tenant, seconds);
+    co_return rows.int64(0, 0);
+}
+
+core::Task<core::Result<void>> abort_move(pg::Connection& shared, const std::string& tenant) {
+    auto rows = co_await shared.query(kAbortMove, tenant);
+    if (rows.affected() != 1) co_return core::conflict("no move of this tenant is recorded");
+    co_return core::Result<void>{};
 }
 
 std::vector<std::string> moved_tables() {

@@ -20,8 +20,9 @@ class SecretBox;
 /// in phases the command runs one after another (each may be run again after a crash):
 ///   1. begin_move records the target in the registry (`move_dsn`): from then every node
 ///      refuses the tenant's writes (503 `tenant is being moved; try again later`) as soon as
-///      its route cache expires — the command waits that long, plus a statement timeout for
-///      writes already under way, before it reads anything;
+///      its route cache expires — the command waits that long plus a pool's acquire timeout
+///      (a write checked before may still be waiting for a connection), then until every
+///      transaction begun before then has ended (writes_begun_before);
 ///   2. copy_tenant provisions the target and copies every row of the tenant, keeping ids,
 ///      in key order and in batches, each batch an INSERT … ON CONFLICT DO NOTHING: a copy cut
 ///      short resumes after the last key the target has; then it compares row counts;
@@ -42,6 +43,17 @@ struct MoveStart {
 /// recorded. A tenant already moved to `dsn` answers phase purge (the command resumes there).
 core::Task<core::Result<MoveStart>> begin_move(pg::Connection& shared, const SecretBox& box,
                                                const std::string& tenant, const std::string& dsn);
+
+/// Transactions on the shared database that began before `after_start` past the move's
+/// start — by then every node refuses the tenant's writes, so what began earlier may be one
+/// of them. Counts the other sessions of this database (those pg_stat_activity shows this
+/// user: run the command as the nodes' database user).
+core::Task<std::int64_t> writes_begun_before(pg::Connection& shared, const std::string& tenant,
+                                             std::chrono::seconds after_start);
+
+/// `tenant-move <id> --abort`: the recorded move is dropped, the tenant writable again where
+/// it was (rows already copied stay in the target; a later move there resumes over them).
+core::Task<core::Result<void>> abort_move(pg::Connection& shared, const std::string& tenant);
 
 struct MovedTable {
     std::string table;

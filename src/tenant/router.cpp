@@ -32,7 +32,7 @@ std::string DatabaseRouter::dsn_of(const std::string& tenant, const std::string&
             dsn.error().message);
         throw core::UnavailableException("tenant database unavailable");
     }
-    return std::move(*dsn);
+    return harden_dsn(*dsn);
 }
 
 std::shared_ptr<pg::Pool> DatabaseRouter::pool_for_locked(const std::string& dsn) {
@@ -62,12 +62,14 @@ std::shared_ptr<pg::Pool> DatabaseRouter::pool_at(std::string_view sealed_dsn) {
 
 core::Task<data::TenantRouter::Route> DatabaseRouter::route(std::string_view tenant) {
     const auto now = clock_.steady_now();
+    std::uint64_t invalidations = 0;
     {
         std::lock_guard lock(mutex_);
         if (auto it = routes_.find(tenant); it != routes_.end() && it->second.expires > now) {
             const Cached& c = it->second;
             co_return Route{c.dsn.empty() ? nullptr : pool_for_locked(c.dsn), c.moving};
         }
+        invalidations = invalidations_;
     }
     const std::string id(tenant);
     pg::Rows rows;
@@ -79,24 +81,33 @@ core::Task<data::TenantRouter::Route> DatabaseRouter::route(std::string_view ten
     const std::string dsn = dsn_of(id, rows.string(0, 0), rows.string(0, 1));
     const bool moving = rows.boolean(0, 2);
     std::lock_guard lock(mutex_);
-    routes_[id] = Cached{dsn, moving, now + options_.ttl};
+    // An invalidation while the registry was read may be of a change the read missed: the
+    // answer serves this call only.
+    if (invalidations == invalidations_) routes_[id] = Cached{dsn, moving, now + options_.ttl};
     prune_locked();  // the tenant's previous DSN, if it changed
     co_return Route{dsn.empty() ? nullptr : pool_for_locked(dsn), moving};
 }
 
 void DatabaseRouter::invalidate(std::string_view tenant) {
     std::lock_guard lock(mutex_);
+    ++invalidations_;
     if (auto it = routes_.find(tenant); it != routes_.end()) routes_.erase(it);
     prune_locked();
 }
 
 void DatabaseRouter::invalidate_all() {
     std::lock_guard lock(mutex_);
+    ++invalidations_;
     routes_.clear();
     prune_locked();
 }
 
 core::Task<std::vector<DatabaseRouter::Dedicated>> DatabaseRouter::dedicated_databases() {
+    std::uint64_t invalidations = 0;
+    {
+        std::lock_guard lock(mutex_);
+        invalidations = invalidations_;
+    }
     pg::Rows rows;
     {
         auto conn = co_await shared_.acquire();
@@ -114,7 +125,7 @@ core::Task<std::vector<DatabaseRouter::Dedicated>> DatabaseRouter::dedicated_dat
             continue;  // logged; the other tenants' databases still count
         }
         std::lock_guard lock(mutex_);
-        routes_[id] = Cached{dsn, rows.boolean(i, 3), expires};
+        if (invalidations == invalidations_) routes_[id] = Cached{dsn, rows.boolean(i, 3), expires};
         if (seen.insert(dsn).second) {
             out.push_back(
                 {id, std::to_string(std::hash<std::string>{}(dsn)), pool_for_locked(dsn)});

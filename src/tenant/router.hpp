@@ -76,6 +76,7 @@ class DatabaseRouter final : public data::TenantRouter {
     Options options_;
     mutable std::mutex mutex_;
     std::map<std::string, Cached, std::less<>> routes_;
+    std::uint64_t invalidations_ = 0;  // a route read while one happened is not cached
     std::map<std::string, std::shared_ptr<pg::Pool>, std::less<>> pools_;  // by DSN
 };
 

@@ -364,6 +364,21 @@ CO_TEST(TenantMove, RefusesATargetWithAnotherTenantsData) {
     auto copied = co_await copy_tenant(*s, *t, id, 100);
     CO_ASSERT(!copied.has_value());
     EXPECT_EQ(copied.error().message, "the target database holds another tenant's data");
+    // The shared database itself, by any name (here: a second connection to it).
+    auto again = co_await shared.acquire();
+    auto itself = co_await copy_tenant(*s, *again, id, 100);
+    CO_ASSERT(!itself.has_value());
+    EXPECT_EQ(itself.error().message, "the target is the shared database itself");
+    auto open = co_await writes_begun_before(*s, id, std::chrono::seconds(0));
+    EXPECT_GE(open, 0);
+    auto aborted = co_await abort_move(*s, id);
+    CO_ASSERT(aborted.has_value());
+    auto registry =
+        co_await s->query("SELECT move_dsn, deployment_mode FROM tenants WHERE tenant_id = $1", id);
+    EXPECT_EQ(registry.string(0, 0), "");
+    EXPECT_EQ(registry.string(0, 1), "shared");
+    auto twice = co_await abort_move(*s, id);
+    EXPECT_FALSE(twice.has_value());
     auto users = co_await t->query("SELECT count(*) FROM users WHERE tenant_id = $1", id);
     EXPECT_EQ(users.int64(0, 0), 0);
 }

@@ -8,10 +8,13 @@ import secrets
 import subprocess
 import time
 import unittest
+import urllib.parse
 
 from .harness import BIN, Server
+from .test_files import transfer
 
 DEDICATED_ADMIN_DSN = os.environ.get("MSG_TEST_POSTGRES_DEDICATED_DSN", "")
+S3 = os.environ.get("MSG_TEST_S3_ENDPOINT", "")
 
 
 def dedicated_sql(sql, db="postgres"):
@@ -28,9 +31,12 @@ class DedicatedTenantTest(unittest.TestCase):
         if not DEDICATED_ADMIN_DSN:
             raise RuntimeError("MSG_TEST_POSTGRES_DEDICATED_DSN is not set (run through "
                                "scripts/test.sh, which starts the second cluster)")
+        if not S3:
+            raise RuntimeError("MSG_TEST_S3_ENDPOINT must be set (run through scripts/test.sh)")
         cls.dbs = []
         # Routes cached 1 s: a tenant-move's read-only phase reaches the node quickly.
-        cls.server = Server(env={"TENANT_CACHE_TTL_SECONDS": "1"}).start()
+        cls.server = Server(env={"TENANT_CACHE_TTL_SECONDS": "1",
+                                 "PG_ACQUIRE_TIMEOUT_MS": "2000"}).start()
         cls.platform = cls.server.admin_token()
 
     @classmethod
@@ -109,6 +115,47 @@ class DedicatedTenantTest(unittest.TestCase):
         self.assertTrue(stored.startswith("enc:v1:"))
         self.assertNotIn(db, stored)
 
+    def test_a_dedicated_tenants_files_live_in_its_own_bucket(self):
+        # The node's shared store is the local one (DATA_DIR/blobs); the tenant's is a bucket on
+        # the run's S3 server.
+        s = self.server
+        _, dsn = self.new_database()
+        bucket = "ded-" + secrets.token_hex(4)
+        r = s.post("/api/v1/tenants", {
+            "tenant_id": "ded-files", "name": "files", "deployment_mode": "dedicated",
+            "dedicated_dsn": dsn, "dedicated_minio_endpoint": urllib.parse.urlsplit(S3).netloc,
+            "dedicated_minio_access_key": "S3RVER", "dedicated_minio_secret_key": "S3RVER",
+            "dedicated_minio_bucket": bucket}, self.platform)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["dedicated_minio_secret_key"], "")
+        admin = self.seed_admin("ded-files")
+        room = s.post("/api/v1/rooms", {"name": "files", "member_ids": []}, admin).json["id"]
+        data = os.urandom(3000)
+        key = f"rooms/{room}/report.bin"
+        up = s.post("/api/v1/files/presign-upload",
+                    {"object_key": key, "content_type": "application/octet-stream",
+                     "size_bytes": len(data)}, admin)
+        self.assertEqual(up.status, 200, up)
+        self.assertTrue(up.json["url"].startswith(f"{S3}/{bucket}/tenants/ded-files/"), up.json)
+        self.assertEqual(transfer("PUT", up.json["url"], data)[0], 200)
+        reg = s.post("/api/v1/files/register",
+                     {"room_id": room, "object_key": key, "content_type": "application/octet-stream",
+                      "original_name": "report.bin", "size_bytes": len(data)}, admin)
+        self.assertEqual(reg.status, 201, reg)  # the node found the object in that bucket
+        down = s.post("/api/v1/files/presign-download", {"object_key": key}, admin)
+        self.assertEqual(down.status, 200, down)
+        self.assertTrue(down.json["url"].startswith(f"{S3}/{bucket}/"))
+        self.assertEqual(transfer("GET", down.json["url"]), (200, data))
+        self.assertFalse(os.path.exists(os.path.join(s.data_dir, "blobs", "tenants",
+                                                     "ded-files")))
+        # A shared tenant's objects stay in the shared store.
+        me = s.get("/api/v1/users/me", self.platform).json["id"]
+        shared = s.post("/api/v1/files/presign-upload",
+                        {"object_key": f"users/{me}/avatar.png", "content_type": "image/png",
+                         "size_bytes": 10}, self.platform)
+        self.assertEqual(shared.status, 200, shared)
+        self.assertFalse(shared.json["url"].startswith(S3), shared.json)
+
     def test_a_suspension_counts_in_the_dedicated_database(self):
         s = self.server
         db = self.create_dedicated("ded-suspend")
@@ -153,11 +200,10 @@ class DedicatedTenantTest(unittest.TestCase):
         self.assertEqual(r.json["error"],
                          "tenant has data: move it with msg_server tenant-move")
 
-    def tenant_move(self, tenant_id, dsn):
-        env = dict(self.server.env)
-        # The command waits cache TTL + statement timeout for writes under way: 1 s + 2 s.
-        env.update({"TENANT_MOVE_DSN": dsn, "PG_STATEMENT_TIMEOUT_MS": "2000"})
-        return subprocess.Popen([BIN, "tenant-move", tenant_id],
+    def tenant_move(self, tenant_id, dsn, *extra):
+        env = dict(self.server.env)  # the node's TTL and acquire timeout: it waits 2+2+1 s
+        env["TENANT_MOVE_DSN"] = dsn
+        return subprocess.Popen([BIN, "tenant-move", tenant_id] + list(extra),
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
 
@@ -254,6 +300,34 @@ class DedicatedTenantTest(unittest.TestCase):
         out, _ = done.communicate(timeout=60)
         self.assertEqual(done.returncode, 0, out)
         self.assertIn("0 rows removed", out)
+
+    def test_an_aborted_tenant_move_leaves_the_tenant_writable_where_it_was(self):
+        s = self.server
+        r = s.post("/api/v1/tenants", {"tenant_id": "ded-abort", "name": "abort",
+                                       "deployment_mode": "shared"}, self.platform)
+        self.assertEqual(r.status, 201, r)
+        admin = self.seed_admin("ded-abort")
+        room = s.post("/api/v1/rooms", {"name": "r", "member_ids": []}, admin).json["id"]
+        _, dsn = self.new_database()
+        move = self.tenant_move("ded-abort", dsn)
+        s.wait_sql("SELECT move_dsn <> '' FROM tenants WHERE tenant_id = 'ded-abort'", [["t"]])
+        move.kill()
+        move.wait()
+        aborted = self.tenant_move("ded-abort", dsn, "--abort")
+        out, _ = aborted.communicate(timeout=60)
+        self.assertEqual(aborted.returncode, 0, out)
+        self.assertEqual(s.sql("SELECT deployment_mode, move_dsn FROM tenants "
+                               "WHERE tenant_id = 'ded-abort'"), [["shared", ""]])
+        deadline = time.time() + 10
+        while True:  # the node's cached route (1 s) still says moving for a moment
+            sent = s.post(f"/api/v1/rooms/{room}/messages", {"body": "still here"}, admin)
+            if sent.status == 201:
+                break
+            self.assertEqual(sent.status, 503, sent)
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.2)
+        self.assertEqual(s.sql("SELECT count(*) FROM messages WHERE tenant_id = 'ded-abort'"),
+                         [["1"]])
 
     def test_bad_or_unreachable_databases_are_refused_with_nothing_saved(self):
         s = self.server
