@@ -474,6 +474,17 @@ class WorkerCrashTest(unittest.TestCase):
     and there are as many notifications as distinct messages)."""
 
     def test_a_killed_worker_loses_nothing_and_applies_nothing_twice(self):
+        # Whether the kill lands while the worker holds unacked deliveries is a matter of
+        # timing (a fast worker may have drained the backlog): each attempt checks that nothing
+        # was lost or applied twice, and the test fails unless one attempt proved it with
+        # deliveries the broker redelivered.
+        for attempt in range(3):
+            redelivered = self.kill_a_worker_mid_window()
+            if redelivered >= 1:
+                return
+        self.fail("the killed worker never held an unacked delivery: the test proved nothing")
+
+    def kill_a_worker_mid_window(self):
         N = 600
         session = Server(role="session").start()
         nodes = [session]
@@ -515,9 +526,7 @@ class WorkerCrashTest(unittest.TestCase):
                             " chat_notifications n WHERE n.message_id = m.id"
                             f" AND n.recipient_user_id = {bob}) AND m.room_id = {room}")
             self.assertEqual(missing, [["0"]])
-            self.assertGreaterEqual(
-                metric(b, 'msg_events_redelivered_total{group="notifications"}'), 1,
-                "the killed worker held no unacked delivery: the test proved nothing")
+            return metric(b, 'msg_events_redelivered_total{group="notifications"}') or 0
         finally:
             for s in reversed(nodes):
                 s.stop()
